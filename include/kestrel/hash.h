@@ -1,0 +1,45 @@
+/* kestrel hash layer: MD5, SHA-1 and SHA-256 of one stream in a single pass
+ * (OpenSSL libcrypto), and hex text of digests. PDQ and video fingerprints join here
+ * in later issues. */
+#ifndef KESTREL_HASH_H
+#define KESTREL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kestrel/base.h"
+
+struct ks_digests {
+	uint8_t md5[16];
+	uint8_t sha1[20];
+	uint8_t sha256[32];
+};
+
+/* Text forms, lower-case hex. */
+struct ks_digests_hex {
+	char md5[33];
+	char sha1[41];
+	char sha256[65];
+};
+void ks_digests_to_hex(const struct ks_digests *d, struct ks_digests_hex *out);
+
+/* Streaming hasher for all three digests. new never fails (aborts on exhaustion);
+ * update may be called any number of times; final writes the digests and resets the
+ * hasher for reuse. */
+struct ks_hasher;
+struct ks_hasher *ks_hasher_new(void);
+void ks_hasher_update(struct ks_hasher *h, const void *data, size_t len);
+void ks_hasher_final(struct ks_hasher *h, struct ks_digests *out);
+void ks_hasher_free(struct ks_hasher *h); /* accepts NULL */
+
+/* One-shot convenience over a buffer. */
+void ks_hash_buffer(const void *data, size_t len, struct ks_digests *out);
+
+/* Streaming MD5 + SHA-1 only (source images: what E01 and examiners record). */
+struct ks_srchasher;
+struct ks_srchasher *ks_srchasher_new(void);
+void ks_srchasher_update(struct ks_srchasher *h, const void *data, size_t len);
+void ks_srchasher_final(struct ks_srchasher *h, uint8_t md5[16], uint8_t sha1[20]);
+void ks_srchasher_free(struct ks_srchasher *h);
+
+#endif

@@ -1,0 +1,58 @@
+/* kestrel pipeline layer: joins evidence, media, hash, index and store. A scan is one
+ * reader per evidence source, a bounded pool of workers (validate, hash, expand
+ * archives, match) and one writer that batches into the store. Memory is bounded by
+ * an in-flight byte budget whatever the evidence claims about its sizes. */
+#ifndef KESTREL_PIPELINE_H
+#define KESTREL_PIPELINE_H
+
+#include <stdint.h>
+
+#include "kestrel/base.h"
+#include "kestrel/index.h"
+#include "kestrel/store.h"
+
+struct ks_scan_progress {
+	uint64_t files_seen, media_found, bytes_read, matches;
+	uint64_t source_bytes_done, source_bytes_total; /* source hashing, for ETA */
+	double elapsed;
+};
+typedef void (*ks_progress_fn)(void *ctx, const struct ks_scan_progress *p);
+
+struct ks_scan_opts {
+	const char *exhibit;       /* exhibit reference */
+	const char *const *evidence;
+	int nevidence;
+	int threads;               /* workers; 0 = number of cores */
+	int hash_all;              /* hash every file, not only media and containers */
+	int source_hash;           /* hash the source images (MD5+SHA-1) before and after */
+	int include_deleted;       /* default 1 */
+	uint64_t memory_budget;    /* in-flight bytes; 0 = default (256 MiB) */
+	const char *examiner;      /* who ran it, for the audit log */
+	ks_progress_fn progress;   /* may be NULL; called about every half second */
+	void *progress_ctx;
+};
+
+struct ks_scan_stats {
+	uint64_t files, media, pictures, videos, archives, matches, errors;
+	double seconds;
+};
+
+/* Scans evidence into the case at case_dir. Evidence that cannot be opened is an
+ * error for that source (recorded); the others are still scanned. */
+int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_scan_stats *stats,
+		struct ks_err *err);
+
+struct ks_import_stats {
+	int64_t set_id, entries, matched_media;
+};
+/* Imports a hash set file into the case (all or nothing) and matches the case's
+ * existing media against it. */
+int ks_hashset_import(const char *case_dir, const char *path, const struct ks_import_opts *o,
+		      const char *who, struct ks_import_stats *stats, struct ks_err *err);
+
+/* Matches one media's digests against idx and records the hits in the store.
+ * Returns the number of hits recorded, or a negative status. */
+int ks_match_media(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
+		   const struct ks_digests *d, struct ks_err *err);
+
+#endif

@@ -1,0 +1,160 @@
+/* kestrel store layer: the case. One folder per case; case.db (SQLite, WAL) by
+ * default. Backends are a table of function pointers (struct ks_store_ops) so a
+ * PostgreSQL backend can follow; every public function below dispatches to the open
+ * backend. Writes happen inside ks_store_begin/commit so a crash leaves the last
+ * committed batch and nothing half-written. */
+#ifndef KESTREL_STORE_H
+#define KESTREL_STORE_H
+
+#include <stdint.h>
+
+#include "kestrel/base.h"
+#include "kestrel/hash.h"
+#include "kestrel/index.h"
+
+struct ks_store;
+
+struct ks_case_meta {
+	const char *ref;      /* case reference */
+	const char *examiner; /* who created it */
+	const char *scheme;   /* category scheme of the case: "uk" (default) or "vics-us" */
+	int64_t created;
+};
+
+/* Creates CASE_DIR (must not hold a case yet) and its store. */
+int ks_store_create(const char *case_dir, const struct ks_case_meta *meta, struct ks_err *err);
+/* Opens an existing case. readonly=1 for reports. */
+int ks_store_open(const char *case_dir, int readonly, struct ks_store **out, struct ks_err *err);
+void ks_store_close(struct ks_store *st); /* accepts NULL */
+/* Case metadata; strings are owned by the store until close. */
+int ks_store_get_case(struct ks_store *st, struct ks_case_meta *out, struct ks_err *err);
+
+int ks_store_begin(struct ks_store *st, struct ks_err *err);
+int ks_store_commit(struct ks_store *st, struct ks_err *err);
+int ks_store_rollback(struct ks_store *st); /* best effort, never fails loudly */
+
+/* Appends to the hash-chained audit log (who, action, detail, time, hash of previous). */
+int ks_store_audit(struct ks_store *st, const char *who, const char *action, const char *detail,
+		   struct ks_err *err);
+/* Recomputes the chain; KS_OK if intact, KS_E_EVIDENCE with the first bad row if not. */
+int ks_store_audit_verify(struct ks_store *st, int64_t *rows, struct ks_err *err);
+
+/* ---- exhibits and sources ------------------------------------------------------ */
+/* Get-or-create by reference. */
+int ks_store_exhibit_get(struct ks_store *st, const char *ref, int64_t *id, struct ks_err *err);
+int ks_store_source_add(struct ks_store *st, int64_t exhibit_id, const char *path, const char *kind,
+			uint64_t size, int64_t *id, struct ks_err *err);
+/* phase "before" or "after"; hex strings. Mismatch between the two is for callers
+ * to report; the store records both. */
+int ks_store_source_set_hash(struct ks_store *st, int64_t source_id, const char *phase,
+			     const char *md5, const char *sha1, struct ks_err *err);
+/* Marks a source's scan finished (status "complete" / "failed: …"). */
+int ks_store_source_finish(struct ks_store *st, int64_t source_id, const char *status,
+			   struct ks_err *err);
+
+/* ---- media (unique content) and files (each occurrence) -------------------------- */
+struct ks_media_rec {
+	const struct ks_digests *d;
+	uint64_t size;
+	const char *type; /* media type name ("jpeg"), "data" when unknown */
+	int kind;         /* enum ks_kind */
+	uint32_t width, height;
+	int valid;        /* enum ks_valid */
+};
+/* Inserts the media or finds it by SHA-256; *is_new tells which. */
+int ks_store_media_put(struct ks_store *st, const struct ks_media_rec *m, int64_t *id, int *is_new,
+		       struct ks_err *err);
+
+struct ks_file_rec {
+	int64_t exhibit_id, source_id;
+	int64_t media_id;  /* 0: content not hashed (non-media without --hash-all) */
+	int64_t parent_id; /* file id of the container (archive) or 0 */
+	const char *volume;
+	const char *path;  /* for archive members: path inside the archive */
+	int state;         /* enum ks_state */
+	uint64_t size;
+	int64_t mtime, atime, ctime, crtime;
+	uint64_t inode;
+	int64_t offset;    /* -1 unknown */
+	const char *type;  /* media type name or "data" */
+	int kind;
+	const char *note;  /* may be NULL */
+	const char *error; /* bad-evidence error for this item, or NULL */
+};
+int ks_store_file_add(struct ks_store *st, const struct ks_file_rec *f, int64_t *id,
+		      struct ks_err *err);
+
+/* ---- hash sets and matches ------------------------------------------------------ */
+struct ks_hashset_meta {
+	int64_t id;
+	const char *name;
+	const char *format;     /* importer name */
+	const char *scheme;     /* stored scheme of its categories */
+	const char *role;       /* "alert" or "ignore" */
+	const char *source_path;
+	const char *source_sha256;
+	int64_t imported;
+	int64_t entries;
+};
+int ks_store_hashset_add(struct ks_store *st, const struct ks_hashset_meta *m, int64_t *id,
+			 struct ks_err *err);
+int ks_store_hashset_set_count(struct ks_store *st, int64_t id, int64_t entries, struct ks_err *err);
+int ks_store_hashentry_add(struct ks_store *st, int64_t set_id, const struct ks_hash_entry *e,
+			   struct ks_err *err);
+typedef int (*ks_hashset_fn)(void *ctx, const struct ks_hashset_meta *m);
+int ks_store_hashsets_each(struct ks_store *st, ks_hashset_fn fn, void *ctx, struct ks_err *err);
+/* Loads every entry of every set into idx (the in-memory exact index). */
+int ks_store_load_index(struct ks_store *st, struct ks_index *idx, struct ks_err *err);
+
+/* Records that media matched an entry of a set (duplicates are ignored). severity is
+ * the category's severity in its scheme (-1 for uncategorised), used to pick the
+ * most serious match as the media's category. */
+int ks_store_match_add(struct ks_store *st, int64_t media_id, int64_t set_id, const char *how,
+		       const char *scheme, const char *category, int severity, struct ks_err *err);
+
+typedef int (*ks_media_fn)(void *ctx, int64_t media_id, const struct ks_digests *d);
+/* Every media, in id order (for matching again after an import). */
+int ks_store_media_each(struct ks_store *st, ks_media_fn fn, void *ctx, struct ks_err *err);
+
+/* ---- reading back: one row per file occurrence ---------------------------------- */
+struct ks_file_row {
+	int64_t file_id, media_id, parent_id;
+	const char *exhibit;   /* exhibit reference */
+	const char *source;    /* evidence path */
+	const char *volume;
+	const char *path;      /* full display path: container chain joined with " › " */
+	int state;
+	int in_container;      /* 1 if inside an archive or document */
+	uint64_t size;
+	int64_t mtime, atime, ctime, crtime;
+	int64_t offset;
+	const char *type;
+	int kind;
+	int valid;             /* of the media, -1 when not hashed */
+	const char *md5, *sha1, *sha256; /* hex, "" when not hashed */
+	const char *scheme;    /* category scheme, NULL when uncategorised */
+	const char *category;  /* most serious category over alert matches, NULL if none */
+	const char *match;     /* "set-name (md5)", "; "-joined, "" if none */
+	int known_good;        /* matched an ignore-role set */
+	const char *note, *error;
+};
+typedef int (*ks_file_row_fn)(void *ctx, const struct ks_file_row *r);
+/* Every file row in a stable order (exhibit, source, path, file id): the same case
+ * gives the same sequence. */
+int ks_store_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, struct ks_err *err);
+
+struct ks_source_row {
+	const char *exhibit, *path, *kind, *status;
+	uint64_t size;
+	const char *md5_before, *sha1_before, *md5_after, *sha1_after;
+};
+typedef int (*ks_source_row_fn)(void *ctx, const struct ks_source_row *r);
+int ks_store_sources_each(struct ks_store *st, ks_source_row_fn fn, void *ctx, struct ks_err *err);
+
+/* ---- backends --------------------------------------------------------------------- */
+/* Implementations embed nothing; each is one static const struct in its own file and
+ * one row in the registry (store.c). The SQLite backend is the default. */
+struct ks_store_ops;
+const struct ks_store_ops *ks_store_backend(const char *name);
+
+#endif

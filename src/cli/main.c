@@ -1,0 +1,2 @@
+/* placeholder; replaced by the cli */
+int main(void) { return 0; }
