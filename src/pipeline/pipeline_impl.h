@@ -1,0 +1,56 @@
+/* Private to the pipeline: the record of one examined item and the group of records
+ * one top-level item produces (itself plus its archive members, parents first). */
+#ifndef KS_PIPELINE_IMPL_H
+#define KS_PIPELINE_IMPL_H
+
+#include <stdint.h>
+
+#include "kestrel/evidence.h"
+#include "kestrel/hash.h"
+#include "kestrel/index.h"
+
+struct ks_rec {
+	char *volume, *path;
+	int state;
+	uint64_t size;
+	int64_t mtime, atime, ctime, crtime;
+	uint64_t inode;
+	int64_t offset;
+	char type[16];
+	int kind;
+	int hashed;
+	struct ks_digests d;
+	uint32_t width, height;
+	int valid;
+	char *note, *error;
+	int parent; /* index of the container record in the group, -1 for none */
+};
+
+struct ks_group {
+	struct ks_rec *recs;
+	size_t n, cap;
+	int64_t source_id;
+	uint64_t budget_bytes; /* returned to the budget when the writer is done */
+};
+
+/* Limits on archive expansion, per top-level item. */
+struct ks_expand_limits {
+	int max_depth;
+	uint64_t max_member_bytes;
+	uint64_t max_total_bytes;
+	uint32_t max_members;
+};
+
+struct ks_rec *ks_group_add(struct ks_group *g);
+void ks_group_free(struct ks_group *g);
+void ks_rec_set_note(struct ks_rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ks_rec_set_error(struct ks_rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Examines the record at index ri of g whose whole content is data[0..len): confirms
+ * its type by structure, hashes it if it is media, a container or hash_all is set,
+ * and expands archives into further records of g (recursively, within lim).
+ * hasher is the calling worker's own. */
+void ks_examine(struct ks_group *g, size_t ri, const uint8_t *data, size_t len, int hash_all,
+		const struct ks_expand_limits *lim, struct ks_hasher *hasher);
+
+#endif
