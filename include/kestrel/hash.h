@@ -23,19 +23,23 @@ struct ks_digests_hex {
 };
 void ks_digests_to_hex(const struct ks_digests *d, struct ks_digests_hex *out);
 
-/* Streaming hasher for all three digests. new never fails (aborts on exhaustion);
- * update may be called any number of times; final writes the digests and resets the
- * hasher for reuse. */
+/* Streaming hasher for all three digests. new never fails (aborts on exhaustion or if
+ * libcrypto lacks an algorithm); update may be called any number of times with any
+ * length (0 included); final writes the digests and resets the hasher for the next
+ * item (reuse one hasher per worker: no allocation per item). Not thread-safe: one
+ * hasher per thread. */
 struct ks_hasher;
 struct ks_hasher *ks_hasher_new(void);
 void ks_hasher_update(struct ks_hasher *h, const void *data, size_t len);
 void ks_hasher_final(struct ks_hasher *h, struct ks_digests *out);
 void ks_hasher_free(struct ks_hasher *h); /* accepts NULL */
 
-/* One-shot convenience over a buffer. */
+/* One-shot convenience over a buffer (allocates a hasher; prefer a reused hasher in
+ * loops). */
 void ks_hash_buffer(const void *data, size_t len, struct ks_digests *out);
 
-/* Streaming MD5 + SHA-1 only (source images: what E01 and examiners record). */
+/* Streaming MD5 + SHA-1 only (source images: what E01 and examiners record). Same
+ * contract as ks_hasher: final resets for reuse, free accepts NULL. */
 struct ks_srchasher;
 struct ks_srchasher *ks_srchasher_new(void);
 void ks_srchasher_update(struct ks_srchasher *h, const void *data, size_t len);
