@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# DFTT #8 (NTFS, pictures live, deleted, in archives, in an ADS, and decoys) as the
+# raw image, as one E01 and as a two-segment E01/E02 set: every picture the key
+# expects from the file system, undelete, archives and the ADS is found with the key's
+# MD5 (deleted ones as deleted) and no decoy is typed as a picture.
+. "$(dirname "$0")/lib/common.sh"
+need_shared testdata/forensic/dftt-08-jpeg-search/8-jpeg-search.zip
+D=$SHARED/testdata/forensic/dftt-08-jpeg-search
+unzip -q "$D/8-jpeg-search.zip" -d "$T/zip"
+RAW=$(find "$T/zip" -name '*.dd' | head -1)
+
+run() { # run NAME EVIDENCE
+  local c="$T/case-$1"
+  "$KESTREL" case init "$c" --ref "DFTT8-$1" --examiner test >/dev/null || { bad "$1: case init"; return; }
+  if ! "$KESTREL" scan "$c" "$2" --exhibit "EX-$1" --quiet > "$T/$1.scan.txt" 2>&1; then
+    bad "$1: scan failed: $(cat "$T/$1.scan.txt")"; return
+  fi
+  "$KESTREL" files "$c" --json > "$T/$1.jsonl" || { bad "$1: files"; return; }
+  check "$1: answer key (fs, undelete, archive, ads) and decoys" \
+    python3 "$SRC/tests/integration/lib/check_key.py" "$T/$1.jsonl" "$D/answer-key.tsv" \
+      --expect fs,undelete,archive,ads --decoys
+  # the ADS keeps its stream name; archive members carry their container chain
+  check "$1: ADS path" grep -q '"path":"[^"]*file13.dll:here"' "$T/$1.jsonl"
+  check "$1: archive member path shows its container" grep -q 'file9.boo › file9.jpg' "$T/$1.jsonl"
+}
+run raw "$RAW"
+run e01 "$D/8-jpeg-search.E01"
+run seg "$D/8-jpeg-search-seg.E01"
+
+# The same image in all three forms gives the same (path, md5) set.
+for n in raw e01 seg; do
+  python3 -c 'import json,sys; print("\n".join(sorted(f"{j[\"path\"]} {j[\"md5\"]}" for j in map(json.loads, open(sys.argv[1])))))' "$T/$n.jsonl" > "$T/$n.set"
+done
+check "raw, E01 and segmented E01 give the same files" cmp -s "$T/raw.set" "$T/e01.set"
+check "E01 and segmented E01 give the same files" cmp -s "$T/e01.set" "$T/seg.set"
+finish
