@@ -8,7 +8,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev"
 TOOL_PKGS="sqlite3 sleuthkit ewf-tools unzip zip p7zip-full mtools dosfstools e2fsprogs
   ntfs-3g fdisk imagemagick webp ffmpeg img2pdf pandoc libimage-exiftool-perl
-  python3 openssl xxd"
+  python3 openssl xxd time"
 
 want=""
 for p in $BUILD_PKGS $TOOL_PKGS; do
