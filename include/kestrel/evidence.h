@@ -30,8 +30,10 @@ struct ks_item_info {
 	uint64_t size;      /* bytes the reader can deliver */
 	int64_t mtime, atime, ctime, crtime;
 	uint64_t inode;     /* metadata address (MFT entry, inode), 0 if none */
-	int64_t offset;     /* byte offset of the first byte in the source image if the
-	                       data is stored there contiguously and known; -1 otherwise */
+	int64_t offset;     /* byte offset in the source image where the item's first byte
+	                       is stored (its first run), if known and not sparse; -1
+	                       otherwise (resident or compressed data, directory trees).
+	                       A loose-file source gives 0 */
 	const char *note;   /* free text, e.g. "metadata reallocated"; may be NULL */
 };
 
@@ -61,13 +63,17 @@ struct ks_source_info {
 struct ks_source;
 
 /* Opens evidence read-only. For a set of segments (x.001 x.002 …, x.E01 x.E02 …) pass
- * the first; the rest are found beside it. Returns KS_OK and *out, or an error. */
+ * the first; the rest are found beside it. A directory is a directory source; a
+ * regular file (or block device) is a disk image when it is an E01 or when a volume
+ * system or a file system opens in it, else a loose file. Returns KS_OK and *out, or
+ * an error (KS_E_NOTFOUND, KS_E_ENV, KS_E_UNSUPPORTED). */
 int ks_source_open(const char *path, struct ks_source **out, struct ks_err *err);
 void ks_source_close(struct ks_source *src); /* accepts NULL */
 const struct ks_source_info *ks_source_get_info(const struct ks_source *src);
 
-/* Reads image bytes (the whole media, for source hashing). Only for is_image sources.
- * Returns bytes read or a negative status. */
+/* Reads image bytes (the whole media, for source hashing). Only for is_image sources
+ * (KS_E_USAGE otherwise). Returns bytes read (short only at the end of the media) or a
+ * negative status. */
 ssize_t ks_source_read(struct ks_source *src, uint64_t off, void *buf, size_t len,
 		       struct ks_err *err);
 
@@ -76,19 +82,31 @@ struct ks_walk_opts {
 };
 
 /* Walks every regular file (and every named data stream) of every file system in the
- * source, calling fn for each. Volume systems (MBR, GPT, …) are opened first; a
- * source with none is opened as a bare file system. Returns KS_OK, or the first
- * negative status returned by fn, or an environment error. */
+ * source, calling fn for each. Volume systems (MBR, GPT, …) are opened first and
+ * every allocated partition is walked ("p<n>" counts allocated partitions from 1); a
+ * source with none is opened as a bare file system. NTFS metadata files ($MFT,
+ * $Bitmap, … and the $-files under $Extend), FAT volume labels and TSK's virtual files
+ * are not items. The same (metadata address, stream) met again under a second
+ * deleted name is reported once; live names (hard links) are always reported. A
+ * directory source is walked in name order without following symlinks; a loose file
+ * is one item "/<name>". Nothing is read from a file unless fn reads it.
+ * Returns KS_OK, or the first negative status returned by fn, or an environment
+ * error. */
 int ks_source_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_item_fn fn,
 		   ks_problem_fn problem, void *ctx, struct ks_err *err);
 
 /* ---- archives ------------------------------------------------------------------ */
 
+/* A zero field (or a NULL limits pointer) means the default below. */
 struct ks_archive_limits {
 	uint64_t max_member_bytes; /* members larger than this are not buffered */
-	uint64_t max_total_bytes;  /* expanded bytes for this archive, all members */
-	uint32_t max_members;
+	uint64_t max_total_bytes;  /* bytes decompressed for this archive, all members,
+	                              including the unbuffered tails of truncated ones */
+	uint32_t max_members;      /* regular-file members */
 };
+#define KS_ARCHIVE_DEFAULT_MEMBER_BYTES (256ull << 20)
+#define KS_ARCHIVE_DEFAULT_TOTAL_BYTES (4ull << 30)
+#define KS_ARCHIVE_DEFAULT_MEMBERS 100000u
 
 struct ks_member_info {
 	const char *path; /* member path inside the archive, UTF-8, "/"-separated */
@@ -103,11 +121,16 @@ struct ks_member_info {
 typedef int (*ks_member_fn)(void *ctx, const struct ks_member_info *m, const uint8_t *data,
 			    size_t len);
 
-/* Expands an archive held in memory (zip, tar, tar.gz/bz2/xz, 7z, cpio, ISO, rar …,
- * whatever libarchive reads, compressed or not). Does not recurse: the caller decides
- * whether a member is itself an archive. Returns KS_OK when the archive was read to
- * its end, KS_E_EVIDENCE (err says why, members before the damage were delivered)
- * when it is damaged, KS_E_LIMIT when a limit stopped it, or what fn returned. */
+/* Expands an archive held in memory (zip, tar, tar.gz/bz2/xz/zst, 7z, cpio, ISO, rar …,
+ * whatever libarchive reads, compressed or not; a lone compressed stream such as
+ * x.jpg.gz is one member named "data"). Only regular-file members are delivered, in
+ * archive order; an encrypted member is delivered with no data and m->error set.
+ * Does not recurse: the caller decides whether a member is itself an archive.
+ * Returns KS_OK when the archive was read to its end, KS_E_EVIDENCE (err says why,
+ * members before the damage were delivered, a member cut by the damage is delivered
+ * with what could be read and m->error set) when it is damaged or not an archive,
+ * KS_E_LIMIT when max_members or max_total_bytes stopped it (a member cut by the
+ * total is delivered truncated first), or what fn returned. */
 int ks_archive_expand(const uint8_t *data, size_t len, const struct ks_archive_limits *lim,
 		      ks_member_fn fn, void *ctx, struct ks_err *err);
 
