@@ -14,6 +14,10 @@
 
 struct ks_store;
 
+/* Version of the case schema this build writes; a case with another version is
+ * refused by ks_store_open (no silent migration of evidence records). */
+#define KS_STORE_SCHEMA_VERSION 1
+
 struct ks_case_meta {
 	const char *ref;      /* case reference */
 	const char *examiner; /* who created it */
@@ -21,7 +25,9 @@ struct ks_case_meta {
 	int64_t created;
 };
 
-/* Creates CASE_DIR (must not hold a case yet) and its store. */
+/* Creates CASE_DIR (must not hold a case yet) and its store with the default backend,
+ * and writes the first audit row "case.create" (who = meta->examiner). meta->scheme
+ * NULL means "uk"; meta->created 0 means now. */
 int ks_store_create(const char *case_dir, const struct ks_case_meta *meta, struct ks_err *err);
 /* Opens an existing case. readonly=1 for reports. */
 int ks_store_open(const char *case_dir, int readonly, struct ks_store **out, struct ks_err *err);
@@ -29,15 +35,37 @@ void ks_store_close(struct ks_store *st); /* accepts NULL */
 /* Case metadata; strings are owned by the store until close. */
 int ks_store_get_case(struct ks_store *st, struct ks_case_meta *out, struct ks_err *err);
 
+/* Write transaction (takes the write lock at once; waits up to the busy timeout for
+ * other writers). Transactions do not nest: begin inside one is KS_E_USAGE. Every
+ * write function below needs a handle opened read-write; ks_store_audit may also be
+ * called outside a transaction (it then commits its own row). */
 int ks_store_begin(struct ks_store *st, struct ks_err *err);
+/* Read transaction: every read until commit/rollback sees one consistent snapshot
+ * (reports read the case twice and must see the same case both times). */
+int ks_store_begin_read(struct ks_store *st, struct ks_err *err);
 int ks_store_commit(struct ks_store *st, struct ks_err *err);
 int ks_store_rollback(struct ks_store *st); /* best effort, never fails loudly */
 
 /* Appends to the hash-chained audit log (who, action, detail, time, hash of previous). */
 int ks_store_audit(struct ks_store *st, const char *who, const char *action, const char *detail,
 		   struct ks_err *err);
-/* Recomputes the chain; KS_OK if intact, KS_E_EVIDENCE with the first bad row if not. */
+/* Recomputes the chain; KS_OK if intact, KS_E_EVIDENCE with the first bad row if not.
+ * *rows (may be NULL) gets the number of rows checked and found good. The chain is
+ * SHA-256 (hex) over prev_hash|seq|at|who|action|detail with backslash and '|' in the
+ * text fields escaped by a backslash; the first row's prev_hash is 64 zeros. Rows
+ * must be numbered 1, 2, 3 … without gaps. (Removing the newest rows cannot be seen
+ * from the chain alone: export the head hash to detect that.) */
 int ks_store_audit_verify(struct ks_store *st, int64_t *rows, struct ks_err *err);
+
+struct ks_audit_row {
+	int64_t seq, at;
+	const char *who, *action, *detail;
+	const char *prev_hash, *hash; /* hex */
+};
+/* Every audit row in seq order; strings are borrowed for the call. fn returns 0 to go
+ * on, anything else stops the walk and is returned. */
+int ks_store_audit_each(struct ks_store *st, int (*fn)(void *ctx, const struct ks_audit_row *r),
+			void *ctx, struct ks_err *err);
 
 /* ---- exhibits and sources ------------------------------------------------------ */
 /* Get-or-create by reference. */
@@ -133,14 +161,17 @@ struct ks_file_row {
 	int valid;             /* of the media, -1 when not hashed */
 	const char *md5, *sha1, *sha256; /* hex, "" when not hashed */
 	const char *scheme;    /* category scheme, NULL when uncategorised */
-	const char *category;  /* most serious category over alert matches, NULL if none */
+	const char *category;  /* most serious category over alert matches, NULL if none:
+	                          matches in the case's scheme win over other schemes, then
+	                          higher severity, then the lower hash-set id */
 	const char *match;     /* "set-name (md5)", "; "-joined, "" if none */
 	int known_good;        /* matched an ignore-role set */
 	const char *note, *error;
 };
 typedef int (*ks_file_row_fn)(void *ctx, const struct ks_file_row *r);
-/* Every file row in a stable order (exhibit, source, path, file id): the same case
- * gives the same sequence. */
+/* Every file row in a stable order (exhibit ref, source path, display path, file id):
+ * the same case gives the same sequence. Strings are borrowed for the call; fn returns
+ * 0 to go on, anything else stops the walk and is returned. */
 int ks_store_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, struct ks_err *err);
 
 struct ks_source_row {
@@ -149,6 +180,7 @@ struct ks_source_row {
 	const char *md5_before, *sha1_before, *md5_after, *sha1_after;
 };
 typedef int (*ks_source_row_fn)(void *ctx, const struct ks_source_row *r);
+/* Every source in (exhibit ref, path, id) order; hashes "" when not recorded. */
 int ks_store_sources_each(struct ks_store *st, ks_source_row_fn fn, void *ctx, struct ks_err *err);
 
 /* ---- backends --------------------------------------------------------------------- */
