@@ -36,7 +36,8 @@ struct ks_hash_entry {
 /* What the user said about the file on the command line. */
 struct ks_import_opts {
 	const char *format;   /* "vics" "md5" "sha1" "sha256" "hashdeep" "nsrl"; NULL = probe */
-	const char *scheme;   /* numbering of categories in the file: "uk" "vics-us" "dhs" */
+	const char *scheme;   /* numbering of categories in the file: "uk" "vics-us" "dhs";
+			       * NULL: "vics-us" for VICS files, "uk" for the others */
 	const char *category; /* category for formats that carry none (plain lists) */
 	const char *role;     /* "alert" (default) or "ignore" */
 	const char *name;     /* set name; default: the file's base name */
@@ -75,7 +76,9 @@ struct ks_index;
 struct ks_index *ks_index_new(void);
 void ks_index_free(struct ks_index *idx); /* accepts NULL */
 
-/* Adds an entry under set_id (the store's id for the set) with the set's role. */
+/* Adds an entry under set_id (the store's id for the set) with the set's role. The
+ * strings are copied (interned). An entry without any digest is ignored; an entry
+ * equal to one already held (same set, role, category and digests) is held once. */
 void ks_index_add(struct ks_index *idx, int64_t set_id, int ignorable,
 		  const struct ks_hash_entry *e);
 
@@ -93,6 +96,8 @@ typedef void (*ks_hit_fn)(void *ctx, const struct ks_index_hit *hit);
  * concurrent lookups once building is done. Returns the number of hits. */
 int ks_index_lookup(const struct ks_index *idx, const uint8_t md5[16], const uint8_t sha1[20],
 		    const uint8_t sha256[32], ks_hit_fn fn, void *ctx);
-size_t ks_index_count(const struct ks_index *idx);
+size_t ks_index_count(const struct ks_index *idx); /* distinct entries held */
+/* Bytes the index holds (for sizing and the tests' memory bound). */
+size_t ks_index_memory(const struct ks_index *idx);
 
 #endif

@@ -1,0 +1,182 @@
+/* hashdeep / md5deep audit files: "%%%% HASHDEEP-1.0", a "%%%% size,md5,…,filename"
+ * line declaring the columns, '#' comments, then one CSV row per file in that order.
+ * The file name is the last column and may itself hold commas. We take size, md5, sha1,
+ * sha256 and the name; other digests (tiger, whirlpool, sha3…) are skipped. */
+#include <string.h>
+#include <strings.h>
+
+#include "index_int.h"
+
+enum col { C_OTHER, C_SIZE, C_MD5, C_SHA1, C_SHA256, C_NAME };
+#define MAXCOLS 16
+
+struct layout {
+	enum col cols[MAXCOLS];
+	int n;
+};
+
+static int hashdeep_probe(const uint8_t *head, size_t len, const char *path)
+{
+	size_t i = 0;
+	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	if (len - i >= 13 && memcmp(head + i, "%%%% HASHDEEP", 13) == 0)
+		return 95;
+	if (len - i >= 10 && memcmp(head + i, "%%%% size,", 10) == 0)
+		return 80;
+	return 0;
+}
+
+static int parse_columns(const char *s, size_t len, struct layout *lay)
+{
+	lay->n = 0;
+	size_t i = 0;
+	while (i <= len) {
+		size_t j = i;
+		while (j < len && s[j] != ',')
+			j++;
+		if (lay->n == MAXCOLS)
+			return -1;
+		const char *c = s + i;
+		size_t n = j - i;
+		enum col k = C_OTHER;
+		if (n == 4 && strncasecmp(c, "size", 4) == 0)
+			k = C_SIZE;
+		else if (n == 3 && strncasecmp(c, "md5", 3) == 0)
+			k = C_MD5;
+		else if (n == 4 && strncasecmp(c, "sha1", 4) == 0)
+			k = C_SHA1;
+		else if (n == 6 && strncasecmp(c, "sha256", 6) == 0)
+			k = C_SHA256;
+		else if (n == 8 && strncasecmp(c, "filename", 8) == 0)
+			k = C_NAME;
+		else if (n == 0)
+			return -1;
+		lay->cols[lay->n++] = k;
+		i = j + 1;
+	}
+	for (int c = 0; c < lay->n; c++)
+		if (lay->cols[c] == C_NAME && c != lay->n - 1)
+			return -1; /* hashdeep always writes the name last */
+	for (int c = 0; c < lay->n; c++)
+		if (lay->cols[c] == C_MD5 || lay->cols[c] == C_SHA1 || lay->cols[c] == C_SHA256)
+			return 0;
+	return -1; /* no digest we know */
+}
+
+static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn,
+			void *ctx, struct ks_err *err)
+{
+	struct ks_lines lr;
+	struct ks_err local;
+	struct layout lay = {.n = 0};
+	const char *scheme, *category;
+	uint64_t entries = 0;
+	int rc, seen_header = 0;
+	if (!err)
+		err = &local;
+	ks_err_clear(err);
+	rc = ks_import_fixed_category(o, &scheme, &category, err);
+	if (rc < 0)
+		return rc;
+	rc = ks_lines_open(&lr, path, err);
+	if (rc < 0)
+		goto out;
+	for (;;) {
+		char *line;
+		size_t len;
+		rc = ks_lines_next(&lr, &line, &len, err);
+		if (rc <= 0)
+			break;
+		unsigned long long ln = (unsigned long long)lr.lineno;
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (len >= 5 && memcmp(line, "%%%% ", 5) == 0) {
+			if (len >= 13 && memcmp(line + 5, "HASHDEEP", 8) == 0) {
+				seen_header = 1;
+			} else if (parse_columns(line + 5, len - 5, &lay) < 0) {
+				rc = ks_err_set(err, KS_E_FORMAT,
+						"line %llu: bad column declaration (need md5, sha1 "
+						"or sha256; filename last)",
+						ln);
+				goto out;
+			}
+			continue;
+		}
+		if (!seen_header && lay.n == 0) {
+			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: no \"%%%%%%%% HASHDEEP\" header",
+					ln);
+			goto out;
+		}
+		if (lay.n == 0) {
+			rc = ks_err_set(err, KS_E_FORMAT,
+					"line %llu: data before the \"%%%%%%%% size,…\" column line", ln);
+			goto out;
+		}
+		struct ks_hash_entry e = {.scheme = scheme, .category = category, .size = -1,
+					  .distributed = -1};
+		size_t i = 0;
+		for (int c = 0; c < lay.n; c++) {
+			size_t j = i;
+			if (lay.cols[c] == C_NAME || c == lay.n - 1)
+				j = len;
+			else
+				while (j < len && line[j] != ',')
+					j++;
+			if (c < lay.n - 1 && j >= len) {
+				rc = ks_err_set(err, KS_E_FORMAT,
+						"line %llu: %d columns declared, fewer found", ln,
+						lay.n);
+				goto out;
+			}
+			const char *f = line + i;
+			size_t fl = j - i;
+			int bad = 0;
+			switch (lay.cols[c]) {
+			case C_SIZE:
+				e.size = ks_parse_size(f, fl);
+				bad = e.size < 0;
+				break;
+			case C_MD5:
+				bad = ks_hex_field(f, fl, e.md5, 16) < 0;
+				e.has |= KS_HAS_MD5;
+				break;
+			case C_SHA1:
+				bad = ks_hex_field(f, fl, e.sha1, 20) < 0;
+				e.has |= KS_HAS_SHA1;
+				break;
+			case C_SHA256:
+				bad = ks_hex_field(f, fl, e.sha256, 32) < 0;
+				e.has |= KS_HAS_SHA256;
+				break;
+			case C_NAME:
+				line[j] = '\0';
+				e.name = fl ? f : NULL;
+				break;
+			case C_OTHER:
+				break;
+			}
+			if (bad) {
+				char ex[80];
+				ks_quote_excerpt(f, fl, ex);
+				rc = ks_err_set(err, KS_E_FORMAT, "line %llu, column %d: bad value \"%s\"",
+						ln, c + 1, ex);
+				goto out;
+			}
+			i = j + 1;
+		}
+		entries++;
+		int frc = fn(ctx, &e);
+		if (frc < 0) {
+			rc = ks_import_stopped(frc, entries, err);
+			goto out;
+		}
+	}
+	if (rc == 0 && !seen_header && lay.n == 0)
+		rc = ks_err_set(err, KS_E_FORMAT, "no \"%%%%%%%% HASHDEEP\" header");
+out:
+	ks_lines_close(&lr);
+	return rc < 0 ? rc : KS_OK;
+}
+
+const struct ks_importer_ops ks_import_hashdeep_ops = {"hashdeep", hashdeep_probe, hashdeep_run};

@@ -1,0 +1,68 @@
+/* Private to the index layer: the importer rows the registry lists, and the helpers
+ * the importers share (a bounded line reader, a CSV splitter, the category an import
+ * applies to every entry). Not installed, not for other layers. */
+#ifndef KESTREL_INDEX_INT_H
+#define KESTREL_INDEX_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kestrel/index.h"
+
+extern const struct ks_importer_ops ks_import_vics_ops;
+extern const struct ks_importer_ops ks_import_md5_ops;
+extern const struct ks_importer_ops ks_import_sha1_ops;
+extern const struct ks_importer_ops ks_import_sha256_ops;
+extern const struct ks_importer_ops ks_import_hashdeep_ops;
+extern const struct ks_importer_ops ks_import_nsrl_ops;
+
+/* How many bytes of a file the probes see. */
+#define KS_IMPORT_HEAD 8192
+/* Longest text line any text importer accepts (a longer one is a format error, so a
+ * file without newlines cannot make us buffer it whole). */
+#define KS_IMPORT_LINE_MAX 65536
+
+/* The probing rule on its own, over any table (so the tie rule can be tested):
+ * returns the single importer with the highest non-zero confidence, or NULL with err
+ * set (KS_E_UNSUPPORTED when none claims the head, KS_E_FORMAT naming both on a tie). */
+const struct ks_importer_ops *ks_importer_pick(const struct ks_importer_ops *const *tab, size_t n,
+					       const uint8_t *head, size_t len, const char *path,
+					       struct ks_err *err);
+
+/* Line reader over a FILE with a fixed buffer. next returns 1 with *line (NUL-
+ * terminated, CR/LF stripped, a UTF-8 BOM on line 1 removed) and *len, 0 at end of
+ * file, or a negative status (line longer than KS_IMPORT_LINE_MAX, read error).
+ * lineno is the 1-based number of the line last returned. */
+struct ks_lines {
+	FILE *f;
+	char *buf;
+	size_t cap, start, end;
+	int eof;
+	uint64_t lineno;
+};
+int ks_lines_open(struct ks_lines *lr, const char *path, struct ks_err *err);
+int ks_lines_next(struct ks_lines *lr, char **line, size_t *len, struct ks_err *err);
+void ks_lines_close(struct ks_lines *lr);
+
+/* Splits one CSV line in place ("quoted" fields with "" escapes, or bare ones) into at
+ * most max fields. Returns the field count, or -1 on a malformed quote or more than
+ * max fields. Fields are NUL-terminated inside line. */
+int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max);
+
+/* The (stored scheme, code) that o gives every entry of a format carrying no category
+ * of its own. Defaults: scheme "uk", no category. KS_E_USAGE when o names an unknown
+ * numbering or a value that is not a category of it. */
+int ks_import_fixed_category(const struct ks_import_opts *o, const char **scheme,
+			     const char **category, struct ks_err *err);
+
+/* Decodes a hex digest of exactly n bytes, surrounding blanks ignored; 0 or -1. */
+int ks_hex_field(const char *s, size_t len, uint8_t *out, size_t n);
+/* Parses a non-negative decimal (surrounding blanks ignored); -1 if it is not one. */
+int64_t ks_parse_size(const char *s, size_t len);
+/* Writes a short printable copy of s (at most 60 bytes shown) for error messages. */
+void ks_quote_excerpt(const char *s, size_t len, char out[80]);
+
+/* Reports that the entry callback asked to stop (unless err was filled by it). */
+int ks_import_stopped(int status, uint64_t entry, struct ks_err *err);
+
+#endif
