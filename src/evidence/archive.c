@@ -26,7 +26,6 @@ struct expand {
 	struct ks_buf path;
 	uint8_t *buf;
 	size_t cap;
-	uint8_t *scratch;
 };
 
 static void note_damage(struct expand *x, const char *what, struct archive *a)
@@ -81,30 +80,53 @@ static const char *clean_path(struct expand *x, struct archive_entry *e)
 	return (const char *)x->path.data;
 }
 
-/* Makes room for at least one more byte in the member buffer, up to max bytes. */
-static size_t member_room(struct expand *x, size_t used, size_t max)
+/* Appends n bytes of member data (zeros when p is NULL: a hole in a sparse member):
+ * buffered up to max_member_bytes, counted against max_total_bytes. Returns 0, or
+ * KS_E_LIMIT when the total budget ran out (what fitted was taken). */
+static int member_add(struct expand *x, struct ks_member_info *m, size_t *used, const void *p,
+		      size_t n)
 {
-	if (used >= max)
-		return 0;
-	if (used == x->cap) {
-		size_t ncap = x->cap ? x->cap * 2 : CHUNK;
-		if (ncap > max || ncap < x->cap)
-			ncap = max;
-		x->buf = ks_xrealloc(x->buf, ncap);
-		x->cap = ncap;
+	int status = KS_OK;
+	uint64_t left = x->lim.max_total_bytes - x->total;
+	if (n > left) {
+		n = (size_t)left;
+		m->truncated = 1;
+		snprintf(x->why, sizeof x->why, "archive expands to more than %llu bytes",
+			 (unsigned long long)x->lim.max_total_bytes);
+		status = KS_E_LIMIT;
 	}
-	size_t room = x->cap - used;
-	return room < CHUNK ? room : CHUNK;
+	x->total += n;
+	uint64_t max = x->lim.max_member_bytes;
+	size_t take = *used >= max ? 0 : (n < max - *used ? n : (size_t)(max - *used));
+	if (take < n)
+		m->truncated = 1;
+	if (take) {
+		if (*used + take > x->cap) {
+			size_t ncap = x->cap ? x->cap : CHUNK;
+			while (ncap < *used + take)
+				ncap *= 2;
+			if (ncap > max)
+				ncap = (size_t)max;
+			x->buf = ks_xrealloc(x->buf, ncap);
+			x->cap = ncap;
+		}
+		if (p)
+			memcpy(x->buf + *used, p, take);
+		else
+			memset(x->buf + *used, 0, take);
+		*used += take;
+	}
+	return status;
 }
 
-/* Reads the current member's data. Returns KS_OK, KS_E_LIMIT (total budget spent),
- * KS_E_EVIDENCE (fatal damage: stop the archive) or what fn returned. */
+/* Reads the current member's data and hands it to fn. Returns KS_OK, KS_E_LIMIT (total
+ * budget spent), KS_E_EVIDENCE (fatal damage: stop the archive) or what fn returned. */
 static int read_member(struct expand *x, struct archive *a, struct archive_entry *e)
 {
 	struct ks_member_info m = {0};
-	size_t used = 0, max = x->lim.max_member_bytes > SIZE_MAX ? SIZE_MAX
-								   : (size_t)x->lim.max_member_bytes;
-	int status = KS_OK, retries = 0;
+	size_t used = 0;
+	uint64_t lpos = 0; /* logical position in the member */
+	int status = KS_OK, warnings = 0;
 	char errbuf[256];
 
 	m.path = clean_path(x, e);
@@ -113,37 +135,39 @@ static int read_member(struct expand *x, struct archive *a, struct archive_entry
 		m.error = "encrypted member, no passphrase";
 		return x->fn(x->ctx, &m, NULL, 0);
 	}
-	for (;;) {
-		size_t room = member_room(x, used, max);
-		uint8_t *dst = room ? x->buf + used : x->scratch;
-		size_t want = room ? room : CHUNK;
-		if (x->total >= x->lim.max_total_bytes) {
-			m.truncated = 1;
-			snprintf(x->why, sizeof x->why, "archive expands to more than %llu bytes",
-				 (unsigned long long)x->lim.max_total_bytes);
-			status = KS_E_LIMIT;
+	while (status == KS_OK) {
+		const void *blk = NULL;
+		size_t len = 0;
+		la_int64_t boff = 0;
+		int r = archive_read_data_block(a, &blk, &len, &boff);
+		if (r == ARCHIVE_EOF)
 			break;
+		if (r >= ARCHIVE_WARN && (len || boff > 0)) {
+			if (boff > 0 && (uint64_t)boff > lpos) {
+				/* sparse hole; a hostile offset is bounded by the limits */
+				uint64_t gap = (uint64_t)boff - lpos;
+				while (gap && status == KS_OK) {
+					size_t step = gap > CHUNK ? CHUNK : (size_t)gap;
+					status = member_add(x, &m, &used, NULL, step);
+					gap -= step;
+					lpos += step;
+				}
+			}
+			if (status == KS_OK && len) {
+				status = member_add(x, &m, &used, blk, len);
+				lpos += len;
+			}
 		}
-		if (want > x->lim.max_total_bytes - x->total)
-			want = (size_t)(x->lim.max_total_bytes - x->total);
-		la_ssize_t n = archive_read_data(a, dst, want);
-		if (n == 0)
-			break;
-		if (n > 0) {
-			x->total += (uint64_t)n;
-			if (room)
-				used += (size_t)n;
-			else
-				m.truncated = 1;
+		if (r == ARCHIVE_OK)
 			continue;
-		}
-		if ((n == ARCHIVE_RETRY || n == ARCHIVE_WARN) && ++retries <= MAX_RETRIES)
-			continue;
+		/* WARN: e.g. a CRC mismatch after the data; FAILED/FATAL/RETRY: unreadable */
 		const char *why = archive_error_string(a);
 		snprintf(errbuf, sizeof errbuf, "%s", why ? why : "damaged member data");
 		m.error = errbuf;
 		note_damage(x, m.path, a);
-		if (n == ARCHIVE_FATAL || n == ARCHIVE_RETRY || n == ARCHIVE_WARN)
+		if (r == ARCHIVE_WARN && ++warnings <= MAX_RETRIES)
+			continue;
+		if (r != ARCHIVE_FAILED && status == KS_OK)
 			status = KS_E_EVIDENCE;
 		break;
 	}
@@ -153,8 +177,9 @@ static int read_member(struct expand *x, struct archive *a, struct archive_entry
 	return rc < 0 ? rc : status;
 }
 
-static int expand_pass(struct expand *x, const uint8_t *data, size_t len, int raw,
-		       int *filtered)
+/* One reading of the buffer: as an archive, or (raw) as a single compressed stream.
+ * Returns a status, or 1 when raw found no compression (the input is not a stream). */
+static int expand_pass(struct expand *x, const uint8_t *data, size_t len, int raw)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -184,11 +209,12 @@ static int expand_pass(struct expand *x, const uint8_t *data, size_t len, int ra
 		status = KS_E_EVIDENCE;
 		goto out;
 	}
+	if (raw && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+		status = 1;
+		goto out;
+	}
 	for (;;) {
 		int r = archive_read_next_header(a, &e);
-		if (!x->entries && r != ARCHIVE_EOF && filtered)
-			*filtered = archive_filter_count(a) > 1 &&
-				    archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_FATAL) {
@@ -232,26 +258,31 @@ int ks_archive_expand(const uint8_t *data, size_t len, const struct ks_archive_l
 		      ks_member_fn fn, void *ctx, struct ks_err *err)
 {
 	struct expand x = {.fn = fn, .ctx = ctx};
-	int filtered = 0, status;
+	int status;
 
 	if ((!data && len) || !fn)
 		return ks_err_set(err, KS_E_USAGE, "ks_archive_expand: no data or callback");
-	if (!data)
-		data = (const uint8_t *)"";
+	if (len == 0)
+		return ks_err_set(err, KS_E_EVIDENCE, "empty input, not an archive");
 	x.lim.max_member_bytes = lim && lim->max_member_bytes ? lim->max_member_bytes
 							      : KS_ARCHIVE_DEFAULT_MEMBER_BYTES;
 	x.lim.max_total_bytes = lim && lim->max_total_bytes ? lim->max_total_bytes
 							    : KS_ARCHIVE_DEFAULT_TOTAL_BYTES;
 	x.lim.max_members = lim && lim->max_members ? lim->max_members
 						    : KS_ARCHIVE_DEFAULT_MEMBERS;
-	x.scratch = ks_xmalloc(CHUNK);
 
-	status = expand_pass(&x, data, len, 0, &filtered);
-	/* A compressed stream that holds no archive (photo.jpg.gz): one member. */
-	if (status == KS_E_EVIDENCE && filtered && x.entries == 0) {
+	status = expand_pass(&x, data, len, 0);
+	/* Not an archive: perhaps a compressed stream that holds none (photo.jpg.gz). */
+	if (status == KS_E_EVIDENCE && x.entries == 0 && x.members == 0) {
+		char why[sizeof x.why];
+		memcpy(why, x.why, sizeof why);
 		x.damaged = 0;
 		x.why[0] = '\0';
-		status = expand_pass(&x, data, len, 1, NULL);
+		status = expand_pass(&x, data, len, 1);
+		if (status == 1 || (status == KS_E_EVIDENCE && x.members == 0)) {
+			memcpy(x.why, why, sizeof why);
+			status = KS_E_EVIDENCE;
+		}
 	}
 	if (status == KS_OK && x.damaged)
 		status = KS_E_EVIDENCE;
@@ -261,6 +292,5 @@ int ks_archive_expand(const uint8_t *data, size_t len, const struct ks_archive_l
 		ks_err_set(err, status, "archive expansion stopped by the member callback");
 	ks_buf_release(&x.path);
 	free(x.buf);
-	free(x.scratch);
 	return status;
 }
