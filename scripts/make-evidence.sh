@@ -82,6 +82,7 @@ HMD5=$BASE.hashset.md5
 HVICS=$BASE.hashset.vics.json
 outdir=$(dirname -- "$OUT")
 [ -d "$outdir" ] || die "no such directory: $outdir"
+outdir=$(cd -- "$outdir" && pwd) # absolute: the archive steps run in subshells elsewhere
 # The work dir sits beside OUT so that big filler staging lands on the same disk.
 WORK=$(mktemp -d "$outdir/.make-evidence.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -111,7 +112,7 @@ hexid() { printf 'kestrel-id:%s:%s' "$SEED" "$1" | sha256sum | cut -c1-"$2"; }
 uuid() { local h; h=$(hexid "$1" 32); echo "${h:0:8}-${h:8:4}-4${h:13:3}-8${h:17:3}-${h:20:12}"; }
 
 im() { "$IM" "$@"; }
-PNGOPT=(-strip -define png:exclude-chunks=date,time)
+PNGOPT=(-strip -define 'png:exclude-chunks=date,time')
 # plasma "landscape": plasma K WxH then extra convert arguments and the output
 plasma() { local k=$1 g=$2; shift 2; im -seed $((SEED * 100 + k)) -size "$g" plasma:fractal -blur 0x1 "$@"; }
 jpg() { local n=$1 k=$2 g=$3 q=$4; shift 4; plasma "$k" "$g" "$@" -quality "$q" -strip "JPEG:$S/$n"; }
@@ -279,7 +280,7 @@ if [ "$P3_SECT" -gt 0 ]; then
 		prng filler-txt $((ntxt * 786432)) | base64 -w 76 |
 		split -C 1048576 -d -a 6 --additional-suffix=.txt - "$F/docs/doc"
 	find "$F" -exec touch -h -d "@$EPOCH" {} +
-	mkfs.ext4 -q -F -b 4096 -L FILLER -U "$(uuid ext4-filler)" \
+	mkfs.ext4 -q -F -b 4096 -i 262144 -L FILLER -U "$(uuid ext4-filler)" \
 		-E "root_owner=0:0,hash_seed=$(uuid ext4-filler-hash),offset=$((P3_START * 512))" \
 		-d "$F" "$PART" "$((P3_SECT / 2))k"
 	ext4_pin_ctime "$PART?offset=$((P3_START * 512))" "$F"

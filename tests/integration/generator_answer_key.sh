@@ -104,7 +104,7 @@ icat_md5() { icat -o "${OFF[$1]}" "$IMG" "$2" | md5sum | cut -c1-32; }
 
 # ---------------------------------------------------------------- fs rows
 nfs=0
-while IFS=$'\t' read -r id kind type md5 sha1 sha256 size loc state expect cat; do
+while IFS=$'\t' read -r id _ _ md5 _ _ _ loc _ _ _; do
 	part=${loc%%:*} path=${loc#*:}
 	ino=$(awk -F'\t' -v p="$path" '$1 == "live" && $3 == p {print $2; exit}' "$T/fls.$part")
 	if [ -z "$ino" ]; then bad "row $id: $loc not listed live by fls"; continue; fi
@@ -115,7 +115,7 @@ done < <(awk -F'\t' 'NR > 1 && $10 == "fs"' "$KEY")
 check "checked at least 25 fs rows ($nfs)" test "$nfs" -ge 25
 
 # ---------------------------------------------------------------- deleted row
-while IFS=$'\t' read -r id kind type md5 sha1 sha256 size loc state expect cat; do
+while IFS=$'\t' read -r id _ _ md5 _ _ _ loc _ _ _; do
 	part=${loc%%:*} path=${loc#*:}
 	dir=${path%/*} base=${path##*/}
 	# FAT overwrites a deleted entry's first name byte: match it as any character
@@ -140,7 +140,7 @@ member_cat() {
 	esac
 }
 narc=0
-while IFS=$'\t' read -r id kind type md5 sha1 sha256 size loc state expect cat; do
+while IFS=$'\t' read -r id _ _ md5 _ _ _ loc _ _ _; do
 	part=${loc%%:*} chain=${loc#*:}
 	outer=${chain%%!*} rest=${chain#*!}
 	ino=$(awk -F'\t' -v p="$outer" '$1 == "live" && $3 == p {print $2; exit}' "$T/fls.$part")
