@@ -20,6 +20,11 @@ const char *ks_kind_name(int kind); /* "other" "picture" "video" "archive" "docu
 
 /* Bytes of an item's head that ks_media_sniff wants to see (when the item has them). */
 #define KS_SNIFF_BYTES 4096
+/* ISO 9660 keeps its signature ("CD001") at byte 32769, beyond KS_SNIFF_BYTES: a caller
+ * that wants ISO images recognised passes this many head bytes (or the whole item if
+ * shorter). With fewer, an ISO image is simply not recognised; nothing else needs
+ * more than KS_SNIFF_BYTES. */
+#define KS_SNIFF_BYTES_MAX 36864
 
 /* First look: the candidate type from the head of an item (at most KS_SNIFF_BYTES
  * bytes, fewer if the item is shorter) and the item's full size. Returns the type
@@ -27,25 +32,72 @@ const char *ks_kind_name(int kind); /* "other" "picture" "video" "archive" "docu
  * "avi", "mkv", "webm", "asf", "flv", "mpeg-ps", "mpeg-ts", "zip", "gzip", "bzip2",
  * "xz", "7z", "tar", "cpio", "rar", "iso9660", "pdf", "ole2") or NULL when nothing
  * claims it. *kind gets the type's kind (KS_KIND_OTHER for NULL). The decision is
- * final only after ks_media_validate. */
+ * final only after ks_media_validate. The returned string is static (the row's name).
+ * If two rows claim the head with the same confidence (a table defect the tests look
+ * for), the earlier row wins: pictures come first, then videos, documents, archives,
+ * so a picture is never lost to a container; ks_media_sniff_all shows every claim. */
 const char *ks_media_sniff(const uint8_t *head, size_t len, uint64_t size, int *kind);
 
 /* Result of a structural check on the whole item. */
 enum ks_valid {
 	KS_VALID_OK = 0,        /* well formed to its end */
-	KS_VALID_TRUNCATED = 1, /* well formed as far as it goes, but the end is missing:
-	                           still that type (a damaged picture is a picture) */
+	KS_VALID_TRUNCATED = 1, /* well formed as far as it goes, but the end is missing,
+	                           or damaged after a start that proves the type: still that
+	                           type (a damaged picture is a picture) */
 	KS_VALID_BAD = 2,       /* not that type after all (a decoy) */
 };
 
 /* Second look, on the whole item: walks the structure of the type `type` (as returned
  * by ks_media_sniff) as far as needed to tell a real file from a decoy. Fills *w, *h
  * with the pixel size when known (0 otherwise) and why with a short reason for BAD or
- * TRUNCATED (static string). Never reads outside data[0..len). */
+ * TRUNCATED (static string; on OK it is NULL or a short note such as "no DQT"). Any
+ * of w, h, why may be NULL. An unknown type name gives BAD ("unknown type"). Never
+ * reads outside data[0..len) and never allocates (declared sizes are only compared
+ * with len). Safe to call from many threads at once. */
 enum ks_valid ks_media_validate(const char *type, const uint8_t *data, size_t len, uint32_t *w,
 				uint32_t *h, const char **why);
 
 /* MIME type for a type name ("image/jpeg"), "application/octet-stream" if unknown. */
 const char *ks_media_mime(const char *type);
+
+/* ---- The format table (for tests, tools and callers that need more than a name) ---- */
+
+/* What a validator found out besides the verdict. */
+struct ks_media_facts {
+	uint32_t width, height; /* pixels, 0 when unknown */
+	const char *why;        /* static text: reason for BAD/TRUNCATED, or a note on OK */
+};
+
+/* Sniff confidence. STRONG: a magic number of four bytes or more, or a shorter one
+ * backed by a structural check of the head. WEAK: a pattern that random or foreign
+ * data could show (MPEG-TS sync bytes, a v7 tar checksum, a bare QuickTime atom). */
+enum ks_sniff_conf { KS_SNIFF_NO = 0, KS_SNIFF_WEAK = 1, KS_SNIFF_STRONG = 2 };
+
+/* One row per type. sniff looks only at head[0..len) (len may be anything from 0 to
+ * KS_SNIFF_BYTES_MAX; size is the whole item's size, >= len) and returns an enum
+ * ks_sniff_conf. validate has the contract of ks_media_validate; facts is zeroed by
+ * the caller. */
+struct ks_media_format {
+	const char *name; /* "jpeg" */
+	int kind;         /* enum ks_kind */
+	const char *mime; /* "image/jpeg" */
+	const char *ext;  /* usual file extension without dot ("jpg"), for exports/carving */
+	int (*sniff)(const uint8_t *head, size_t len, uint64_t size);
+	enum ks_valid (*validate)(const uint8_t *data, size_t len, struct ks_media_facts *facts);
+};
+
+/* Row i of the table (0 ..), NULL past the end. */
+const struct ks_media_format *ks_media_format_at(size_t i);
+/* The row called name, NULL if none. */
+const struct ks_media_format *ks_media_format_get(const char *name);
+
+/* Every row that claims the head, strongest first (table order among equals): writes
+ * up to max rows to out[] and their confidences to conf[] (conf may be NULL) and
+ * returns how many rows claimed it (which may exceed max). */
+size_t ks_media_sniff_all(const uint8_t *head, size_t len, uint64_t size,
+			  const struct ks_media_format **out, int *conf, size_t max);
+
+/* Human name of a verdict: "ok", "truncated", "bad". */
+const char *ks_valid_name(int v);
 
 #endif
