@@ -185,10 +185,13 @@ static int jpeg_run(struct jstate *const s, struct ks_decoder *const d, const ui
 	c->scale_num = 8;
 	c->scale_denom = 8;
 	if ((flags & KS_DECODE_REDUCE) && opts->min_side) {
+		/* a side already under min_side may not shrink at all */
+		uint64_t mw = c->image_width < opts->min_side ? c->image_width : opts->min_side;
+		uint64_t mh = c->image_height < opts->min_side ? c->image_height : opts->min_side;
 		for (unsigned m = 1; m < 8; m++) {
 			uint64_t w = ((uint64_t)c->image_width * m + 7) / 8;
 			uint64_t h = ((uint64_t)c->image_height * m + 7) / 8;
-			if (w >= opts->min_side && h >= opts->min_side) {
+			if (w >= mw && h >= mh) {
 				c->scale_num = m;
 				break;
 			}
