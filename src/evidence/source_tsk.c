@@ -11,6 +11,8 @@
  * separate occurrences, and a deleted name that meets a live file's metadata is also
  * reported (with a note) because it records a former name. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <libewf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,37 @@ static void find_segments(struct tsk_src *ts, const char *path)
 	add_name(ts, path);
 }
 
+/* The container format from its first bytes (and a VHD's footer). TSK's own
+ * detection tries every format library in turn and some of them leak on failure, so
+ * the type is named explicitly; anything unrecognised is raw. */
+static TSK_IMG_TYPE_ENUM sniff_image_type(const char *path, const struct stat *st)
+{
+	unsigned char head[32] = {0}, foot[8] = {0};
+	int fd = ks_evidence_open_ro(AT_FDCWD, path);
+	if (fd < 0) /* a symlink named by the user: follow it */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return TSK_IMG_TYPE_RAW;
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	if (S_ISREG(st->st_mode) && st->st_size >= 512 &&
+	    pread(fd, foot, sizeof foot, st->st_size - 512) != (ssize_t)sizeof foot)
+		memset(foot, 0, sizeof foot);
+	close(fd);
+	if (n < 8)
+		return TSK_IMG_TYPE_RAW;
+	if (!memcmp(head, "EVF\x09\x0d\x0a\xff\x00", 8) ||
+	    !memcmp(head, "LVF\x09\x0d\x0a\xff\x00", 8) || !memcmp(head, "EVF2\r\n\x81", 7) ||
+	    !memcmp(head, "LEF2\r\n\x81", 7))
+		return TSK_IMG_TYPE_EWF_EWF;
+	if (!memcmp(head, "KDMV", 4) || !memcmp(head, "# Disk DescriptorFile", 21))
+		return TSK_IMG_TYPE_VMDK_VMDK;
+	if (!memcmp(head, "conectix", 8) || !memcmp(foot, "conectix", 8))
+		return TSK_IMG_TYPE_VHD_VHD;
+	if (!memcmp(head, "AFF10\r\n", 7))
+		return TSK_IMG_TYPE_AFF_ANY;
+	return TSK_IMG_TYPE_RAW;
+}
+
 static void tsk_src_free(struct tsk_src *ts)
 {
 	if (!ts)
@@ -143,7 +176,7 @@ static int tsk_probe(struct ks_source *src)
 	find_segments(ts, src->path);
 	tsk_error_reset();
 	ts->img = tsk_img_open_utf8(ts->n_names, (const char *const *)ts->names,
-				    TSK_IMG_TYPE_DETECT, 0);
+				    sniff_image_type(src->path, &src->st), 0);
 	if (!ts->img) {
 		tsk_error_reset();
 		return 0;

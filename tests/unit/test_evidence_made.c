@@ -249,7 +249,7 @@ static void test_fat(void)
 	snprintf(p, sizeof p, "%s/gone.jpg", src);
 	make_file(p, 5000, 12, md5d);
 	snprintf(img, sizeof img, "%s/fat.img", tmp);
-	char cmd[2048];
+	char cmd[8192];
 	snprintf(cmd, sizeof cmd,
 		 "mkfs.fat -C '%s' 4096 >/dev/null && mmd -i '%s' ::/DCIM && "
 		 "mcopy -i '%s' '%s/photo.jpg' ::/DCIM/ && mcopy -i '%s' '%s/clip.mp4' ::/ && "
@@ -361,7 +361,7 @@ static void test_ext4(void)
 	snprintf(p, sizeof p, "%s/sym.jpg", src);
 	CHECK(symlink("pics/a.jpg", p) == 0);
 	snprintf(img, sizeof img, "%s/ext4.img", tmp);
-	char cmd[2048];
+	char cmd[8192];
 	snprintf(cmd, sizeof cmd,
 		 "mkfs.ext4 -q -d '%s' '%s' 8M >/dev/null 2>&1 && "
 		 "debugfs -w -R 'rm deleted.jpg' '%s' >/dev/null 2>&1",
@@ -438,7 +438,7 @@ int main(void)
 	test_fat();
 	test_ext4();
 	test_stop();
-	char cmd[300];
+	char cmd[600];
 	snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", tmp, tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
