@@ -22,7 +22,7 @@ declare -A allow=(
 declare -A owner=(
   [base]=base [category]=base [thread]=base [evidence]=evidence [media]=media [decode]=media
   [exif]=media [hash]=hash [pdq]=hash [index]=index [store]=store [pipeline]=pipeline [review]=review
-  [report]=report [artefact]=artefact
+  [report]=report [artefact]=artefact [video]=media [vpdq]=hash
 )
 bad=0
 for f in src/*/*.c src/*/*.h; do

@@ -614,6 +614,8 @@ struct sampler {
 	uint64_t video_packets;
 	int key_seen;
 	double max_pkt_end; /* end of the latest video packet demuxed, seconds */
+	int have_sent;      /* a frame decodable alone was sent to the decoder ... */
+	double last_sent_t; /* ... at this time (the cap applies before decoding) */
 	int last_corrupt_at_end; /* the latest packet was cut short by the end of data */
 	int stop;           /* 1: budget or error stop, the walk ends */
 	int cb_status;      /* the callback's nonzero return */
@@ -1025,19 +1027,23 @@ int ks_video_sample(struct ks_video *v, const struct ks_video_sample_opts *opts,
 		}
 		/* Frames that are decodable alone and that the cap would drop are never
 		 * decoded. */
-		if ((s->key_mode || s->intra_only) && s->have_kept && s->min_gap > 0 && !isnan(t)) {
+		if ((s->key_mode || s->intra_only) && s->min_gap > 0 && !isnan(t)) {
 			double eps = s->frame_dur > 0 ? s->frame_dur / 2 : 1e-3;
-			if (t >= s->last_kept_t - 1.0 && t < s->last_kept_t + s->min_gap - eps) {
+			if (s->have_sent && t >= s->last_sent_t - 1.0 &&
+			    t < s->last_sent_t + s->min_gap - eps) {
 				av_packet_unref(pkt);
 				continue;
 			}
+			s->have_sent = 1;
+			s->last_sent_t = t;
 		}
 		decode(s, pkt, frame);
 		av_packet_unref(pkt);
 	}
 	if (!s->stop)
 		decode(s, NULL, frame);
-	check_truncation(s, s->stop ? 0 : read_status);
+	if (!s->stop)
+		check_truncation(s, read_status);
 	if (s->cb_status)
 		rc = s->cb_status;
 out:
