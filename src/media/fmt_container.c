@@ -637,12 +637,14 @@ enum ks_valid ks_media_check_ole2(const uint8_t *d, size_t len, struct ks_media_
 {
 	if (!ks_has(d, len, 0, ole_magic, 8))
 		return ks_verdict(f, KS_VALID_BAD, "no OLE2 signature");
-	if (len < 512)
+	if (len < 60)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the header");
 	uint16_t major = ks_le16(d + 26), shift = ks_le16(d + 30);
 	if (ks_le16(d + 28) != 0xFFFE || !((major == 3 && shift == 9) || (major == 4 && shift == 12)) ||
 	    ks_le16(d + 32) != 6 || ks_le32(d + 56) != 4096)
 		return ks_verdict(f, KS_VALID_BAD, "bad header fields");
+	if (len < 512)
+		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the header");
 	uint64_t ss = 1u << shift, dir = ks_le32(d + 48);
 	if (dir >= 0xFFFFFFFAu)
 		return ks_verdict(f, KS_VALID_BAD, "no directory");

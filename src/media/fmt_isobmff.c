@@ -133,7 +133,8 @@ struct bmff_info {
 /* One track, while its boxes are walked. */
 struct trak_info {
 	struct bmff_info *bi;
-	uint32_t w, h;
+	uint32_t w, h;   /* tkhd: display size (after pixel aspect) */
+	uint32_t sw, sh; /* first visual sample entry: coded size */
 	int video;
 };
 
@@ -191,12 +192,25 @@ static void walk_children(const uint8_t *d, size_t start, size_t end, int clampe
 	}
 }
 
+/* Inside mdia, minf and stbl: the handler type and the first sample entry's size. */
 static void in_mdia(const uint8_t *d, const uint8_t *t, size_t p, size_t n, int depth, void *ctx)
 {
 	struct trak_info *ti = ctx;
-	/* hdlr: version/flags, pre_defined, handler_type */
-	if (memcmp(t, "hdlr", 4) == 0 && n >= 12 && memcmp(d + p + 8, "vide", 4) == 0)
-		ti->video = 1;
+	if (memcmp(t, "hdlr", 4) == 0 && n >= 12) {
+		/* version/flags, pre_defined, handler_type */
+		if (memcmp(d + p + 8, "vide", 4) == 0)
+			ti->video = 1;
+	} else if (memcmp(t, "minf", 4) == 0 || memcmp(t, "stbl", 4) == 0) {
+		walk_children(d, p, p + n, 1, depth, in_mdia, ti, &ti->bi->damaged);
+	} else if (memcmp(t, "stsd", 4) == 0 && n >= 8 + 8 + 28) {
+		/* version/flags, entry count, then the first entry box: 6 reserved, data
+		 * reference index, 16 bytes pre_defined/reserved, width, height. */
+		const uint8_t *e = d + p + 8;
+		if (ks_be32(e) >= 8 + 28 && ks_be32(e) <= n - 8) {
+			ti->sw = ks_be16(e + 8 + 24);
+			ti->sh = ks_be16(e + 8 + 26);
+		}
+	}
 }
 
 static void in_trak(const uint8_t *d, const uint8_t *t, size_t p, size_t n, int depth, void *ctx)
@@ -220,11 +234,11 @@ static void in_moov(const uint8_t *d, const uint8_t *t, size_t p, size_t n, int 
 	struct bmff_info *bi = ctx;
 	if (memcmp(t, "trak", 4) != 0)
 		return;
-	struct trak_info ti = {bi, 0, 0, 0};
+	struct trak_info ti = {bi, 0, 0, 0, 0, 0};
 	walk_children(d, p, p + n, 1, depth, in_trak, &ti, &bi->damaged);
-	if (ti.video && ti.w && ti.h && !bi->vw) {
-		bi->vw = ti.w;
-		bi->vh = ti.h;
+	if (ti.video && !bi->vw) {
+		bi->vw = ti.sw && ti.sh ? ti.sw : ti.w;
+		bi->vh = ti.sw && ti.sh ? ti.sh : ti.h;
 	}
 }
 
