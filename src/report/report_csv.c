@@ -115,7 +115,7 @@ static int on_row(void *ctx, const struct ks_file_row *r)
 	field(b, ks_kind_name(r->kind), 0);
 	field(b, r->category ? r->scheme : "", 0);
 	field(b, r->category ? r->category : "", 0);
-	field(b, ks_report_cat_label(r->scheme, r->category), 0);
+	field(b, ks_report_item_label(r), 0);
 	field(b, r->match, 1);
 	field(b, r->known_good ? "yes" : "no", 0);
 	field(b, r->note, 1);

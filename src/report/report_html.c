@@ -156,7 +156,7 @@ static int on_item(void *ctx, const struct ks_file_row *r)
 	ks_buf_adds(b, " (");
 	text(b, ks_kind_name(r->kind));
 	ks_buf_adds(b, ")</td><td>");
-	text(b, ks_report_cat_label(r->scheme, r->category));
+	text(b, ks_report_item_label(r));
 	if (r->category && r->scheme && strcmp(r->scheme, c->case_scheme) != 0) {
 		ks_buf_adds(b, " [");
 		text(b, r->scheme);

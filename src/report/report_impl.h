@@ -111,6 +111,9 @@ int ks_report_is_listed_file(const struct ks_file_row *r);
 /* Label of a category ("Category A"), the code itself if the scheme does not know it,
  * "Uncategorised" for code NULL. */
 const char *ks_report_cat_label(const char *scheme, const char *code);
+/* Category label for an item column: the label, "Uncategorised" for a picture or
+ * video without one, "" for anything else (an archive is not graded). */
+const char *ks_report_item_label(const struct ks_file_row *r);
 /* The generated line's text with control characters made spaces (one line always). */
 char *ks_report_one_line(const char *s);
 

@@ -201,6 +201,13 @@ const char *ks_report_cat_label(const char *scheme, const char *code)
 	return c ? c->label : code;
 }
 
+const char *ks_report_item_label(const struct ks_file_row *r)
+{
+	if (r->category || r->kind == KS_KIND_PICTURE || r->kind == KS_KIND_VIDEO)
+		return ks_report_cat_label(r->scheme, r->category);
+	return "";
+}
+
 char *ks_report_one_line(const char *s)
 {
 	char *o = ks_xstrdup(s ? s : "");

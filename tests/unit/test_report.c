@@ -355,6 +355,11 @@ static void check_csv(const char *doc, size_t len)
 	/* a name with quotes is quoted with the quote doubled; a formula is defused */
 	CHECK(strstr(doc, ",\"/pics/a<b>&'\"\"c\xef\xbf\xbd.png\",") != NULL);
 	CHECK(strstr(doc, ",'=1+1,") != NULL);
+	/* an archive is not graded: no category label; an ungraded picture is Uncategorised */
+	CHECK(strstr(doc, ",zip,archive,,,,,no,") != NULL);
+	CHECK(strstr(doc, ",png,picture,,,Uncategorised,,no,") != NULL);
+	CHECK(strstr(doc, ",png,picture,vics-us,2,Child exploitive / age difficult,vics-set (md5),"
+			  "no,") != NULL);
 	/* every line ends in CRLF: no bare LF anywhere */
 	int bare = 0;
 	for (size_t i = 0; i < len; i++)
