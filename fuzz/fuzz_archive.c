@@ -21,9 +21,9 @@ static int on_member(void *ctx, const struct ks_member_info *m, const uint8_t *d
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ks_archive_limits lim = {
-		.max_member_bytes = 1 << 16,
-		.max_total_bytes = 1 << 20,
-		.max_members = 64,
+	    .max_member_bytes = 1 << 16,
+	    .max_total_bytes = 1 << 20,
+	    .max_members = 64,
 	};
 	struct ks_err err;
 	unsigned sum = 0;

@@ -18,11 +18,11 @@ struct expand {
 	struct ks_archive_limits lim;
 	ks_member_fn fn;
 	void *ctx;
-	uint64_t total;    /* bytes decompressed so far, delivered or drained */
-	uint32_t members;  /* regular-file members delivered */
-	uint32_t entries;  /* headers read, any type */
-	int damaged;       /* a non-fatal error: the archive goes on, the result is EVIDENCE */
-	char why[384];     /* first damage or limit message */
+	uint64_t total;	  /* bytes decompressed so far, delivered or drained */
+	uint32_t members; /* regular-file members delivered */
+	uint32_t entries; /* headers read, any type */
+	int damaged;	  /* a non-fatal error: the archive goes on, the result is EVIDENCE */
+	char why[384];	  /* first damage or limit message */
 	struct ks_buf path;
 	uint8_t *buf;
 	size_t cap;
@@ -264,12 +264,11 @@ int ks_archive_expand(const uint8_t *data, size_t len, const struct ks_archive_l
 		return ks_err_set(err, KS_E_USAGE, "ks_archive_expand: no data or callback");
 	if (len == 0)
 		return ks_err_set(err, KS_E_EVIDENCE, "empty input, not an archive");
-	x.lim.max_member_bytes = lim && lim->max_member_bytes ? lim->max_member_bytes
-							      : KS_ARCHIVE_DEFAULT_MEMBER_BYTES;
-	x.lim.max_total_bytes = lim && lim->max_total_bytes ? lim->max_total_bytes
-							    : KS_ARCHIVE_DEFAULT_TOTAL_BYTES;
-	x.lim.max_members = lim && lim->max_members ? lim->max_members
-						    : KS_ARCHIVE_DEFAULT_MEMBERS;
+	x.lim.max_member_bytes =
+	    lim && lim->max_member_bytes ? lim->max_member_bytes : KS_ARCHIVE_DEFAULT_MEMBER_BYTES;
+	x.lim.max_total_bytes =
+	    lim && lim->max_total_bytes ? lim->max_total_bytes : KS_ARCHIVE_DEFAULT_TOTAL_BYTES;
+	x.lim.max_members = lim && lim->max_members ? lim->max_members : KS_ARCHIVE_DEFAULT_MEMBERS;
 
 	status = expand_pass(&x, data, len, 0);
 	/* Not an archive: perhaps a compressed stream that holds none (photo.jpg.gz). */

@@ -12,19 +12,23 @@
 
 /* One row per kind of source; the order only matters for the message on a tie. */
 static const struct ks_source_ops *const source_kinds[] = {
-	&ks_source_dir_ops,
-	&ks_source_tsk_ops,
-	&ks_source_file_ops,
+    &ks_source_dir_ops,
+    &ks_source_tsk_ops,
+    &ks_source_file_ops,
 };
 #define N_KINDS (sizeof source_kinds / sizeof source_kinds[0])
 
 const char *ks_state_name(int state)
 {
 	switch (state) {
-	case KS_STATE_LIVE: return "live";
-	case KS_STATE_DELETED: return "deleted";
-	case KS_STATE_CARVED: return "carved";
-	case KS_STATE_CACHE: return "cache";
+	case KS_STATE_LIVE:
+		return "live";
+	case KS_STATE_DELETED:
+		return "deleted";
+	case KS_STATE_CARVED:
+		return "carved";
+	case KS_STATE_CACHE:
+		return "cache";
 	}
 	return "unknown";
 }

@@ -42,8 +42,8 @@ struct dir_stat {
 static int dir_stat_at(int dfd, const char *name, struct dir_stat *ds)
 {
 	struct statx sx;
-	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
-		  STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME,
+		  &sx) == 0) {
 		ds->mode = sx.stx_mode;
 		ds->size = sx.stx_size;
 		ds->ino = sx.stx_ino;
@@ -112,25 +112,25 @@ static int open_dir_at(int dfd, const char *name)
 static void report_file(struct dir_walk *w, int dfd, const char *name, const struct dir_stat *ds)
 {
 	struct dir_reader rd = {
-		.base = {.read = dir_reader_read},
-		.dirfd = dfd,
-		.name = name,
-		.path = (const char *)w->path.data,
-		.ino = (ino_t)ds->ino,
-		.size = ds->size,
-		.fd = -1,
+	    .base = {.read = dir_reader_read},
+	    .dirfd = dfd,
+	    .name = name,
+	    .path = (const char *)w->path.data,
+	    .ino = (ino_t)ds->ino,
+	    .size = ds->size,
+	    .fd = -1,
 	};
 	struct ks_item_info info = {
-		.volume = "",
-		.path = (const char *)w->path.data,
-		.state = KS_STATE_LIVE,
-		.size = ds->size,
-		.mtime = ds->mtime,
-		.atime = ds->atime,
-		.ctime = ds->ctime,
-		.crtime = ds->crtime,
-		.inode = ds->ino,
-		.offset = -1,
+	    .volume = "",
+	    .path = (const char *)w->path.data,
+	    .state = KS_STATE_LIVE,
+	    .size = ds->size,
+	    .mtime = ds->mtime,
+	    .atime = ds->atime,
+	    .ctime = ds->ctime,
+	    .crtime = ds->crtime,
+	    .inode = ds->ino,
+	    .offset = -1,
 	};
 	int rc = w->fn(w->ctx, &info, &rd.base);
 	if (rd.fd >= 0)
@@ -241,10 +241,10 @@ static void dir_close(struct ks_source *src)
 }
 
 const struct ks_source_ops ks_source_dir_ops = {
-	.name = "directory",
-	.probe = dir_probe,
-	.open = dir_open,
-	.walk = dir_walk,
-	.read = NULL,
-	.close = dir_close,
+    .name = "directory",
+    .probe = dir_probe,
+    .open = dir_open,
+    .walk = dir_walk,
+    .read = NULL,
+    .close = dir_close,
 };

@@ -60,19 +60,19 @@ static int file_open(struct ks_source *src, struct ks_err *err)
 	free(copy);
 
 	struct statx sx;
-	int have_btime = statx(fs->fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 &&
-			 (sx.stx_mask & STATX_BTIME);
+	int have_btime =
+	    statx(fs->fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME);
 	fs->info = (struct ks_item_info){
-		.volume = "",
-		.path = fs->item_path,
-		.state = KS_STATE_LIVE,
-		.size = (uint64_t)st.st_size,
-		.mtime = st.st_mtime,
-		.atime = st.st_atime,
-		.ctime = st.st_ctime,
-		.crtime = have_btime ? sx.stx_btime.tv_sec : 0,
-		.inode = st.st_ino,
-		.offset = 0,
+	    .volume = "",
+	    .path = fs->item_path,
+	    .state = KS_STATE_LIVE,
+	    .size = (uint64_t)st.st_size,
+	    .mtime = st.st_mtime,
+	    .atime = st.st_atime,
+	    .ctime = st.st_ctime,
+	    .crtime = have_btime ? sx.stx_btime.tv_sec : 0,
+	    .inode = st.st_ino,
+	    .offset = 0,
 	};
 	src->info.kind = "file";
 	src->info.size = (uint64_t)st.st_size;
@@ -105,10 +105,10 @@ static void file_close(struct ks_source *src)
 }
 
 const struct ks_source_ops ks_source_file_ops = {
-	.name = "file",
-	.probe = file_probe,
-	.open = file_open,
-	.walk = file_walk,
-	.read = NULL,
-	.close = file_close,
+    .name = "file",
+    .probe = file_probe,
+    .open = file_open,
+    .walk = file_walk,
+    .read = NULL,
+    .close = file_close,
 };

@@ -229,8 +229,8 @@ static ssize_t tsk_read(struct ks_source *src, uint64_t off, void *buf, size_t l
 	size_t done = 0;
 	while (done < len) {
 		tsk_error_reset();
-		ssize_t n = tsk_img_read(ts->img, (TSK_OFF_T)(off + done), (char *)buf + done,
-					 len - done);
+		ssize_t n =
+		    tsk_img_read(ts->img, (TSK_OFF_T)(off + done), (char *)buf + done, len - done);
 		if (n < 0)
 			return ks_err_set(err, KS_E_EVIDENCE, "%s: read at %llu: %s", src->path,
 					  (unsigned long long)(off + done), tsk_msg());
@@ -356,22 +356,23 @@ static int emit_attr(struct tsk_walk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *a, c
 				     .attr = (((uint32_t)a->type & 0xffff) << 16 | a->id) + 1};
 		if (seen_test_and_add(&w->seen, k))
 			return KS_OK;
-		if ((f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) && (m->flags & TSK_FS_META_FLAG_ALLOC))
+		if ((f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) &&
+		    (m->flags & TSK_FS_META_FLAG_ALLOC))
 			note = "name deleted, metadata allocated (may belong to another file now)";
 	}
 	struct tsk_reader rd = {.base = {.read = tsk_reader_read}, .attr = a, .path = path};
 	struct ks_item_info info = {
-		.volume = w->volume,
-		.path = path,
-		.state = deleted ? KS_STATE_DELETED : KS_STATE_LIVE,
-		.size = a->size > 0 ? (uint64_t)a->size : 0,
-		.mtime = m->mtime,
-		.atime = m->atime,
-		.ctime = m->ctime,
-		.crtime = m->crtime,
-		.inode = m->addr,
-		.offset = attr_image_offset(w, a),
-		.note = note,
+	    .volume = w->volume,
+	    .path = path,
+	    .state = deleted ? KS_STATE_DELETED : KS_STATE_LIVE,
+	    .size = a->size > 0 ? (uint64_t)a->size : 0,
+	    .mtime = m->mtime,
+	    .atime = m->atime,
+	    .ctime = m->ctime,
+	    .crtime = m->crtime,
+	    .inode = m->addr,
+	    .offset = attr_image_offset(w, a),
+	    .note = note,
 	};
 	return w->fn(w->ctx, &info, &rd.base);
 }
@@ -395,7 +396,8 @@ static TSK_WALK_RET_ENUM dir_cb(TSK_FS_FILE *f, const char *parent, void *ptr)
 	if (TSK_FS_TYPE_ISFAT(w->fs->ftype) && m->size == 0 &&
 	    strstr(nm->name, "(Volume Label Entry)"))
 		return TSK_WALK_CONT;
-	int deleted = (nm->flags & TSK_FS_NAME_FLAG_UNALLOC) || (m->flags & TSK_FS_META_FLAG_UNALLOC);
+	int deleted =
+	    (nm->flags & TSK_FS_NAME_FLAG_UNALLOC) || (m->flags & TSK_FS_META_FLAG_UNALLOC);
 	if (deleted && !w->include_deleted)
 		return TSK_WALK_CONT;
 
@@ -477,7 +479,8 @@ static int tsk_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_i
 			TSK_FS_INFO *fs = tsk_fs_open_vol(p, TSK_FS_TYPE_DETECT);
 			if (!fs) {
 				char msg[700];
-				snprintf(where, sizeof where, "p%u @%llu", idx, (unsigned long long)off);
+				snprintf(where, sizeof where, "p%u @%llu", idx,
+					 (unsigned long long)off);
 				snprintf(msg, sizeof msg, "no file system opens (%s): %s",
 					 p->desc ? p->desc : "?", tsk_msg());
 				walk_problem(&w, where, msg);
@@ -517,10 +520,10 @@ static int tsk_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_i
 }
 
 const struct ks_source_ops ks_source_tsk_ops = {
-	.name = "image",
-	.probe = tsk_probe,
-	.open = tsk_open,
-	.walk = tsk_walk,
-	.read = tsk_read,
-	.close = tsk_close,
+    .name = "image",
+    .probe = tsk_probe,
+    .open = tsk_open,
+    .walk = tsk_walk,
+    .read = tsk_read,
+    .close = tsk_close,
 };

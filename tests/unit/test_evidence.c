@@ -290,7 +290,7 @@ static void check_dftt8_walk(const struct walk *w, const struct key_row *rows, s
 	const struct item *f1 = find_path(w, "/alloc/file1.jpg");
 	CHECK(f1 && f1->offset > 0 && f1->offset % 512 == 0);
 	const struct item *ini =
-		find_path(w, "/RECYCLER/S-1-5-21-1757981266-484763869-1060284298-1003/desktop.ini");
+	    find_path(w, "/RECYCLER/S-1-5-21-1757981266-484763869-1060284298-1003/desktop.ini");
 	CHECK(ini && ini->offset == -1 && ini->size == 65);
 }
 
@@ -325,8 +325,9 @@ static void members_free(struct members *ms)
 static void check_dftt8_archives(const struct walk *w, const struct key_row *rows, size_t nrows)
 {
 	/* container path -> inner row id */
-	static const char *const pairs[][2] = {
-		{"/archive/file8.zip", "8a"}, {"/archive/file9.boo", "9a"}, {"/archive/file10.tar.gz", "10a"}};
+	static const char *const pairs[][2] = {{"/archive/file8.zip", "8a"},
+					       {"/archive/file9.boo", "9a"},
+					       {"/archive/file10.tar.gz", "10a"}};
 	for (size_t p = 0; p < 3; p++) {
 		const struct item *it = find_path(w, pairs[p][0]);
 		CHECK(it && it->data);
@@ -366,7 +367,8 @@ static void test_dftt8(const char *shared)
 {
 	char key[512], dd[512];
 	size_t nrows = 0;
-	snprintf(key, sizeof key, "%s/testdata/forensic/dftt-08-jpeg-search/answer-key.tsv", shared);
+	snprintf(key, sizeof key, "%s/testdata/forensic/dftt-08-jpeg-search/answer-key.tsv",
+		 shared);
 	struct key_row *rows = read_key(key, &nrows);
 	CHECK(nrows >= 16);
 	if (unzip_image(shared, "dftt-08-jpeg-search/8-jpeg-search.zip",
@@ -508,7 +510,8 @@ static void test_dftt6(const char *shared)
 	/* the volume label and TSK's virtual $FAT1/$MBR are not items */
 	for (size_t j = 0; j < w.n; j++) {
 		CHECK(strstr(w.items[j].path, "Volume Label") == NULL);
-		CHECK(strncmp(w.items[j].path, "/$FAT", 5) != 0 && strcmp(w.items[j].path, "/$MBR"));
+		CHECK(strncmp(w.items[j].path, "/$FAT", 5) != 0 &&
+		      strcmp(w.items[j].path, "/$MBR"));
 	}
 	walk_free(&w);
 	free_key(rows, nrows);
@@ -520,8 +523,7 @@ static void test_dftt7(const char *shared)
 {
 	char key[512], dd[512];
 	size_t nrows = 0;
-	snprintf(key, sizeof key, "%s/testdata/forensic/dftt-07-undel-ntfs/answer-key.tsv",
-		 shared);
+	snprintf(key, sizeof key, "%s/testdata/forensic/dftt-07-undel-ntfs/answer-key.tsv", shared);
 	struct key_row *rows = read_key(key, &nrows);
 	CHECK(nrows == 9);
 	if (unzip_image(shared, "dftt-07-undel-ntfs/7-undel-ntfs.zip",

@@ -320,7 +320,8 @@ static void test_fat(void)
 		return;
 	snprintf(img, sizeof img, "%s/mbr.img", tmp);
 	snprintf(cmd, sizeof cmd,
-		 "truncate -s 12M '%s' && printf 'label: dos\\nstart=2048, size=16384, type=c\\n' | "
+		 "truncate -s 12M '%s' && printf 'label: dos\\nstart=2048, size=16384, "
+		 "type=c\\nstart=18432, size=4096, type=83\\n' | "
 		 "sfdisk -q '%s' && mkfs.fat --offset 2048 '%s' 8192 >/dev/null 2>&1 && "
 		 "mcopy -i '%s@@1M' '%s/photo.jpg' ::/",
 		 img, img, img, img, src);
@@ -331,6 +332,9 @@ static void test_fat(void)
 	w = (struct walk){0};
 	CHECK(walk_source(img, &w, &kind) == KS_OK);
 	CHECK(w.n == 1);
+	/* the second partition holds no file system: reported, and the walk goes on */
+	CHECK(w.problems == 1);
+	CHECK_STR(w.problem_where[0], "p2 @9437184");
 	it = find_path(&w, "/photo.jpg");
 	CHECK(it && !strcmp(it->md5, md5a));
 	CHECK(it && strncmp(it->volume, "p1 fat", 6) == 0 &&
