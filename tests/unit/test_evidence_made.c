@@ -19,7 +19,7 @@ struct item {
 	char *volume, *path;
 	int state;
 	uint64_t size, inode;
-	int64_t offset;
+	int64_t offset, mtime;
 	char md5[33];
 	int read_error;
 };
@@ -63,6 +63,7 @@ static int on_item(void *ctx, const struct ks_item_info *info, struct ks_item_re
 	it->size = info->size;
 	it->inode = info->inode;
 	it->offset = info->offset;
+	it->mtime = info->mtime;
 	it->read_error = n < 0 || off != info->size;
 	/* reading past the end gives 0 bytes, not an error */
 	uint8_t b;
@@ -204,6 +205,29 @@ static void test_directory(void)
 		CHECK_STR(w.problem_where[0], "/locked");
 	}
 	chmod(p, 0755);
+	struct stat st;
+	snprintf(p, sizeof p, "%s/b.jpg", root);
+	it = find_path(&w, "/b.jpg");
+	CHECK(stat(p, &st) == 0 && it && it->mtime == st.st_mtime);
+	walk_free(&w);
+
+	/* a tree nested deeper than the walker's limit: reported, the rest is walked */
+	char deep[4096];
+	int len = snprintf(deep, sizeof deep, "%s/deep", tmp);
+	mkdir(deep, 0755);
+	for (int i = 0; i < 300; i++) {
+		len += snprintf(deep + len, sizeof deep - (size_t)len, "/d");
+		mkdir(deep, 0755);
+	}
+	snprintf(deep + len, sizeof deep - (size_t)len, "/bottom.jpg");
+	make_file(deep, 10, 5, NULL);
+	snprintf(deep, sizeof deep, "%s/deep/top.jpg", tmp);
+	make_file(deep, 10, 6, NULL);
+	snprintf(deep, sizeof deep, "%s/deep", tmp);
+	w = (struct walk){0};
+	CHECK(walk_source(deep, &w, &kind) == KS_OK);
+	CHECK(w.n == 1 && find_path(&w, "/top.jpg") != NULL);
+	CHECK(w.problems == 1);
 	walk_free(&w);
 
 	/* a directory source has no image bytes */
