@@ -123,8 +123,9 @@ typedef int (*ks_member_fn)(void *ctx, const struct ks_member_info *m, const uin
 
 /* Expands an archive held in memory (zip, tar, tar.gz/bz2/xz/zst, 7z, cpio, ISO, rar …,
  * whatever libarchive reads, compressed or not; a lone compressed stream such as
- * x.jpg.gz is one member named "data"). Only regular-file members are delivered, in
- * archive order; an encrypted member is delivered with no data and m->error set.
+ * x.jpg.gz is one member, named from the gzip header or "data"). Only regular-file
+ * members are delivered, in archive order; an encrypted member is delivered with no
+ * data and m->error set.
  * Does not recurse: the caller decides whether a member is itself an archive.
  * Returns KS_OK when the archive was read to its end, KS_E_EVIDENCE (err says why,
  * members before the damage were delivered, a member cut by the damage is delivered
