@@ -64,8 +64,8 @@ static int parse_columns(const char *s, size_t len, struct layout *lay)
 	return -1; /* no digest we know */
 }
 
-static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn,
-			void *ctx, struct ks_err *err)
+static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
+			struct ks_err *err)
 {
 	struct ks_lines lr;
 	struct ks_err local;
@@ -104,17 +104,18 @@ static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_ent
 			continue;
 		}
 		if (!seen_header && lay.n == 0) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: no \"%%%%%%%% HASHDEEP\" header",
-					ln);
+			rc = ks_err_set(err, KS_E_FORMAT,
+					"line %llu: no \"%%%%%%%% HASHDEEP\" header", ln);
 			goto out;
 		}
 		if (lay.n == 0) {
-			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: data before the \"%%%%%%%% size,…\" column line", ln);
+			rc = ks_err_set(
+			    err, KS_E_FORMAT,
+			    "line %llu: data before the \"%%%%%%%% size,…\" column line", ln);
 			goto out;
 		}
-		struct ks_hash_entry e = {.scheme = scheme, .category = category, .size = -1,
-					  .distributed = -1};
+		struct ks_hash_entry e = {
+		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
 		size_t i = 0;
 		for (int c = 0; c < lay.n; c++) {
 			size_t j = i;
@@ -159,8 +160,9 @@ static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_ent
 			if (bad) {
 				char ex[80];
 				ks_quote_excerpt(f, fl, ex);
-				rc = ks_err_set(err, KS_E_FORMAT, "line %llu, column %d: bad value \"%s\"",
-						ln, c + 1, ex);
+				rc = ks_err_set(err, KS_E_FORMAT,
+						"line %llu, column %d: bad value \"%s\"", ln, c + 1,
+						ex);
 				goto out;
 			}
 			i = j + 1;

@@ -36,7 +36,8 @@ static int nsrl_probe(const uint8_t *head, size_t len, const char *path)
 		i = 3;
 	const char *s = (const char *)head + i;
 	size_t n = len - i;
-	if ((n >= 7 && memcmp(s, "\"SHA-1\"", 7) == 0) || (n >= 9 && memcmp(s, "\"SHA-256\"", 9) == 0)) {
+	if ((n >= 7 && memcmp(s, "\"SHA-1\"", 7) == 0) ||
+	    (n >= 9 && memcmp(s, "\"SHA-256\"", 9) == 0)) {
 		const char *eol = memchr(s, '\n', n);
 		size_t ll = eol ? (size_t)(eol - s) : n;
 		if (find_ci((const uint8_t *)s, ll, "\"FileName\""))
@@ -76,9 +77,9 @@ static int nsrl_text(const char *path, const char *scheme, ks_entry_fn fn, void 
 		}
 		if (ln == 1) {
 			for (int i = 0; i < nf; i++) {
-				int *slot = strcasecmp(f[i], "SHA-1") == 0     ? &c_sha1
-					    : strcasecmp(f[i], "MD5") == 0      ? &c_md5
-					    : strcasecmp(f[i], "SHA-256") == 0  ? &c_sha256
+				int *slot = strcasecmp(f[i], "SHA-1") == 0	? &c_sha1
+					    : strcasecmp(f[i], "MD5") == 0	? &c_md5
+					    : strcasecmp(f[i], "SHA-256") == 0	? &c_sha256
 					    : strcasecmp(f[i], "FileName") == 0 ? &c_name
 					    : strcasecmp(f[i], "FileSize") == 0 ? &c_size
 										: NULL;
@@ -96,8 +97,8 @@ static int nsrl_text(const char *path, const char *scheme, ks_entry_fn fn, void 
 			continue;
 		}
 		if (nf < need) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, %d expected", ln, nf,
-					need);
+			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, %d expected", ln,
+					nf, need);
 			goto out;
 		}
 		struct ks_hash_entry e = {.scheme = scheme, .size = -1, .distributed = -1};
@@ -154,8 +155,9 @@ static char *immutable_uri(const char *path)
 	struct ks_buf b = {0};
 	ks_buf_adds(&b, path[0] == '/' ? "file://" : "file:");
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '/' || *p == '.' || *p == '_' || *p == '-' || *p == '~')
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '/' || *p == '.' || *p == '_' || *p == '-' ||
+		    *p == '~')
 			ks_buf_add(&b, p, 1);
 		else
 			ks_buf_addf(&b, "%%%02X", *p);
@@ -224,7 +226,8 @@ static int nsrl_sqlite(const char *path, const char *scheme, ks_entry_fn fn, voi
 		goto out;
 	}
 	if (!have[0] && !have[1] && !have[2]) {
-		rc = ks_err_set(err, KS_E_FORMAT, "NSRL FILE table has no sha256, sha1 or md5 column");
+		rc = ks_err_set(err, KS_E_FORMAT,
+				"NSRL FILE table has no sha256, sha1 or md5 column");
 		goto out;
 	}
 	ks_buf_adds(&sql, "SELECT ");
@@ -232,7 +235,8 @@ static int nsrl_sqlite(const char *path, const char *scheme, ks_entry_fn fn, voi
 		ks_buf_addf(&sql, "%s%s", i ? ", " : "", have[i] ? want[i] : "NULL");
 	ks_buf_adds(&sql, " FROM \"FILE\"");
 	if (sqlite3_prepare_v2(db, (const char *)sql.data, -1, &st, NULL) != SQLITE_OK) {
-		rc = ks_err_set(err, KS_E_FORMAT, "cannot read the FILE table: %s", sqlite3_errmsg(db));
+		rc = ks_err_set(err, KS_E_FORMAT, "cannot read the FILE table: %s",
+				sqlite3_errmsg(db));
 		goto out;
 	}
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -244,7 +248,9 @@ static int nsrl_sqlite(const char *path, const char *scheme, ks_entry_fn fn, voi
 		if (r256 < 0 || r1 < 0 || r5 < 0) {
 			rc = ks_err_set(err, KS_E_FORMAT, "FILE row %llu: malformed %s",
 					(unsigned long long)row,
-					r256 < 0 ? "sha256" : r1 < 0 ? "sha1" : "md5");
+					r256 < 0 ? "sha256"
+					: r1 < 0 ? "sha1"
+						 : "md5");
 			goto out;
 		}
 		e.has = (r256 ? KS_HAS_SHA256 : 0) | (r1 ? KS_HAS_SHA1 : 0) | (r5 ? KS_HAS_MD5 : 0);

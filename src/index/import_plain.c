@@ -107,9 +107,11 @@ static int plain_run(const struct plain_kind *k, const char *path, const struct 
 		size_t tok = n;
 		while (i + tok < len && line[i + tok] != ' ' && line[i + tok] != '\t')
 			tok++;
-		struct ks_hash_entry e = {.scheme = scheme, .category = category, .size = -1,
-					  .distributed = -1};
-		uint8_t *dst = k->bit == KS_HAS_MD5 ? e.md5 : k->bit == KS_HAS_SHA1 ? e.sha1 : e.sha256;
+		struct ks_hash_entry e = {
+		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
+		uint8_t *dst = k->bit == KS_HAS_MD5    ? e.md5
+			       : k->bit == KS_HAS_SHA1 ? e.sha1
+						       : e.sha256;
 		if (tok != k->hexlen || n != tok || ks_hex_decode(line + i, n, dst, n / 2) < 0) {
 			char ex[80];
 			ks_quote_excerpt(line + i, tok, ex);

@@ -147,10 +147,9 @@ int ks_lines_next(struct ks_lines *lr, char **line, size_t *len, struct ks_err *
 			lr->start = lr->end;
 		} else {
 			if (avail > KS_IMPORT_LINE_MAX)
-				return ks_err_set(err, KS_E_FORMAT,
-						  "line %llu is longer than %d bytes",
-						  (unsigned long long)lr->lineno + 1,
-						  KS_IMPORT_LINE_MAX);
+				return ks_err_set(
+				    err, KS_E_FORMAT, "line %llu is longer than %d bytes",
+				    (unsigned long long)lr->lineno + 1, KS_IMPORT_LINE_MAX);
 			memmove(lr->buf, s, avail);
 			lr->start = 0;
 			lr->end = avail;
@@ -158,7 +157,8 @@ int ks_lines_next(struct ks_lines *lr, char **line, size_t *len, struct ks_err *
 			lr->end += got;
 			if (got == 0) {
 				if (ferror(lr->f))
-					return ks_err_set(err, KS_E_ENV, "read error after line %llu",
+					return ks_err_set(err, KS_E_ENV,
+							  "read error after line %llu",
 							  (unsigned long long)lr->lineno);
 				lr->eof = 1;
 			}
@@ -221,6 +221,6 @@ int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max)
 			return nf;
 		}
 		*w = '\0'; /* overwrites the comma or lies before it */
-		i++;       /* past the comma */
+		i++;	   /* past the comma */
 	}
 }

@@ -13,9 +13,9 @@
 #include "index_int.h"
 
 #define CHUNK 65536
-#define MAX_DEPTH 256           /* JSON nesting we follow before calling the file hostile */
-#define MAX_FIELD 65536         /* longest string we keep (names, series, PhotoDNA) */
-#define MAX_QUIET (16u << 20)   /* bytes without a complete token: yajl would buffer them */
+#define MAX_DEPTH 256	      /* JSON nesting we follow before calling the file hostile */
+#define MAX_FIELD 65536	      /* longest string we keep (names, series, PhotoDNA) */
+#define MAX_QUIET (16u << 20) /* bytes without a complete token: yajl would buffer them */
 
 enum fkind { F_ROOT, F_VALUE, F_ITEM, F_MEDIA_ARR, F_MEDIA, F_ALT_ARR, F_ALT, F_FILES_ARR, F_FILE };
 
@@ -44,18 +44,10 @@ static const struct {
 	const char *name;
 	enum key key;
 } media_keys[] = {
-	{"MD5", K_MD5},
-	{"SHA1", K_SHA1},
-	{"SHA256", K_SHA256},
-	{"Category", K_CATEGORY},
-	{"MediaSize", K_SIZE},
-	{"IsDistributed", K_DISTRIBUTED},
-	{"Series", K_SERIES},
-	{"PhotoDNA", K_PHOTODNA},
-	{"AlternativeHashes", K_ALT},
-	{"MediaFiles", K_FILES},
-	{"FileName", K_FILENAME},
-	{"RelativeFilePath", K_RELPATH},
+    {"MD5", K_MD5},	      {"SHA1", K_SHA1},		{"SHA256", K_SHA256},
+    {"Category", K_CATEGORY}, {"MediaSize", K_SIZE},	{"IsDistributed", K_DISTRIBUTED},
+    {"Series", K_SERIES},     {"PhotoDNA", K_PHOTODNA}, {"AlternativeHashes", K_ALT},
+    {"MediaFiles", K_FILES},  {"FileName", K_FILENAME}, {"RelativeFilePath", K_RELPATH},
 };
 
 /* One Media object being collected (a hash-set row, or a media of a case). */
@@ -90,7 +82,7 @@ struct vics {
 	int shape; /* 0 unknown, 1 "#Media" list, 2 "#Cases" export */
 	int seen_value;
 	uint64_t item_i, media_i; /* indices of the current value[] and Media[] elements */
-	uint64_t items, medias;   /* elements seen so far in value[] and in this Media[] */
+	uint64_t items, medias;	  /* elements seen so far in value[] and in this Media[] */
 	struct media item, media;
 	struct ks_buf alt_name, alt_value;
 	uint64_t entries;
@@ -229,12 +221,18 @@ static enum key lookup_key(enum fkind k, const unsigned char *s, size_t n)
 static const char *key_label(enum key k)
 {
 	switch (k) {
-	case K_MD5: return "MD5";
-	case K_SHA1: return "SHA1";
-	case K_SHA256: return "SHA256";
-	case K_CATEGORY: return "Category";
-	case K_VALUE: return "\"value\"";
-	default: return "field";
+	case K_MD5:
+		return "MD5";
+	case K_SHA1:
+		return "SHA1";
+	case K_SHA256:
+		return "SHA256";
+	case K_CATEGORY:
+		return "Category";
+	case K_VALUE:
+		return "\"value\"";
+	default:
+		return "field";
 	}
 }
 
@@ -478,7 +476,8 @@ static int cb_start_array(void *p)
 		return 1;
 	}
 	if (v->top < 0) {
-		ks_err_set(v->err, KS_E_FORMAT, "not VICS JSON: the top level is an array, not an object");
+		ks_err_set(v->err, KS_E_FORMAT,
+			   "not VICS JSON: the top level is an array, not an object");
 		v->status = KS_E_FORMAT;
 		return 0;
 	}
@@ -565,15 +564,15 @@ static int cb_string(void *p, const unsigned char *s, size_t n)
 }
 
 static const yajl_callbacks callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_key,
-	.yajl_end_map = cb_end,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end,
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_bool,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
 };
 
 static int vics_probe(const uint8_t *head, size_t len, const char *path)
@@ -623,7 +622,8 @@ static int vics_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 	v.err = err;
 	v.numbering = o && o->scheme ? o->scheme : "vics-us";
 	if (ks_category_map(v.numbering, NULL, &s_out, &c_out) < 0)
-		return ks_err_set(err, KS_E_USAGE, "unknown category numbering '%s' (uk, vics-us, dhs)",
+		return ks_err_set(err, KS_E_USAGE,
+				  "unknown category numbering '%s' (uk, vics-us, dhs)",
 				  v.numbering);
 	f = fopen(path, "rb");
 	if (!f) {
@@ -678,7 +678,8 @@ static int vics_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 		goto out;
 	}
 	if (!v.seen_value)
-		rc = ks_err_set(err, KS_E_FORMAT, "no \"value\" array: not a VICS hash set or case");
+		rc =
+		    ks_err_set(err, KS_E_FORMAT, "no \"value\" array: not a VICS hash set or case");
 out:
 	if (v.h)
 		yajl_free(v.h);

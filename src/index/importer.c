@@ -8,8 +8,8 @@
 #include "index_int.h"
 
 static const struct ks_importer_ops *const importers[] = {
-	&ks_import_vics_ops,	 &ks_import_md5_ops,	  &ks_import_sha1_ops,
-	&ks_import_sha256_ops, &ks_import_hashdeep_ops, &ks_import_nsrl_ops,
+    &ks_import_vics_ops,   &ks_import_md5_ops,	    &ks_import_sha1_ops,
+    &ks_import_sha256_ops, &ks_import_hashdeep_ops, &ks_import_nsrl_ops,
 };
 #define NIMPORTERS (sizeof importers / sizeof importers[0])
 
@@ -76,7 +76,8 @@ const struct ks_importer_ops *ks_importer_find(const char *path, const char *for
 		ks_err_set(err, KS_E_ENV, "%s: read error", path);
 		return NULL;
 	}
-	const struct ks_importer_ops *ops = ks_importer_pick(importers, NIMPORTERS, head, len, path, err);
+	const struct ks_importer_ops *ops =
+	    ks_importer_pick(importers, NIMPORTERS, head, len, path, err);
 	if (!ops)
 		ks_err_prefix(err, "%s", path);
 	return ops;

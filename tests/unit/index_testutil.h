@@ -107,16 +107,16 @@ static const char *tu_probe(const char *path)
 	return ops ? ops->name : "(none)";
 }
 
-#define CHECK_HAS(msg, needle)                                                                 \
-	do {                                                                                   \
-		const char *m_ = (msg), *n_ = (needle);                                        \
-		if (strstr(m_, n_)) {                                                          \
-			ktest_pass++;                                                          \
-		} else {                                                                       \
-			ktest_fail++;                                                          \
-			fprintf(stderr, "%s:%d: message \"%s\" lacks \"%s\"\n", __FILE__,      \
-				__LINE__, m_, n_);                                             \
-		}                                                                              \
+#define CHECK_HAS(msg, needle)                                                                     \
+	do {                                                                                       \
+		const char *m_ = (msg), *n_ = (needle);                                            \
+		if (strstr(m_, n_)) {                                                              \
+			ktest_pass++;                                                              \
+		} else {                                                                           \
+			ktest_fail++;                                                              \
+			fprintf(stderr, "%s:%d: message \"%s\" lacks \"%s\"\n", __FILE__,          \
+				__LINE__, m_, n_);                                                 \
+		}                                                                                  \
 	} while (0)
 
 #endif

@@ -175,11 +175,11 @@ static void test_hashdeep(void)
 
 static void test_nsrl_legacy(void)
 {
-	const char *txt =
-		"\"SHA-1\",\"MD5\",\"CRC32\",\"FileName\",\"FileSize\",\"ProductCode\","
-		"\"OpSystemCode\",\"SpecialCode\"\r\n"
-		"\"" S1 "\",\"" M1 "\",\"00000000\",\"empty.txt\",0,1234,\"358\",\"\"\r\n"
-		"\"" S2 "\",\"" M2 "\",\"414FA339\",\"say \"\"hi\"\", world.txt\",43,1234,\"358\",\"\"\r\n";
+	const char *txt = "\"SHA-1\",\"MD5\",\"CRC32\",\"FileName\",\"FileSize\",\"ProductCode\","
+			  "\"OpSystemCode\",\"SpecialCode\"\r\n"
+			  "\"" S1 "\",\"" M1 "\",\"00000000\",\"empty.txt\",0,1234,\"358\",\"\"\r\n"
+			  "\"" S2 "\",\"" M2
+			  "\",\"414FA339\",\"say \"\"hi\"\", world.txt\",43,1234,\"358\",\"\"\r\n";
 	const char *p = tu_write(dir, "NSRLFile.txt", txt, -1);
 	struct coll c = {0};
 	struct ks_err err = {0};
@@ -252,22 +252,22 @@ static void test_nsrl_rdsv3(void)
 	char path[512];
 	snprintf(path, sizeof path, "%s/RDS modern #1.db", dir); /* URI-hostile name */
 	const char *schema =
-		"CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR "
-		"NOT NULL, crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER "
-		"NOT NULL, package_id INTEGER NOT NULL);"
-		"CREATE TABLE PKG (package_id INTEGER NOT NULL, name VARCHAR NOT NULL, version "
-		"VARCHAR NOT NULL, operating_system_id INTEGER NOT NULL, manufacturer_id INTEGER NOT "
-		"NULL, language VARCHAR NOT NULL, application_type VARCHAR NOT NULL);"
-		"CREATE TABLE OS (operating_system_id INTEGER, name VARCHAR, version VARCHAR, "
-		"manufacturer_id INTEGER);"
-		"CREATE TABLE MFG (manufacturer_id INTEGER, name VARCHAR);"
-		"CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP, "
-		"release_date TIMESTAMP, description VARCHAR);"
-		"CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;"
-		"INSERT INTO FILE VALUES ('" H1 "', '" S1 "', '" M1 "', '00000000', 'empty.txt', 0, 1);"
-		"INSERT INTO FILE VALUES ('" H2 "', '" S2 "', '" M2 "', '414FA339', 'fox.txt', 43, 1);"
-		"INSERT INTO FILE VALUES ('" H2 "', '" S2 "', '" M2 "', '414FA339', 'fox.txt', 43, 2);"
-		"INSERT INTO PKG VALUES (1, 'Test package', '1.0', 1, 1, 'English', 'Test');";
+	    "CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR "
+	    "NOT NULL, crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER "
+	    "NOT NULL, package_id INTEGER NOT NULL);"
+	    "CREATE TABLE PKG (package_id INTEGER NOT NULL, name VARCHAR NOT NULL, version "
+	    "VARCHAR NOT NULL, operating_system_id INTEGER NOT NULL, manufacturer_id INTEGER NOT "
+	    "NULL, language VARCHAR NOT NULL, application_type VARCHAR NOT NULL);"
+	    "CREATE TABLE OS (operating_system_id INTEGER, name VARCHAR, version VARCHAR, "
+	    "manufacturer_id INTEGER);"
+	    "CREATE TABLE MFG (manufacturer_id INTEGER, name VARCHAR);"
+	    "CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP, "
+	    "release_date TIMESTAMP, description VARCHAR);"
+	    "CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;"
+	    "INSERT INTO FILE VALUES ('" H1 "', '" S1 "', '" M1 "', '00000000', 'empty.txt', 0, 1);"
+	    "INSERT INTO FILE VALUES ('" H2 "', '" S2 "', '" M2 "', '414FA339', 'fox.txt', 43, 1);"
+	    "INSERT INTO FILE VALUES ('" H2 "', '" S2 "', '" M2 "', '414FA339', 'fox.txt', 43, 2);"
+	    "INSERT INTO PKG VALUES (1, 'Test package', '1.0', 1, 1, 'English', 'Test');";
 	CHECK(make_db(path, schema) == 0);
 	struct stat before, after;
 	CHECK(stat(path, &before) == 0);

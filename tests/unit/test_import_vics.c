@@ -27,23 +27,26 @@ static void lower(char *dst, const char *src)
 static void test_v2_hashset(void)
 {
 	const char *json =
-		"\xEF\xBB\xBF  {\n"
-		"  \"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/"
-		"2.0.xml/US/$metadata#Media\",\n"
-		"  \"value\": [\n"
-		"    {\"MediaID\": 1, \"Category\": 1, \"MD5\": \"" MD5_A "\", \"SHA1\": \"" SHA1_A "\",\n"
-		"     \"MediaSize\": 2835, \"IsDistributed\": \"true\", \"Series\": \"Invented series\",\n"
-		"     \"PhotoDNA\": \"QUJDRA==\", \"DateUpdated\": \"2023-06-07T02:31:49.8300Z\",\n"
-		"     \"Exifs\": [{\"k\": [1, 2, {\"deep\": null, \"MD5\": \"" MD5_F "\"}]}],\n"
-		"     \"Extra\": {\"a\": {\"b\": [true, false, \"x\"]}, \"Category\": 9}},\n"
-		"    {\"MediaID\": 2, \"Category\": \"2\", \"MD5\": \"" MD5_B "\", \"MediaSize\": \"100\",\n"
-		"     \"IsDistributed\": false, \"DateUpdated\": \"/Date(1686105109830)/\"},\n"
-		"    {\"MediaID\": 3, \"Category\": null, \"SHA256\": \"" SHA256_A "\",\n"
-		"     \"IsDistributed\": \"False\", \"IsPrecategorized\": \"true\"},\n"
-		"    {\"MediaID\": 4, \"PhotoDNA\": \"b25seQ==\"},\n"
-		"    {\"MediaID\": 5, \"MD5\": \"" MD5_C "\", \"SHA1\": \"\", \"SHA256\": null}\n"
-		"  ]\n"
-		"}\n";
+	    "\xEF\xBB\xBF  {\n"
+	    "  \"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/"
+	    "2.0.xml/US/$metadata#Media\",\n"
+	    "  \"value\": [\n"
+	    "    {\"MediaID\": 1, \"Category\": 1, \"MD5\": \"" MD5_A "\", \"SHA1\": \"" SHA1_A
+	    "\",\n"
+	    "     \"MediaSize\": 2835, \"IsDistributed\": \"true\", \"Series\": \"Invented "
+	    "series\",\n"
+	    "     \"PhotoDNA\": \"QUJDRA==\", \"DateUpdated\": \"2023-06-07T02:31:49.8300Z\",\n"
+	    "     \"Exifs\": [{\"k\": [1, 2, {\"deep\": null, \"MD5\": \"" MD5_F "\"}]}],\n"
+	    "     \"Extra\": {\"a\": {\"b\": [true, false, \"x\"]}, \"Category\": 9}},\n"
+	    "    {\"MediaID\": 2, \"Category\": \"2\", \"MD5\": \"" MD5_B
+	    "\", \"MediaSize\": \"100\",\n"
+	    "     \"IsDistributed\": false, \"DateUpdated\": \"/Date(1686105109830)/\"},\n"
+	    "    {\"MediaID\": 3, \"Category\": null, \"SHA256\": \"" SHA256_A "\",\n"
+	    "     \"IsDistributed\": \"False\", \"IsPrecategorized\": \"true\"},\n"
+	    "    {\"MediaID\": 4, \"PhotoDNA\": \"b25seQ==\"},\n"
+	    "    {\"MediaID\": 5, \"MD5\": \"" MD5_C "\", \"SHA1\": \"\", \"SHA256\": null}\n"
+	    "  ]\n"
+	    "}\n";
 	const char *p = tu_write(dir, "v2set.json", json, -1);
 	struct coll c = {0};
 	struct ks_err err = {0};
@@ -92,19 +95,19 @@ static void test_v2_hashset(void)
 }
 
 static const char *v1_set =
-	"{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media\","
-	"\"value\":[\n"
-	"{\"odata.id\":\"http://x/Media(1)\",\"Category\":5,\"MD5\":\"" MD5_A "\",\"MediaSize\":10,"
-	"\"IsDistributed\":\"TRUE\","
-	"\"AlternativeHashes@odata.navigationLinkUrl\":\"Media(1)/AlternativeHashes\","
-	"\"AlternativeHashes\":[{\"HashName\":\"SHA1\",\"HashValue\":\"" SHA1_A "\",\"MD5\":\"" MD5_A
-	"\"},{\"HashName\":\"PhotoDNA\",\"HashValue\":\"UEhPVE8=\"},"
-	"{\"HashValue\":\"" SHA256_A "\",\"HashName\":\"SHA256\"},"
-	"{\"HashName\":\"Tiger\",\"HashValue\":\"not-hex-but-ignored\"}],"
-	"\"Exifs\":[{\"PropertyName\":\"Make\",\"PropertyValue\":\"Bench camera\"}]},\n"
-	"{\"Category\":0,\"MD5\":\"" MD5_B "\"},\n"
-	"{\"Category\":\"1\",\"MD5\":\"" MD5_C "\",\"AlternativeHashes\":[]}\n"
-	"]}";
+    "{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media\","
+    "\"value\":[\n"
+    "{\"odata.id\":\"http://x/Media(1)\",\"Category\":5,\"MD5\":\"" MD5_A "\",\"MediaSize\":10,"
+    "\"IsDistributed\":\"TRUE\","
+    "\"AlternativeHashes@odata.navigationLinkUrl\":\"Media(1)/AlternativeHashes\","
+    "\"AlternativeHashes\":[{\"HashName\":\"SHA1\",\"HashValue\":\"" SHA1_A "\",\"MD5\":\"" MD5_A
+    "\"},{\"HashName\":\"PhotoDNA\",\"HashValue\":\"UEhPVE8=\"},"
+    "{\"HashValue\":\"" SHA256_A "\",\"HashName\":\"SHA256\"},"
+    "{\"HashName\":\"Tiger\",\"HashValue\":\"not-hex-but-ignored\"}],"
+    "\"Exifs\":[{\"PropertyName\":\"Make\",\"PropertyValue\":\"Bench camera\"}]},\n"
+    "{\"Category\":0,\"MD5\":\"" MD5_B "\"},\n"
+    "{\"Category\":\"1\",\"MD5\":\"" MD5_C "\",\"AlternativeHashes\":[]}\n"
+    "]}";
 
 static void test_v1_hashset_dhs(void)
 {
@@ -149,28 +152,33 @@ static void test_v1_hashset_dhs(void)
 static void test_v2_cases(void)
 {
 	const char *json =
-		"{\"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/"
-		"UK/$metadata#Cases\",\n"
-		" \"value\": [\n"
-		"  {\"CaseID\": \"{00000000-0000-0000-0000-000000000001}\", \"CaseNumber\": \"TEST-1\",\n"
-		"   \"SourceApplicationName\": \"kestrel-test\", \"Media\": [\n"
-		"    {\"MediaID\": 1, \"Category\": 1, \"MD5\": \"" MD5_A "\", \"SHA1\": \"" SHA1_A "\",\n"
-		"     \"RelativeFilePath\": \"Pictures\\\\holiday\\\\rose-rel.jpg\",\n"
-		"     \"IsDistributed\": \"true\", \"VictimIdentified\": \"true\",\n"
-		"     \"MediaFiles\": [{\"MD5\": \"" MD5_F "\", \"FileName\": \"rose.jpg\",\n"
-		"        \"FilePath\": \"C:\\\\x\", \"Created\": \"/Date(1600000000000)/\",\n"
-		"        \"Deleted\": \"true\", \"PhysicalLocation\": 123456}],\n"
-		"     \"MediaMetadata\": [{\"PropertyName\": \"Width\", \"PropertyValue\": \"70\"}]},\n"
-		"    {\"MediaID\": 2, \"Category\": 4, \"MD5\": \"" MD5_B "\",\n"
-		"     \"MediaFiles\": [{\"FileName\": \"first.png\"}, {\"FileName\": \"second.png\"}]},\n"
-		"    {\"MediaID\": 3, \"Category\": 0, \"MD5\": \"" MD5_C "\", \"MediaFiles\":\n"
-		"     [{\"FileName\": \"other.gif\"}], \"FileName\": \"own-name.gif\"}\n"
-		"  ]},\n"
-		"  {\"CaseID\": \"{00000000-0000-0000-0000-000000000002}\", \"CaseNumber\": \"TEST-2\"},\n"
-		"  {\"CaseID\": \"{3}\", \"Media\": [{\"SHA256\": \"" SHA256_A "\", \"Category\": \"3\",\n"
-		"     \"RelativeFilePath\": \"a/b/c.jpg\"}]}\n"
-		" ]\n"
-		"}";
+	    "{\"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/"
+	    "UK/$metadata#Cases\",\n"
+	    " \"value\": [\n"
+	    "  {\"CaseID\": \"{00000000-0000-0000-0000-000000000001}\", \"CaseNumber\": "
+	    "\"TEST-1\",\n"
+	    "   \"SourceApplicationName\": \"kestrel-test\", \"Media\": [\n"
+	    "    {\"MediaID\": 1, \"Category\": 1, \"MD5\": \"" MD5_A "\", \"SHA1\": \"" SHA1_A
+	    "\",\n"
+	    "     \"RelativeFilePath\": \"Pictures\\\\holiday\\\\rose-rel.jpg\",\n"
+	    "     \"IsDistributed\": \"true\", \"VictimIdentified\": \"true\",\n"
+	    "     \"MediaFiles\": [{\"MD5\": \"" MD5_F "\", \"FileName\": \"rose.jpg\",\n"
+	    "        \"FilePath\": \"C:\\\\x\", \"Created\": \"/Date(1600000000000)/\",\n"
+	    "        \"Deleted\": \"true\", \"PhysicalLocation\": 123456}],\n"
+	    "     \"MediaMetadata\": [{\"PropertyName\": \"Width\", \"PropertyValue\": \"70\"}]},\n"
+	    "    {\"MediaID\": 2, \"Category\": 4, \"MD5\": \"" MD5_B "\",\n"
+	    "     \"MediaFiles\": [{\"FileName\": \"first.png\"}, {\"FileName\": "
+	    "\"second.png\"}]},\n"
+	    "    {\"MediaID\": 3, \"Category\": 0, \"MD5\": \"" MD5_C "\", \"MediaFiles\":\n"
+	    "     [{\"FileName\": \"other.gif\"}], \"FileName\": \"own-name.gif\"}\n"
+	    "  ]},\n"
+	    "  {\"CaseID\": \"{00000000-0000-0000-0000-000000000002}\", \"CaseNumber\": "
+	    "\"TEST-2\"},\n"
+	    "  {\"CaseID\": \"{3}\", \"Media\": [{\"SHA256\": \"" SHA256_A
+	    "\", \"Category\": \"3\",\n"
+	    "     \"RelativeFilePath\": \"a/b/c.jpg\"}]}\n"
+	    " ]\n"
+	    "}";
 	const char *p = tu_write(dir, "v2cases.json", json, -1);
 	struct coll c = {0};
 	struct ks_err err = {0};
@@ -199,9 +207,9 @@ static void test_v2_cases(void)
 
 	/* An unmappable category deep in a case names value[i].Media[j]. */
 	const char *bad =
-		"{\"@odata.context\": \"x/2.0.xml/US/$metadata#Cases\", \"value\": [\n"
-		" {\"CaseID\": \"1\", \"Media\": [{\"MD5\": \"" MD5_A "\", \"Category\": 1},\n"
-		"   {\"MD5\": \"" MD5_B "\", \"Category\": 7}]}]}";
+	    "{\"@odata.context\": \"x/2.0.xml/US/$metadata#Cases\", \"value\": [\n"
+	    " {\"CaseID\": \"1\", \"Media\": [{\"MD5\": \"" MD5_A "\", \"Category\": 1},\n"
+	    "   {\"MD5\": \"" MD5_B "\", \"Category\": 7}]}]}";
 	p = tu_write(dir, "badcat.json", bad, -1);
 	CHECK(tu_run("vics", p, NULL, &c, &err) == KS_E_FORMAT);
 	CHECK_HAS(err.msg, "value[0].Media[1]");
@@ -213,10 +221,10 @@ static void test_v2_cases(void)
 static void test_v1_cases_and_bare(void)
 {
 	const char *json =
-		"{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Cases\","
-		"\"value\":[{\"CaseNumber\":\"T\",\"Media\":[{\"Category\":\"2\",\"MD5\":\"" MD5_B "\","
-		"\"AlternativeHashes\":[{\"HashName\":\"SHA1\",\"HashValue\":\"" SHA1_A "\"}],"
-		"\"MediaFiles\":[{\"FileName\":\"f.bmp\",\"MD5\":\"" MD5_F "\"}]}]}]}";
+	    "{\"odata.metadata\":\"http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Cases\","
+	    "\"value\":[{\"CaseNumber\":\"T\",\"Media\":[{\"Category\":\"2\",\"MD5\":\"" MD5_B "\","
+	    "\"AlternativeHashes\":[{\"HashName\":\"SHA1\",\"HashValue\":\"" SHA1_A "\"}],"
+	    "\"MediaFiles\":[{\"FileName\":\"f.bmp\",\"MD5\":\"" MD5_F "\"}]}]}]}";
 	const char *p = tu_write(dir, "v1cases.json", json, -1);
 	struct coll c = {0};
 	struct ks_err err = {0};
@@ -254,8 +262,7 @@ static long named_offset(const char *msg)
 	return b ? strtol(b + 5, NULL, 10) : -1;
 }
 
-static void expect_bad(const char *name, const char *json, long len, int status,
-		       const char *needle)
+static void expect_bad(const char *name, const char *json, long len, int status, const char *needle)
 {
 	const char *p = tu_write(dir, name, json, len);
 	struct coll c = {0};
@@ -277,7 +284,8 @@ static void test_malformed(void)
 	expect_bad("trunc.json", good, (long)(n / 2), KS_E_FORMAT, "malformed JSON");
 	expect_bad("trunc2.json", good, (long)n - 1, KS_E_FORMAT, "byte");
 	expect_bad("badhex.json",
-		   "{\"value\":[{\"MD5\":\"" MD5_A "\"},{\"MD5\":\"XYZDEF0123456789ABCDEF0123456789\"}]}",
+		   "{\"value\":[{\"MD5\":\"" MD5_A
+		   "\"},{\"MD5\":\"XYZDEF0123456789ABCDEF0123456789\"}]}",
 		   -1, KS_E_FORMAT, "value[1]");
 	expect_bad("shorthex.json", "{\"value\":[{\"SHA1\":\"" MD5_A "\"}]}", -1, KS_E_FORMAT,
 		   "SHA1");
@@ -303,7 +311,8 @@ static void test_malformed(void)
 	CHECK(tu_run("vics", p, NULL, &c, &err) == KS_E_FORMAT);
 	long off = named_offset(err.msg);
 	if (off < at - 2 || off > at + 8)
-		fprintf(stderr, "comma.json: offset %ld, expected about %ld (%s)\n", off, at, err.msg);
+		fprintf(stderr, "comma.json: offset %ld, expected about %ld (%s)\n", off, at,
+			err.msg);
 	CHECK(off >= at - 2 && off <= at + 8);
 	tu_reset(&c);
 
@@ -346,8 +355,9 @@ static void test_streaming(void)
 	fputs("{\"@odata.context\":\"x/2.0.xml/US/$metadata#Media\",\"value\":[", f);
 	const int n = 13000;
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%s{\"MediaID\":%d,\"Category\":%d,\"MD5\":\"%032x\",\"Comments\":\"%s\","
-			   "\"Nested\":{\"a\":[\"%s\"]}}\n",
+		fprintf(f,
+			"%s{\"MediaID\":%d,\"Category\":%d,\"MD5\":\"%032x\",\"Comments\":\"%s\","
+			"\"Nested\":{\"a\":[\"%s\"]}}\n",
 			i ? "," : "", i, i % 5, i + 1, pad, pad + 1000);
 	fputs("]}", f);
 	fclose(f);
