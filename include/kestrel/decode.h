@@ -22,6 +22,9 @@ struct ks_image_info {
 					      not reduced) */
 	int luma_only;                     /* 1 if the grey rows are a JPEG's Y plane of a
 					      colour picture (KS_DECODE_LUMA) */
+	int depth;                         /* bits per sample ImageMagick gives the picture:
+					      8, except 1 or 4 for BMPs with 1 or 4 bits per
+					      pixel (its PNM output then uses that range) */
 };
 
 struct ks_decode_limits {

@@ -1,7 +1,8 @@
 /* PDQ of a picture: decoded rows stream into a sink that keeps only the pixels the
- * reference's 512x512 nearest-neighbour resize would keep, as float luma, then the
- * core hashes them. Exact mode reproduces the reference's pixels (including its
- * grey-picture rule); fast mode lets the JPEG decoder work at reduced size (DCT
+ * reference's 512x512 nearest-neighbour resize would keep, turns them into float luma
+ * and hands them to the core. Exact mode reproduces the reference's pixels, including
+ * the way ImageMagick's PNM output shapes them (grey pictures as PGM, low-depth BMPs
+ * at their own range); fast mode lets the JPEG decoder work at reduced size (DCT
  * scaling) and samples the same 512x512 grid, in full-picture coordinates, from the
  * smaller picture. */
 #include <stdlib.h>
@@ -28,15 +29,17 @@ struct ks_pdq {
 	struct ks_decoder *dec;
 	float *luma;    /* SIDE*SIDE */
 	float *scratch; /* SIDE*SIDE */
+	uint8_t *px;    /* sampled pixels, SIDE*SIDE*3 */
 	uint32_t xmap[SIDE], ymap[SIDE];
 	/* sink state for one picture */
-	uint32_t in_w;     /* width of the delivered rows */
+	uint32_t in_w; /* width of the delivered rows */
 	uint32_t out_w, out_h;
 	uint32_t next_row; /* next output row to fill */
 	int channels;
-	int all_grey; /* every RGB pixel seen so far had R == G == B */
-	int mode;
-	int reduced; /* the decoder changed pixels (scaled or luma only) */
+	int depth;
+	int all_grey; /* every pixel so far had R == G == B */
+	int all_mono; /* ... and was 0 or 255 (checked only when depth < 8) */
+	int reduced;  /* the decoder changed pixels (scaled or luma only) */
 	const char *format;
 	uint32_t full_w, full_h;
 };
@@ -47,6 +50,7 @@ struct ks_pdq *ks_pdq_new(void)
 	p->dec = ks_decoder_new();
 	p->luma = ks_xmalloc(sizeof(float) * SIDE * SIDE);
 	p->scratch = ks_xmalloc(sizeof(float) * SIDE * SIDE);
+	p->px = ks_xmalloc((size_t)SIDE * SIDE * 3);
 	return p;
 }
 
@@ -57,6 +61,7 @@ void ks_pdq_free(struct ks_pdq *p)
 	ks_decoder_free(p->dec);
 	free(p->luma);
 	free(p->scratch);
+	free(p->px);
 	free(p);
 }
 
@@ -93,6 +98,9 @@ static int sink_begin(void *ctx, const struct ks_image_info *info, struct ks_err
 	struct ks_pdq *p = ctx;
 	if (info->channels != 1 && info->channels != 3)
 		return ks_err_set(err, KS_E_UNSUPPORTED, "pdq: %d channels", info->channels);
+	if (!info->width || !info->height || info->width > info->full_width ||
+	    info->height > info->full_height)
+		return ks_err_set(err, KS_E_USAGE, "pdq: bad picture geometry");
 	plan(p, info->full_width, info->full_height, info->width, info->height);
 	p->in_w = info->width;
 	p->format = info->format;
@@ -100,23 +108,11 @@ static int sink_begin(void *ctx, const struct ks_image_info *info, struct ks_err
 	p->full_h = info->full_height;
 	p->reduced = info->luma_only || info->scale_num != info->scale_denom;
 	p->channels = info->channels;
+	p->depth = info->depth > 0 && info->depth < 8 ? info->depth : 8;
 	p->all_grey = 1;
+	p->all_mono = 1;
 	p->next_row = 0;
 	return 0;
-}
-
-/* ImageMagick writes a picture whose pixels are all grey as PGM, and the reference then
- * takes the grey value itself as luma (not 0.299 v + 0.587 v + 0.114 v, which can differ
- * in the last bit). Until a colour pixel shows up, rows are kept as grey values; at the
- * first one, the rows filled so far are converted. */
-static void leave_grey(struct ks_pdq *p)
-{
-	size_t n = (size_t)p->next_row * p->out_w;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = (unsigned)p->luma[i];
-		p->luma[i] = luma_rgb(v, v, v);
-	}
-	p->all_grey = 0;
 }
 
 static int row_is_grey(const uint8_t *row, uint32_t w)
@@ -127,43 +123,76 @@ static int row_is_grey(const uint8_t *row, uint32_t w)
 	return 1;
 }
 
-static void fill_row(struct ks_pdq *p, float *out, const uint8_t *row)
+/* Every sample 0 or 255 (n samples). */
+static int row_is_mono(const uint8_t *row, size_t n)
 {
-	const uint32_t *xm = p->xmap;
-	uint32_t n = p->out_w;
-	if (p->channels == 1) {
-		for (uint32_t x = 0; x < n; x++)
-			out[x] = (float)row[xm[x]];
-	} else if (p->all_grey) {
-		for (uint32_t x = 0; x < n; x++)
-			out[x] = (float)row[3 * (size_t)xm[x]];
-	} else {
-		for (uint32_t x = 0; x < n; x++) {
-			const uint8_t *px = row + 3 * (size_t)xm[x];
-			out[x] = luma_rgb(px[0], px[1], px[2]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (row[i] != 0 && row[i] != 255)
+			return 0;
+	return 1;
 }
 
 static int sink_rows(void *ctx, uint32_t y, uint32_t n, const uint8_t *pix, size_t stride,
 		     struct ks_err *err)
 {
 	struct ks_pdq *p = ctx;
+	const int ch = p->channels;
+	const uint32_t *xm = p->xmap;
 	for (uint32_t k = 0; k < n; k++, pix += stride) {
 		uint32_t row = y + k;
-		if (p->channels == 3 && p->all_grey && !row_is_grey(pix, p->in_w))
-			leave_grey(p);
+		/* ImageMagick's PNM writer looks at every pixel, not just those kept */
+		if (ch == 3 && p->all_grey && !row_is_grey(pix, p->in_w))
+			p->all_grey = 0;
+		if (p->depth < 8 && p->all_mono && !row_is_mono(pix, (size_t)p->in_w * ch))
+			p->all_mono = 0;
 		while (p->next_row < p->out_h && p->ymap[p->next_row] == row) {
-			fill_row(p, p->luma + (size_t)p->next_row * p->out_w, pix);
+			uint8_t *o = p->px + (size_t)p->next_row * p->out_w * ch;
+			if (ch == 1) {
+				for (uint32_t x = 0; x < p->out_w; x++)
+					o[x] = pix[xm[x]];
+			} else {
+				for (uint32_t x = 0; x < p->out_w; x++, o += 3)
+					memcpy(o, pix + 3 * (size_t)xm[x], 3);
+			}
 			p->next_row++;
 		}
 	}
 	return 0;
 }
 
+/* ImageMagick writes a picture whose pixels are all grey as PGM, and the reference then
+ * takes the grey value itself as luma (not 0.299 v + 0.587 v + 0.114 v, which can differ
+ * in the last bit). A picture of depth d < 8 is written with samples scaled to 0 ..
+ * 2^d - 1 (ScaleQuantumToAny, which truncates), unless it is black and white (then PBM: 0 and 255). */
+static void make_luma(struct ks_pdq *p)
+{
+	uint8_t lut[256];
+	size_t n = (size_t)p->out_w * p->out_h;
+	for (unsigned v = 0; v < 256; v++)
+		lut[v] = (uint8_t)v;
+	if (p->depth < 8 && !(p->all_grey && p->all_mono)) {
+		unsigned range = (1u << p->depth) - 1;
+		for (unsigned v = 0; v < 256; v++)
+			lut[v] = (uint8_t)(range * v / 255); /* truncated, as ImageMagick 6.9 */
+	}
+	if (p->channels == 1) {
+		for (size_t i = 0; i < n; i++)
+			p->luma[i] = (float)lut[p->px[i]];
+	} else if (p->all_grey) {
+		for (size_t i = 0; i < n; i++)
+			p->luma[i] = (float)lut[p->px[3 * i]];
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *q = p->px + 3 * i;
+			p->luma[i] = luma_rgb(lut[q[0]], lut[q[1]], lut[q[2]]);
+		}
+	}
+}
+
 static void finish(struct ks_pdq *p, struct ks_pdq_hash *hash,
 		   struct ks_pdq_hash dih[KS_PDQ_NDIHEDRAL], int *quality)
 {
+	make_luma(p);
 	ks_pdq_hash_luma(p->luma, p->scratch, p->out_h, p->out_w, hash, dih, quality);
 }
 
@@ -180,6 +209,7 @@ int ks_pdq_hash_pixels(struct ks_pdq *p, const uint8_t *pix, uint32_t width, uin
 		.channels = channels,
 		.scale_num = 1,
 		.scale_denom = 1,
+		.depth = 8,
 	};
 	if (!p || !pix || !width || !height || (!hash && !dih) || !quality ||
 	    stride < (size_t)width * (size_t)(channels > 0 ? channels : 0))
@@ -206,7 +236,6 @@ int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mod
 		opts.flags |= KS_DECODE_REDUCE;
 		opts.min_side = FAST_MIN_SIDE;
 	}
-	p->mode = mode;
 	p->out_w = p->out_h = 0;
 	rc = ks_decoder_run(p->dec, data, len, &opts, &sink, err);
 	if (rc)

@@ -219,6 +219,7 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		.channels = 3,
 		.scale_num = 1,
 		.scale_denom = 1,
+		.depth = 8,
 	};
 	uint8_t *idx = ks_decode_grow(&d->work, (size_t)total);
 	struct bits b = {.data = p, .len = n, .pos = pos};

@@ -211,6 +211,7 @@ static int jpeg_run(struct jstate *const s, struct ks_decoder *const d, const ui
 		.channels = cmyk ? 3 : c->output_components,
 		.scale_num = c->scale_num,
 		.scale_denom = c->scale_denom,
+		.depth = 8,
 		.luma_only = c->out_color_space == JCS_GRAYSCALE && c->jpeg_color_space != JCS_GRAYSCALE,
 	};
 	if (info.channels != 1 && info.channels != 3) {

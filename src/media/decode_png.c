@@ -124,6 +124,7 @@ static int png_run(png_structp const png, png_infop const info, struct pstate *c
 		.channels = outch,
 		.scale_num = 1,
 		.scale_denom = 1,
+		.depth = 8,
 	};
 	rc = sink->begin(sink->ctx, &ii, err);
 	if (rc)

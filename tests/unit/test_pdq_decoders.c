@@ -169,6 +169,13 @@ static const struct sample samples[] = {
 	{"b565.bmp", "-seed 55 -size 320x240 plasma:fractal -define bmp:subtype=RGB565 BMP:", 1},
 	{"b555.bmp", "-seed 56 -size 320x240 plasma:fractal -define bmp:subtype=RGB555 BMP:", 1},
 	{"bgrey.bmp", "-seed 57 -size 320x240 plasma:fractal -colorspace Gray BMP3:", 1},
+	{"brle8.bmp", "-seed 58 -size 320x240 plasma:fractal -colors 20 -type Palette -compress RLE BMP3:", 1},
+	{"b2rgb.bmp", "-seed 59 -size 200x100 plasma:fractal BMP2:", 1},
+	{"b2pal.bmp", "-seed 60 -size 200x100 plasma:fractal -colors 16 -type Palette BMP2:", 1},
+	{"b1c.bmp", "-seed 62 -size 100x100 plasma:fractal -colors 2 -type Palette BMP3:", 1},
+	{"b1g.bmp", "-seed 63 -size 100x100 plasma:fractal -colorspace Gray -colors 2 -type Palette BMP3:", 1},
+	{"b4c.bmp", "-seed 64 -size 100x100 plasma:fractal -colors 4 -type Palette BMP3:", 1},
+	{"b4444.bmp", "-seed 61 -size 120x90 plasma:fractal -define bmp:subtype=ARGB4444 BMP:", 1},
 };
 
 static void check_sample(struct ks_decoder *dec, struct ks_pdq *p, const char *dir,
@@ -203,7 +210,17 @@ static void check_sample(struct ks_decoder *dec, struct ks_pdq *p, const char *d
 		CHECK(rc == 0);
 		goto out;
 	}
-	/* Pixels: ImageMagick writes an all-grey picture as PGM; we may deliver RGB. */
+	/* Pixels: ImageMagick writes an all-grey picture as PGM (we may deliver RGB), and a
+	 * picture of depth under 8 at that depth's range unless it is black and white. */
+	int mono = 1;
+	for (size_t i = 0; i < (size_t)img.info.width * img.info.height * img.info.channels; i++)
+		if (img.pixels[i] != 0 && img.pixels[i] != 255)
+			mono = 0;
+	if (img.info.depth < 8 && !mono) {
+		unsigned range = (1u << img.info.depth) - 1;
+		for (size_t i = 0; i < (size_t)img.info.width * img.info.height * img.info.channels; i++)
+			img.pixels[i] = (uint8_t)(range * img.pixels[i] / 255);
+	}
 	CHECK(img.info.width == ref.w && img.info.height == ref.h);
 	int same = img.info.width == ref.w && img.info.height == ref.h;
 	size_t npx = (size_t)ref.w * ref.h, bad = 0, first = 0;
