@@ -97,7 +97,8 @@ int ks_source_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_it
 
 /* ---- archives ------------------------------------------------------------------ */
 
-/* A zero field (or a NULL limits pointer) means the default below. */
+/* Fields are taken as given (0 allows nothing); a NULL limits pointer means the
+ * defaults below. */
 struct ks_archive_limits {
 	uint64_t max_member_bytes; /* members larger than this are not buffered */
 	uint64_t max_total_bytes;  /* bytes decompressed for this archive, all members,

@@ -264,11 +264,13 @@ int ks_archive_expand(const uint8_t *data, size_t len, const struct ks_archive_l
 		return ks_err_set(err, KS_E_USAGE, "ks_archive_expand: no data or callback");
 	if (len == 0)
 		return ks_err_set(err, KS_E_EVIDENCE, "empty input, not an archive");
-	x.lim.max_member_bytes =
-	    lim && lim->max_member_bytes ? lim->max_member_bytes : KS_ARCHIVE_DEFAULT_MEMBER_BYTES;
-	x.lim.max_total_bytes =
-	    lim && lim->max_total_bytes ? lim->max_total_bytes : KS_ARCHIVE_DEFAULT_TOTAL_BYTES;
-	x.lim.max_members = lim && lim->max_members ? lim->max_members : KS_ARCHIVE_DEFAULT_MEMBERS;
+	if (lim) {
+		x.lim = *lim;
+	} else {
+		x.lim.max_member_bytes = KS_ARCHIVE_DEFAULT_MEMBER_BYTES;
+		x.lim.max_total_bytes = KS_ARCHIVE_DEFAULT_TOTAL_BYTES;
+		x.lim.max_members = KS_ARCHIVE_DEFAULT_MEMBERS;
+	}
 
 	status = expand_pass(&x, data, len, 0);
 	/* Not an archive: perhaps a compressed stream that holds none (photo.jpg.gz). */

@@ -230,14 +230,16 @@ static void test_limits(void)
 	const char *name = have("zip") ? "t.zip" : "t.tar";
 
 	/* max_members: the first member is delivered, then the limit stops it */
-	struct ks_archive_limits lim = {.max_members = 1};
+	struct ks_archive_limits lim = {
+	    .max_members = 1, .max_member_bytes = 1 << 20, .max_total_bytes = 1 << 30};
 	rc = expand_file(name, &lim, &ms, &err);
 	CHECK(rc == KS_E_LIMIT && ms.n == 1);
 	CHECK(strstr(err.msg, "members") != NULL);
 	members_free(&ms);
 
 	/* max_member_bytes: large members are cut, flagged, and hold the first bytes */
-	lim = (struct ks_archive_limits){.max_member_bytes = 1000};
+	lim = (struct ks_archive_limits){
+	    .max_members = 100, .max_member_bytes = 1000, .max_total_bytes = 1 << 30};
 	rc = expand_file(name, &lim, &ms, &err);
 	CHECK(rc == KS_OK && ms.n == 3);
 	int a = find(&ms, "a.jpg"), c = find(&ms, "sub/deeper/c.bin");
@@ -252,7 +254,8 @@ static void test_limits(void)
 	members_free(&ms);
 
 	/* max_total_bytes: stops once the archive expanded that much */
-	lim = (struct ks_archive_limits){.max_total_bytes = 50000};
+	lim = (struct ks_archive_limits){
+	    .max_members = 100, .max_member_bytes = 1 << 20, .max_total_bytes = 50000};
 	rc = expand_file(name, &lim, &ms, &err);
 	CHECK(rc == KS_E_LIMIT);
 	CHECK(ms.n >= 1 && ms.n <= 3);
@@ -264,6 +267,16 @@ static void test_limits(void)
 	}
 	CHECK(total == 50000 && cut == 1);
 	CHECK(strstr(err.msg, "50000") != NULL);
+	members_free(&ms);
+
+	/* limits are taken literally: no budget left, nothing expanded */
+	lim = (struct ks_archive_limits){.max_members = 100, .max_member_bytes = 1 << 20};
+	rc = expand_file(name, &lim, &ms, &err);
+	CHECK(rc == KS_E_LIMIT && ms.n == 1 && ms.size[0] == 0 && ms.truncated[0]);
+	members_free(&ms);
+	lim = (struct ks_archive_limits){.max_member_bytes = 1 << 20, .max_total_bytes = 1 << 30};
+	rc = expand_file(name, &lim, &ms, &err);
+	CHECK(rc == KS_E_LIMIT && ms.n == 0);
 	members_free(&ms);
 
 	/* the callback stops the expansion with its own status */
