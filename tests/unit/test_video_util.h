@@ -53,7 +53,7 @@ static int vt_ffmpeg(const char *fmt, ...)
 	return rc;
 }
 
-static int vt_has_encoder(const char *name)
+static __attribute__((unused)) int vt_has_encoder(const char *name)
 {
 	char cmd[256];
 	snprintf(cmd, sizeof cmd,
@@ -63,7 +63,7 @@ static int vt_has_encoder(const char *name)
 
 /* Writes the first n bytes of src (or all if n exceeds it) to dst; returns the size of
  * src, 0 on failure. */
-static size_t vt_copy_head(const char *src, const char *dst, size_t n)
+static __attribute__((unused)) size_t vt_copy_head(const char *src, const char *dst, size_t n)
 {
 	size_t len;
 	unsigned char *d = ktest_read_file(src, &len);
@@ -80,7 +80,7 @@ static size_t vt_copy_head(const char *src, const char *dst, size_t n)
 	return len;
 }
 
-static int vt_write(const char *dst, const void *data, size_t n)
+static __attribute__((unused)) int vt_write(const char *dst, const void *data, size_t n)
 {
 	FILE *f = fopen(dst, "wb");
 	if (!f)
@@ -89,7 +89,7 @@ static int vt_write(const char *dst, const void *data, size_t n)
 	return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
-static int vt_near(double a, double b, double tol)
+static __attribute__((unused)) int vt_near(double a, double b, double tol)
 {
 	return a > b - tol && a < b + tol;
 }
