@@ -38,7 +38,9 @@ struct ks_import_opts {
 	const char *format;   /* "vics" "md5" "sha1" "sha256" "hashdeep" "nsrl"; NULL = probe */
 	const char *scheme;   /* numbering of categories in the file: "uk" "vics-us" "dhs";
 			       * NULL: "vics-us" for VICS files, "uk" for the others */
-	const char *category; /* category for formats that carry none (plain lists) */
+	const char *category; /* category for formats that carry none (md5/sha1/sha256 lists,
+			       * hashdeep), in the numbering of scheme; NULL = uncategorised.
+			       * VICS uses each entry's own; NSRL entries are uncategorised */
 	const char *role;     /* "alert" (default) or "ignore" */
 	const char *name;     /* set name; default: the file's base name */
 };
