@@ -36,28 +36,38 @@ static int read_chain(const struct ks_ole2 *o, const uint32_t *tab, size_t n, in
 		      uint32_t start, uint64_t want, struct ks_buf *out, struct ks_err *err)
 {
 	uint32_t id = start;
-	size_t steps = 0;
 	uint64_t got = 0;
+	int rc = KS_OK;
+	uint8_t *seen = ks_xcalloc(n / 8 + 1, 1); /* sectors already in this chain */
 	while (got < want) {
-		if (id == ENDOFCHAIN)
-			return ks_err_set(err, KS_E_EVIDENCE, "OLE2 chain ends after %llu of %llu bytes",
-					  (unsigned long long)got, (unsigned long long)want);
-		if (id >= n || ++steps > n)
-			return ks_err_set(err, KS_E_EVIDENCE, "OLE2 chain %s at sector %u",
-					  id >= n ? "leaves its table" : "loops", id);
+		if (id == ENDOFCHAIN) {
+			rc = ks_err_set(err, KS_E_EVIDENCE, "OLE2 chain ends after %llu of %llu bytes",
+					(unsigned long long)got, (unsigned long long)want);
+			goto out;
+		}
+		if (id >= n || (seen[id / 8] & (1u << (id % 8)))) {
+			rc = ks_err_set(err, KS_E_EVIDENCE, "OLE2 chain %s at sector %u",
+					id >= n ? "leaves its table" : "loops", id);
+			goto out;
+		}
+		seen[id / 8] |= (uint8_t)(1u << (id % 8));
 		const uint8_t *src;
 		size_t avail;
 		if (mini) {
 			size_t off = (size_t)id * o->mss;
-			if (off >= o->mini.len)
-				return ks_err_set(err, KS_E_EVIDENCE, "OLE2 mini sector %u outside", id);
+			if (off >= o->mini.len) {
+				rc = ks_err_set(err, KS_E_EVIDENCE, "OLE2 mini sector %u outside", id);
+				goto out;
+			}
 			src = o->mini.data + off;
 			avail = o->mini.len - off < o->mss ? o->mini.len - off : o->mss;
 		} else {
 			size_t at = 0;
 			avail = sector(o, id, &at);
-			if (avail == 0)
-				return ks_err_set(err, KS_E_EVIDENCE, "OLE2 sector %u outside the file", id);
+			if (avail == 0) {
+				rc = ks_err_set(err, KS_E_EVIDENCE, "OLE2 sector %u outside the file", id);
+				goto out;
+			}
 			src = o->p + at;
 		}
 		size_t take = want - got < avail ? (size_t)(want - got) : avail;
@@ -65,7 +75,9 @@ static int read_chain(const struct ks_ole2 *o, const uint32_t *tab, size_t n, in
 		got += take;
 		id = tab[id];
 	}
-	return KS_OK;
+out:
+	free(seen);
+	return rc;
 }
 
 /* Length of the chain from start in sectors (for streams of unknown size). */

@@ -420,6 +420,7 @@ const char *ks_art_file_uri_path(struct ks_art_arena *a, const char *uri)
 	}
 	d[o] = '\0';
 	a->n += o + 1;
+	sanitize(d, o);
 	return d;
 }
 
