@@ -41,8 +41,10 @@ struct ks_vpdq_opts {
 			 KS_VPDQ_NO_COLLAPSE, KS_VPDQ_COLLAPSE_SAME */
 };
 
-/* Samples v (see ks_video_sample), hashes every kept frame with PDQ (RGB, long side at
- * most 512, so the reference's 512 resize never applies), collapses near repeats and
+/* Samples v (see ks_video_sample), hashes every kept frame with PDQ (RGB; long side at
+ * most opts->sample.max_side, 512 when 0, so the reference's 512 resize never applies;
+ * a larger max_side such as UINT32_MAX hands PDQ the full-size frame, as the reference
+ * tool does: slower, a few bits closer to its hashes), collapses near repeats and
  * appends the features to out. pdq is the caller's per-thread PDQ state (NULL: a
  * temporary one). also, if non-NULL, receives every sampled frame too (e.g.
  * ks_contact_add, so that one decode pass makes both the hash and the contact sheet).

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,8 @@
 #include "kestrel/vpdq.h"
 
 static const char usage[] =
-	"kestrel vpdq [--all-frames] [--rate R] [--collapse N | --no-collapse] [--time-limit S]\n"
-	"             [--out DIR] [--sheet DIR] FILE...\n"
+	"kestrel vpdq [--all-frames] [--full-size] [--rate R] [--collapse N | --no-collapse]\n"
+	"             [--time-limit S] [--out DIR] [--sheet DIR] FILE...\n"
 	"       kestrel vpdq --compare [--distance D] [--quality Q] QUERY TARGET";
 
 struct vopts {
@@ -60,12 +61,10 @@ static int hash_one(const char *path, const struct vopts *o, struct ks_pdq *pdq,
 {
 	struct ks_err err = {0};
 	struct ks_video *v = NULL;
-	struct ks_video_info info;
 	struct ks_contact *c = NULL;
 	struct ks_video_result res;
-	int rc = ks_video_open_file(&v, path, &o->lim, &info, &err);
+	int rc = ks_video_open_file(&v, path, &o->lim, NULL, &err);
 	if (rc < 0) {
-		report_marks(path, info.marks, info.why);
 		fprintf(stderr, "kestrel: vpdq: %s: %s\n", path, err.msg);
 		return -1;
 	}
@@ -127,6 +126,7 @@ int ks_cmd_vpdq(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{"all-frames", no_argument, NULL, 'a'},
+		{"full-size", no_argument, NULL, 'f'},
 		{"rate", required_argument, NULL, 'r'},
 		{"collapse", required_argument, NULL, 'c'},
 		{"no-collapse", no_argument, NULL, 'n'},
@@ -146,6 +146,7 @@ int ks_cmd_vpdq(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': o.vo.sample.mode = KS_VIDEO_ALL; break;
+		case 'f': o.vo.sample.max_side = UINT32_MAX; break;
 		case 'r':
 			o.vo.sample.rate = strtod(optarg, &end);
 			if (*end || o.vo.sample.rate <= 0)
@@ -183,7 +184,10 @@ int ks_cmd_vpdq(int argc, char **argv)
 			       "\"frame,quality,hash,seconds\" as Meta's vpdq-hash-video writes it. Frames\n"
 			       "are key frames (or, with --all-frames, every frame with scene changes), at\n"
 			       "most --rate per second (default 1); consecutive frames within --collapse\n"
-			       "bits (default %d) of the last one kept are collapsed. With several\n"
+			       "bits (default %d) of the last one kept are collapsed. Frames are hashed\n"
+			       "at most 512 px on the long side (--full-size: as decoded, like the\n"
+			       "reference; --all-frames --full-size --no-collapse is closest to\n"
+			       "vpdq-hash-video). With several\n"
 			       "files each block starts with \"# FILE\"; --out DIR writes DIR/NAME.txt\n"
 			       "instead, --sheet DIR a contact sheet DIR/NAME.jpg. Truncated, damaged or\n"
 			       "over-budget videos are reported on stderr and hashed as far as they go.\n"
@@ -208,8 +212,12 @@ int ks_cmd_vpdq(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct ks_vpdq fp = {0};
 		struct ks_buf text = {0}, sheet = {0};
-		if (hash_one(argv[i], &o, pdq, &fp, o.sheet_dir ? &sheet : NULL) < 0)
+		if (hash_one(argv[i], &o, pdq, &fp, o.sheet_dir ? &sheet : NULL) < 0) {
 			status = EXIT_ERR;
+			ks_vpdq_release(&fp);
+			ks_buf_release(&sheet);
+			continue;
+		}
 		ks_vpdq_format(&fp, &text);
 		if (o.out_dir) {
 			if (write_beside(o.out_dir, argv[i], ".txt", text.data, text.len) < 0)

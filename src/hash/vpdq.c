@@ -69,7 +69,7 @@ int ks_vpdq_hash_video(struct ks_video *v, struct ks_pdq *pdq, const struct ks_v
 	if (opts)
 		o = *opts;
 	o.sample.channels = 3;
-	if (o.sample.max_side == 0 || o.sample.max_side > KS_PDQ_RESIZE)
+	if (o.sample.max_side == 0)
 		o.sample.max_side = KS_PDQ_RESIZE;
 	struct hash_ctx h = {
 		.pdq = pdq ? pdq : ks_pdq_new(),
