@@ -60,6 +60,10 @@ int ks_pdq_weight(const struct ks_pdq_hash *h);
 struct ks_pdq;
 struct ks_pdq *ks_pdq_new(void);
 void ks_pdq_free(struct ks_pdq *p); /* accepts NULL */
+struct ks_decode_limits;
+/* Limits on declared sizes and decoder memory for ks_pdq_hash_image (copied); NULL
+ * restores the defaults (ks_decode_default_limits in kestrel/decode.h). */
+void ks_pdq_set_limits(struct ks_pdq *p, const struct ks_decode_limits *limits);
 
 /* The core, on a float luma buffer (rows x cols, row-major), exactly as the reference's
  * pdqHash256FromFloatLuma (dih == NULL) or pdqDihedralHash256esFromFloatLuma (dih !=

@@ -42,6 +42,7 @@ struct ks_pdq {
 	int reduced;  /* the decoder changed pixels (scaled or luma only) */
 	const char *format;
 	uint32_t full_w, full_h;
+	struct ks_decode_limits limits;
 };
 
 struct ks_pdq *ks_pdq_new(void)
@@ -51,7 +52,13 @@ struct ks_pdq *ks_pdq_new(void)
 	p->luma = ks_xmalloc(sizeof(float) * SIDE * SIDE);
 	p->scratch = ks_xmalloc(sizeof(float) * SIDE * SIDE);
 	p->px = ks_xmalloc((size_t)SIDE * SIDE * 3);
+	p->limits = ks_decode_default_limits;
 	return p;
+}
+
+void ks_pdq_set_limits(struct ks_pdq *p, const struct ks_decode_limits *limits)
+{
+	p->limits = limits ? *limits : ks_decode_default_limits;
 }
 
 void ks_pdq_free(struct ks_pdq *p)
@@ -232,11 +239,12 @@ int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mod
 	if (!p || !res || (!data && len) || (mode != KS_PDQ_EXACT && mode != KS_PDQ_FAST))
 		return ks_err_set(err, KS_E_USAGE, "pdq: bad arguments");
 	memset(res, 0, sizeof *res);
+	opts.limits = &p->limits;
 	if (mode == KS_PDQ_FAST) {
 		opts.flags |= KS_DECODE_REDUCE;
 		opts.min_side = FAST_MIN_SIDE;
 	}
-	p->out_w = p->out_h = 0;
+	p->out_w = p->out_h = p->next_row = 0;
 	rc = ks_decoder_run(p->dec, data, len, &opts, &sink, err);
 	if (rc)
 		return rc;

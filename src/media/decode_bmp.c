@@ -176,6 +176,10 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 				 (uint64_t)w * 3 + (rle ? (uint64_t)w * (uint64_t)h : 0), err);
 	if (rc)
 		return rc;
+	/* RLE may skip areas, but not a whole huge frame on a few bytes */
+	if (rle && (uint64_t)w * (uint64_t)h > (1ull << 24) && (uint64_t)w * (uint64_t)h / 512 > n)
+		return ks_err_set(err, KS_E_EVIDENCE, "bmp: %lldx%lld RLE picture on only %zu bytes",
+				  (long long)w, (long long)h, n);
 
 	/* Palette: 3-byte entries after an OS/2 core header, 4-byte after the others. */
 	uint8_t table[256][3];

@@ -63,9 +63,13 @@ static int read_code(struct bits *b, int size)
 	return code;
 }
 
-/* Decodes w*h colour indices into out. Returns 0 when the frame is complete. */
-static int lzw_decode(struct bits *b, int min_size, uint8_t *out, size_t total, struct ks_err *err)
+/* Decodes w*h colour indices into buf. The buffer grows with the pixels actually
+ * decoded, so a huge declared frame on a few bytes never allocates much. Returns 0
+ * when the frame is complete. */
+static int lzw_decode(struct bits *b, int min_size, struct ks_buf *buf, size_t total,
+		      struct ks_err *err)
 {
+	uint8_t *out = buf->data;
 	uint16_t prefix[LZW_CODES];
 	uint8_t suffix[LZW_CODES], first[LZW_CODES], stack[LZW_CODES];
 	const int clear = 1 << min_size, eoi = clear + 1;
@@ -78,6 +82,11 @@ static int lzw_decode(struct bits *b, int min_size, uint8_t *out, size_t total, 
 		first[i] = (uint8_t)i;
 	}
 	while (n < total) {
+		if (buf->cap < n + LZW_CODES + 2) {
+			buf->len = n;
+			ks_buf_reserve(buf, LZW_CODES + 2);
+			out = buf->data;
+		}
 		int code = read_code(b, size);
 		if (code < 0)
 			return ks_err_set(err, KS_E_EVIDENCE, "gif: image data ends after %zu of %zu pixels",
@@ -221,11 +230,11 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		.scale_denom = 1,
 		.depth = 8,
 	};
-	uint8_t *idx = ks_decode_grow(&d->work, (size_t)total);
 	struct bits b = {.data = p, .len = n, .pos = pos};
-	rc = lzw_decode(&b, min_size, idx, (size_t)total, err);
+	rc = lzw_decode(&b, min_size, &d->work, (size_t)total, err);
 	if (rc)
 		return rc;
+	const uint8_t *idx = d->work.data;
 	rc = sink->begin(sink->ctx, &info, err);
 	if (rc)
 		return rc;

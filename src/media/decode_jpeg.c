@@ -46,8 +46,10 @@ static void on_message(j_common_ptr c, int level)
 {
 	struct jstate *s = (struct jstate *)c;
 	/* Warnings (level -1) are tolerated as ImageMagick tolerates them, except running
-	 * out of data: a truncated picture is reported, not hashed half grey. */
-	if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF)
+	 * out of data (end of file, or a marker where entropy-coded data should go): a
+	 * truncated picture is reported, not hashed half grey, and a huge frame declared
+	 * over a little data stops where the data does. */
+	if (level < 0 && (c->err->msg_code == JWRN_JPEG_EOF || c->err->msg_code == JWRN_HIT_MARKER))
 		s->truncated = 1;
 }
 
@@ -155,9 +157,19 @@ static int jpeg_run(struct jstate *const s, struct ks_decoder *const d, const ui
 		rc = ks_err_set(err, KS_E_EVIDENCE, "jpeg: truncated in the header");
 		goto out;
 	}
-	rc = ks_decode_check(opts, "jpeg", c->image_width, c->image_height, jpeg_mem_estimate(c), err);
+	uint64_t mem = jpeg_mem_estimate(c);
+	rc = ks_decode_check(opts, "jpeg", c->image_width, c->image_height, mem, err);
 	if (rc)
 		goto out;
+	/* A multi-scan picture buffers every coefficient before the first row comes out.
+	 * Past 256 MiB, ask for at least one byte of file per KiB of buffer, so that a
+	 * header on a few bytes cannot make us take hundreds of megabytes. */
+	if (mem > (256ull << 20) && mem / 1024 > (uint64_t)len) {
+		rc = ks_err_set(err, KS_E_EVIDENCE,
+				"jpeg: %ux%u multi-scan picture on only %zu bytes",
+				c->image_width, c->image_height, len);
+		goto out;
+	}
 
 	int cmyk = 0;
 	switch (c->jpeg_color_space) {

@@ -110,6 +110,15 @@ static int png_run(png_structp const png, png_infop const info, struct pstate *c
 	rc = ks_decode_check(opts, "png", w, h, mem, err);
 	if (rc)
 		goto out;
+	/* Deflate expands at most 1032:1, so a header that declares more filtered bytes
+	 * than the file could hold is hostile or truncated: refuse before allocating. */
+	uint64_t raw = ((uint64_t)png_get_rowbytes(png, info) + 1) * h;
+	if (raw / 1032 > (uint64_t)s->len) {
+		rc = ks_err_set(err, KS_E_EVIDENCE,
+				"png: %ux%u needs %llu bytes of pixel data, more than %zu bytes can hold",
+				w, h, (unsigned long long)raw, s->len);
+		goto out;
+	}
 	if (png_get_rowbytes(png, info) > inrow) {
 		rc = ks_err_set(err, KS_E_EVIDENCE, "png: unexpected row size");
 		goto out;
