@@ -18,9 +18,10 @@ run() { # run NAME EVIDENCE
   "$KESTREL" files "$c" --json > "$T/$1.jsonl" || { bad "$1: files"; return; }
   check "$1: answer key (fs, undelete, archive, ads) and decoys" \
     python3 "$SRC/tests/integration/lib/check_key.py" "$T/$1.jsonl" "$D/answer-key.tsv" \
-      --expect fs,undelete,archive,ads --decoys
+      --expect fs,undelete,archive,ads --categories picture,video --decoys
   # the ADS keeps its stream name; archive members carry their container chain
-  check "$1: ADS path" grep -q '"path":"[^"]*file13.dll:here"' "$T/$1.jsonl"
+  check "$1: ADS is an item of its own, a picture" \
+    python3 "$SRC/tests/integration/lib/jsonl_has.py" "$T/$1.jsonl" path=/misc/file13.dll:here kind=picture
   check "$1: archive member path shows its container" grep -q 'file9.boo › file9.jpg' "$T/$1.jsonl"
 }
 run raw "$RAW"

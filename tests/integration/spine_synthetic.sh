@@ -16,5 +16,6 @@ check "answer key: fs, undelete, archive, ads rows and decoys" \
   python3 "$SRC/tests/integration/lib/check_key.py" "$T/files.jsonl" "$T/synthetic.answer-key.tsv" \
     --expect fs,undelete,archive,ads --decoys
 check "truncated JPEG is a picture flagged truncated" \
-  grep -q '"path":"/invalid/truncated.jpg".*truncated' "$T/files.jsonl"
+  python3 "$SRC/tests/integration/lib/jsonl_has.py" "$T/files.jsonl" path=/invalid/truncated.jpg \
+    kind=picture 'note~truncated'
 finish

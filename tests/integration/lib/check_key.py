@@ -17,6 +17,8 @@ ap.add_argument("key")
 ap.add_argument("--expect", required=True)
 ap.add_argument("--deleted-expect", default="undelete")
 ap.add_argument("--decoys", action="store_true")
+ap.add_argument("--categories", default="",
+                help="only check rows of these key categories (e.g. picture,video)")
 ap.add_argument("--accept-wrong-md5", action="store_true",
                 help="a row with a wrong_md5 column may match either MD5 (reported)")
 a = ap.parse_args()
@@ -42,7 +44,8 @@ expects = set(a.expect.split(","))
 deleted_expect = set(a.deleted_expect.split(",")) if a.deleted_expect else set()
 p = f = 0
 for r in rows:
-    if r.get("expect") in expects:
+    cats = set(a.categories.split(",")) if a.categories else None
+    if r.get("expect") in expects and (cats is None or r.get("category") in cats):
         md5s = [r["md5"]]
         if a.accept_wrong_md5 and r.get("wrong_md5"):
             md5s.append(r["wrong_md5"])
