@@ -9,50 +9,52 @@
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 {
 	int hashed = r->md5 && *r->md5;
-	ks_buf_adds(b, "{\"exhibit\": ");
+	ks_buf_adds(b, "{\"exhibit\":");
 	ks_json_add_string(b, r->exhibit);
-	ks_buf_adds(b, ", \"path\": ");
+	ks_buf_adds(b, ",\"path\":");
 	ks_json_add_string(b, r->path);
-	ks_buf_adds(b, ", \"volume\": ");
+	ks_buf_adds(b, ",\"volume\":");
 	ks_json_add_string(b, r->volume);
-	ks_buf_adds(b, ", \"state\": ");
+	ks_buf_adds(b, ",\"state\":");
 	ks_json_add_string(b, ks_state_name(r->state));
-	ks_buf_addf(b, ", \"in_container\": %s, \"size\": %llu, \"type\": ",
+	ks_buf_addf(b, ",\"in_container\":%s,\"size\":%llu,\"type\":",
 		    r->in_container ? "true" : "false", (unsigned long long)r->size);
 	ks_json_add_string(b, r->type);
-	ks_buf_adds(b, ", \"kind\": ");
+	ks_buf_adds(b, ",\"kind\":");
 	ks_json_add_string(b, ks_kind_name(r->kind));
-	ks_buf_adds(b, ", \"md5\": ");
+	ks_buf_adds(b, ",\"valid\":");
+	ks_json_add_string_or_null(b, r->valid >= 0 ? ks_valid_name(r->valid) : NULL);
+	ks_buf_adds(b, ",\"md5\":");
 	ks_json_add_string_or_null(b, hashed ? r->md5 : NULL);
-	ks_buf_adds(b, ", \"sha1\": ");
+	ks_buf_adds(b, ",\"sha1\":");
 	ks_json_add_string_or_null(b, hashed ? r->sha1 : NULL);
-	ks_buf_adds(b, ", \"sha256\": ");
+	ks_buf_adds(b, ",\"sha256\":");
 	ks_json_add_string_or_null(b, hashed ? r->sha256 : NULL);
-	ks_buf_adds(b, ", \"category\": ");
+	ks_buf_adds(b, ",\"category\":");
 	ks_json_add_string_or_null(b, r->category ? ks_report_cat_label(r->scheme, r->category)
 						  : NULL);
-	ks_buf_adds(b, ", \"category_code\": ");
+	ks_buf_adds(b, ",\"category_code\":");
 	ks_json_add_string_or_null(b, r->category);
-	ks_buf_adds(b, ", \"scheme\": ");
+	ks_buf_adds(b, ",\"scheme\":");
 	ks_json_add_string_or_null(b, r->category ? r->scheme : NULL);
-	ks_buf_adds(b, ", \"match\": ");
+	ks_buf_adds(b, ",\"match\":");
 	ks_json_add_string_or_null(b, r->match && *r->match ? r->match : NULL);
-	ks_buf_addf(b, ", \"known_good\": %s", r->known_good ? "true" : "false");
-	ks_buf_adds(b, ", \"mtime\": ");
+	ks_buf_addf(b, ",\"known_good\":%s", r->known_good ? "true" : "false");
+	ks_buf_adds(b, ",\"mtime\":");
 	ks_json_add_time(b, r->mtime);
-	ks_buf_adds(b, ", \"atime\": ");
+	ks_buf_adds(b, ",\"atime\":");
 	ks_json_add_time(b, r->atime);
-	ks_buf_adds(b, ", \"ctime\": ");
+	ks_buf_adds(b, ",\"ctime\":");
 	ks_json_add_time(b, r->ctime);
-	ks_buf_adds(b, ", \"crtime\": ");
+	ks_buf_adds(b, ",\"crtime\":");
 	ks_json_add_time(b, r->crtime);
 	if (r->offset >= 0)
-		ks_buf_addf(b, ", \"offset\": %lld", (long long)r->offset);
+		ks_buf_addf(b, ",\"offset\":%lld", (long long)r->offset);
 	else
-		ks_buf_adds(b, ", \"offset\": null");
-	ks_buf_adds(b, ", \"note\": ");
+		ks_buf_adds(b, ",\"offset\":null");
+	ks_buf_adds(b, ",\"note\":");
 	ks_json_add_string_or_null(b, r->note && *r->note ? r->note : NULL);
-	ks_buf_adds(b, ", \"error\": ");
+	ks_buf_adds(b, ",\"error\":");
 	ks_json_add_string_or_null(b, r->error && *r->error ? r->error : NULL);
 	ks_buf_adds(b, "}");
 }

@@ -135,9 +135,10 @@ void ks_json_add_string_or_null(struct ks_buf *b, const char *s);
 /* Appends an ISO-8601 UTC time as a JSON string, or null for 0. */
 void ks_json_add_time(struct ks_buf *b, int64_t t);
 /* Appends the JSON object of one file occurrence (the `kestrel files --json` line,
- * also the report's items): exhibit, path, volume, state, in_container, size, type,
- * kind, md5, sha1, sha256, category (label), category_code, scheme, match,
- * known_good, mtime, atime, ctime, crtime, offset, note, error. */
+ * also the report's items), compact (no spaces): exhibit, path, volume, state,
+ * in_container, size, type, kind, valid ("ok" "truncated" "bad"; null if not hashed),
+ * md5, sha1, sha256, category (label), category_code, scheme, match, known_good,
+ * mtime, atime, ctime, crtime, offset, note, error. */
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r);
 /* The sentence every format prints to say how media are counted. */
 extern const char ks_report_counting_note[];

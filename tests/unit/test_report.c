@@ -410,7 +410,7 @@ static void check_same_but_generated(const char *x, const char *y)
 }
 
 static const char *const jsonl_keys[] = {
-	"exhibit", "path", "volume", "state", "in_container", "size", "type", "kind",
+	"exhibit", "path", "volume", "state", "in_container", "size", "type", "kind", "valid",
 	"md5", "sha1", "sha256", "category", "scheme", "match", "known_good", "mtime",
 	"atime", "ctime", "crtime", "offset", "note", "error",
 };
