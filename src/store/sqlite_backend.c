@@ -291,7 +291,7 @@ static int sq_connect(const char *path, int flags, struct sq_store **out, struct
 			  " PRAGMA temp_store = MEMORY",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "foreign keys");
+		rc = sq_fail(s->db, rc, err, path);
 		goto out;
 	}
 	rc = KS_OK;
@@ -420,10 +420,12 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 	if (rc != KS_OK)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL);
-	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
-	    sqlite3_column_int(st, 0) != APP_ID) {
-		rc = ks_err_set(err, KS_E_USAGE, "%s is not a kestrel case (%s)", path,
-				sqlite3_errmsg(s->db));
+	if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = sq_fail(s->db, rc, err, path);
+		goto out;
+	}
+	if (sqlite3_column_int(st, 0) != APP_ID) {
+		rc = ks_err_set(err, KS_E_USAGE, "%s is not a kestrel case", path);
 		goto out;
 	}
 	sqlite3_finalize(st);
