@@ -10,11 +10,11 @@
 #include "kestrel/base.h"
 
 enum ks_kind {
-	KS_KIND_OTHER = 0,   /* not media, not a container */
-	KS_KIND_PICTURE = 1, /* still image */
-	KS_KIND_VIDEO = 2,   /* moving image */
-	KS_KIND_ARCHIVE = 3, /* opened through libarchive (zip, tar, gz, 7z, iso, docx …) */
-	KS_KIND_DOCUMENT = 4,/* holds media but is not an archive (PDF, OLE2 .doc) */
+	KS_KIND_OTHER = 0,    /* not media, not a container */
+	KS_KIND_PICTURE = 1,  /* still image */
+	KS_KIND_VIDEO = 2,    /* moving image */
+	KS_KIND_ARCHIVE = 3,  /* opened through libarchive (zip, tar, gz, 7z, iso, docx …) */
+	KS_KIND_DOCUMENT = 4, /* holds media but is not an archive (PDF, OLE2 .doc) */
 };
 const char *ks_kind_name(int kind); /* "other" "picture" "video" "archive" "document" */
 
@@ -26,8 +26,9 @@ const char *ks_kind_name(int kind); /* "other" "picture" "video" "archive" "docu
  * more than KS_SNIFF_BYTES. */
 #define KS_SNIFF_BYTES_MAX 36864
 
-/* First look: the candidate type from the head of an item (at most KS_SNIFF_BYTES
- * bytes, fewer if the item is shorter) and the item's full size. Returns the type
+/* First look: the candidate type from the head of an item (KS_SNIFF_BYTES bytes, up
+ * to KS_SNIFF_BYTES_MAX for ISO images, fewer if the item is shorter) and the item's
+ * full size. Returns the type
  * name ("jpeg", "png", "gif", "bmp", "webp", "tiff", "heif", "mp4", "mov", "3gp",
  * "avi", "mkv", "webm", "asf", "flv", "mpeg-ps", "mpeg-ts", "zip", "gzip", "bzip2",
  * "xz", "7z", "tar", "cpio", "rar", "iso9660", "pdf", "ole2") or NULL when nothing
@@ -40,11 +41,11 @@ const char *ks_media_sniff(const uint8_t *head, size_t len, uint64_t size, int *
 
 /* Result of a structural check on the whole item. */
 enum ks_valid {
-	KS_VALID_OK = 0,        /* well formed to its end */
+	KS_VALID_OK = 0,	/* well formed to its end */
 	KS_VALID_TRUNCATED = 1, /* well formed as far as it goes, but the end is missing,
-	                           or damaged after a start that proves the type: still that
-	                           type (a damaged picture is a picture) */
-	KS_VALID_BAD = 2,       /* not that type after all (a decoy) */
+				   or damaged after a start that proves the type: still that
+				   type (a damaged picture is a picture) */
+	KS_VALID_BAD = 2,	/* not that type after all (a decoy) */
 };
 
 /* Second look, on the whole item: walks the structure of the type `type` (as returned
@@ -57,15 +58,24 @@ enum ks_valid {
 enum ks_valid ks_media_validate(const char *type, const uint8_t *data, size_t len, uint32_t *w,
 				uint32_t *h, const char **why);
 
+/* As ks_media_validate, when data holds only the first len bytes of an item of size
+ * bytes (a large item the caller keeps only the head of; size < len is taken as len).
+ * A prefix that is well formed as far as it goes gives TRUNCATED, never BAD; BAD
+ * still means the bytes present prove it is not that type. */
+enum ks_valid ks_media_validate_head(const char *type, const uint8_t *data, size_t len,
+				     uint64_t size, uint32_t *w, uint32_t *h, const char **why);
+
 /* MIME type for a type name ("image/jpeg"), "application/octet-stream" if unknown. */
 const char *ks_media_mime(const char *type);
 
 /* ---- The format table (for tests, tools and callers that need more than a name) ---- */
 
-/* What a validator found out besides the verdict. */
+/* What a validator is told besides the bytes, and what it found out besides the
+ * verdict. */
 struct ks_media_facts {
-	uint32_t width, height; /* pixels, 0 when unknown */
-	const char *why;        /* static text: reason for BAD/TRUNCATED, or a note on OK */
+	uint64_t size;		/* in: the whole item's size (>= len; data is its head) */
+	uint32_t width, height; /* out: pixels, 0 when unknown */
+	const char *why;	/* out: static text: reason for BAD/TRUNCATED, or a note */
 };
 
 /* Sniff confidence. STRONG: a magic number of four bytes or more, or a shorter one
@@ -75,11 +85,11 @@ enum ks_sniff_conf { KS_SNIFF_NO = 0, KS_SNIFF_WEAK = 1, KS_SNIFF_STRONG = 2 };
 
 /* One row per type. sniff looks only at head[0..len) (len may be anything from 0 to
  * KS_SNIFF_BYTES_MAX; size is the whole item's size, >= len) and returns an enum
- * ks_sniff_conf. validate has the contract of ks_media_validate; facts is zeroed by
- * the caller. */
+ * ks_sniff_conf. validate has the contract of ks_media_validate_head; the caller
+ * zeroes facts and sets facts->size. */
 struct ks_media_format {
 	const char *name; /* "jpeg" */
-	int kind;         /* enum ks_kind */
+	int kind;	  /* enum ks_kind */
 	const char *mime; /* "image/jpeg" */
 	const char *ext;  /* usual file extension without dot ("jpg"), for exports/carving */
 	int (*sniff)(const uint8_t *head, size_t len, uint64_t size);

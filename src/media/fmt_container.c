@@ -35,17 +35,17 @@ enum ks_valid ks_media_check_zip(const uint8_t *d, size_t len, struct ks_media_f
 	if (ks_has(d, len, 0, "PK\5\6", 4)) {
 		if (len < 22)
 			return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the end record");
-		return ks_le16(d + 10) == 0 ? KS_VALID_OK
-					    : ks_verdict(f, KS_VALID_BAD, "end record lists entries");
+		return ks_le16(d + 10) == 0
+			   ? KS_VALID_OK
+			   : ks_verdict(f, KS_VALID_BAD, "end record lists entries");
 	}
 	if (!ks_has(d, len, pos, "PK\3\4", 4))
 		return ks_verdict(f, KS_VALID_BAD, "no local header");
 	if (!ks_fits(pos, 30, len))
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the first local header");
 	uint16_t need = ks_le16(d + pos + 4), method = ks_le16(d + pos + 8);
-	if ((need & 0xff) > 90 ||
-	    !(method <= 20 || method == 93 || method == 95 || method == 96 || method == 97 ||
-	      method == 98 || method == 99))
+	if ((need & 0xff) > 90 || !(method <= 20 || method == 93 || method == 95 || method == 96 ||
+				    method == 97 || method == 98 || method == 99))
 		return ks_verdict(f, KS_VALID_BAD, "bad first local header");
 	if (!ks_fits(pos + 30, (uint64_t)ks_le16(d + pos + 26) + ks_le16(d + pos + 28), len))
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the first local header");
@@ -62,7 +62,8 @@ enum ks_valid ks_media_check_zip(const uint8_t *d, size_t len, struct ks_media_f
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: zip64 locator missing");
 		uint64_t z = ks_le64(d + eocd - 20 + 8);
 		if (!ks_fits(z, 56, eocd - 20) || memcmp(d + z, "PK\6\6", 4) != 0)
-			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: zip64 end record missing");
+			return ks_verdict(f, KS_VALID_TRUNCATED,
+					  "damaged: zip64 end record missing");
 		total = ks_le64(d + z + 32);
 		cdsize = ks_le64(d + z + 40);
 		cdoff = ks_le64(d + z + 48);
@@ -74,8 +75,8 @@ enum ks_valid ks_media_check_zip(const uint8_t *d, size_t len, struct ks_media_f
 	for (uint64_t k = 0; k < total; k++) {
 		if (!ks_fits(p, 46, end) || memcmp(d + p, "PK\1\2", 4) != 0)
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged central directory");
-		uint64_t n = 46 + (uint64_t)ks_le16(d + p + 28) + ks_le16(d + p + 30) +
-			     ks_le16(d + p + 32);
+		uint64_t n =
+		    46 + (uint64_t)ks_le16(d + p + 28) + ks_le16(d + p + 30) + ks_le16(d + p + 32);
 		if (!ks_fits(p, n, end))
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged central directory");
 		p += (size_t)n;
@@ -88,8 +89,8 @@ enum ks_valid ks_media_check_zip(const uint8_t *d, size_t len, struct ks_media_f
 int ks_media_sniff_gzip(const uint8_t *d, size_t len, uint64_t size)
 {
 	return len >= 10 && d[0] == 0x1F && d[1] == 0x8B && d[2] == 8 && !(d[3] & 0xE0)
-		       ? KS_SNIFF_STRONG
-		       : KS_SNIFF_NO;
+		   ? KS_SNIFF_STRONG
+		   : KS_SNIFF_NO;
 }
 
 /* Header fields are checked and the first deflate block's header; the compressed data
@@ -131,7 +132,8 @@ enum ks_valid ks_media_check_gzip(const uint8_t *d, size_t len, struct ks_media_
 	int btype = (d[pos] >> 1) & 3;
 	if (btype == 3)
 		return ks_verdict(f, KS_VALID_BAD, "reserved deflate block type");
-	if (btype == 0 && ks_fits(pos, 5, len) && (ks_le16(d + pos + 1) ^ ks_le16(d + pos + 3)) != 0xFFFF)
+	if (btype == 0 && ks_fits(pos, 5, len) &&
+	    (ks_le16(d + pos + 1) ^ ks_le16(d + pos + 3)) != 0xFFFF)
 		return ks_verdict(f, KS_VALID_BAD, "stored block length check fails");
 	if (!ks_fits(pos, 1 + 8, len))
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends before the trailer");
@@ -159,7 +161,8 @@ enum ks_valid ks_media_check_bzip2(const uint8_t *d, size_t len, struct ks_media
 	if (len < 10)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the header");
 	if (ks_has(d, len, 4, bz_eos, 6))
-		return len >= 14 ? KS_VALID_OK : ks_verdict(f, KS_VALID_TRUNCATED, "ends in the stream CRC");
+		return len >= 14 ? KS_VALID_OK
+				 : ks_verdict(f, KS_VALID_TRUNCATED, "ends in the stream CRC");
 	if (!ks_has(d, len, 4, bz_block, 6))
 		return ks_verdict(f, KS_VALID_BAD, "no block magic");
 	return KS_VALID_OK;
@@ -298,7 +301,8 @@ enum ks_valid ks_media_check_tar(const uint8_t *d, size_t len, struct ks_media_f
 				       : ks_verdict(f, KS_VALID_BAD, "shorter than a header");
 		const uint8_t *h = d + pos;
 		if (ks_media_all_zero(h, 0, 512))
-			return entries ? KS_VALID_OK : ks_verdict(f, KS_VALID_BAD, "starts with a zero block");
+			return entries ? KS_VALID_OK
+				       : ks_verdict(f, KS_VALID_BAD, "starts with a zero block");
 		uint64_t n;
 		if (!tar_checksum_ok(h) || tar_number(h + 124, 12, &n) < 0)
 			return entries ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged header")
@@ -363,7 +367,8 @@ static int cpio_entry(enum cpio_fmt fm, const uint8_t *d, size_t len, size_t pos
 	switch (fm) {
 	case CPIO_NEWC:
 		if (memcmp(h, "07070", 5) != 0 || (h[5] != '1' && h[5] != '2') ||
-		    parse_digits(h + 54, 8, 16, filesz) < 0 || parse_digits(h + 94, 8, 16, namesz) < 0)
+		    parse_digits(h + 54, 8, 16, filesz) < 0 ||
+		    parse_digits(h + 94, 8, 16, namesz) < 0)
 			return -1;
 		break;
 	case CPIO_ODC:
@@ -476,10 +481,12 @@ static enum ks_valid rar5_check(const uint8_t *d, size_t len, struct ks_media_fa
 			return blocks ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged block header")
 				      : ks_verdict(f, KS_VALID_BAD, "bad block header");
 		if (!ks_fits(p, hsize, len))
-			return ks_verdict(f, KS_VALID_TRUNCATED, "a block header runs past the end");
+			return ks_verdict(f, KS_VALID_TRUNCATED,
+					  "a block header runs past the end");
 		size_t hend = p + (size_t)hsize;
 		if (ks_media_crc32(crc, 0, d + pos + 4, hend - pos - 4) != ks_le32(d + pos))
-			return blocks ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: header CRC mismatch")
+			return blocks ? ks_verdict(f, KS_VALID_TRUNCATED,
+						   "damaged: header CRC mismatch")
 				      : ks_verdict(f, KS_VALID_BAD, "header CRC mismatch");
 		if (rar_vint(d, hend, &p, &type) < 0 || rar_vint(d, hend, &p, &flags) < 0 ||
 		    ((flags & 1) && rar_vint(d, hend, &p, &extra) < 0) ||
@@ -510,7 +517,8 @@ static enum ks_valid rar4_check(const uint8_t *d, size_t len, struct ks_media_fa
 		uint16_t flags = ks_le16(d + pos + 3), hsize = ks_le16(d + pos + 5);
 		int damaged = hsize < 7 || type < 0x72 || type > 0x7B || (!blocks && type != 0x73);
 		if (!damaged && !ks_fits(pos, hsize, len))
-			return ks_verdict(f, KS_VALID_TRUNCATED, "a block header runs past the end");
+			return ks_verdict(f, KS_VALID_TRUNCATED,
+					  "a block header runs past the end");
 		if (!damaged && type != 0x72 &&
 		    (ks_media_crc32(crc, 0, d + pos + 2, hsize - 2u) & 0xFFFF) != ks_le16(d + pos))
 			damaged = 1;
@@ -547,7 +555,8 @@ enum ks_valid ks_media_check_rar(const uint8_t *d, size_t len, struct ks_media_f
 
 int ks_media_sniff_iso9660(const uint8_t *d, size_t len, uint64_t size)
 {
-	if (!ks_has(d, len, ISO_VD + 1, "CD001", 5) || !ks_fits(ISO_VD, 7, len) || d[ISO_VD + 6] != 1)
+	if (!ks_has(d, len, ISO_VD + 1, "CD001", 5) || !ks_fits(ISO_VD, 7, len) ||
+	    d[ISO_VD + 6] != 1)
 		return KS_SNIFF_NO;
 	uint8_t t = d[ISO_VD];
 	return t <= 3 || t == 255 ? KS_SNIFF_STRONG : KS_SNIFF_NO;
@@ -560,10 +569,12 @@ enum ks_valid ks_media_check_iso9660(const uint8_t *d, size_t len, struct ks_med
 	for (size_t k = 0; k < 64; k++) {
 		size_t pos = ISO_VD + k * 2048;
 		if (!ks_fits(pos, 2048, len))
-			return k ? ks_verdict(f, KS_VALID_TRUNCATED, "ends in the volume descriptors")
-				 : ks_media_sniff_iso9660(d, len, len)
-					   ? ks_verdict(f, KS_VALID_TRUNCATED, "ends in the first descriptor")
-					   : ks_verdict(f, KS_VALID_BAD, "no CD001");
+			return k ? ks_verdict(f, KS_VALID_TRUNCATED,
+					      "ends in the volume descriptors")
+			       : ks_media_sniff_iso9660(d, len, len)
+				   ? ks_verdict(f, KS_VALID_TRUNCATED,
+						"ends in the first descriptor")
+				   : ks_verdict(f, KS_VALID_BAD, "no CD001");
 		if (memcmp(d + pos + 1, "CD001", 5) != 0 || d[pos + 6] != 1)
 			return k ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged volume descriptor")
 				 : ks_verdict(f, KS_VALID_BAD, "no CD001");
@@ -578,7 +589,8 @@ enum ks_valid ks_media_check_iso9660(const uint8_t *d, size_t len, struct ks_med
 			if (!primary)
 				return ks_verdict(f, KS_VALID_BAD, "no primary volume descriptor");
 			if (total > len)
-				return ks_verdict(f, KS_VALID_TRUNCATED, "shorter than its volume size");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "shorter than its volume size");
 			return KS_VALID_OK;
 		}
 	}
@@ -640,8 +652,9 @@ enum ks_valid ks_media_check_ole2(const uint8_t *d, size_t len, struct ks_media_
 	if (len < 60)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the header");
 	uint16_t major = ks_le16(d + 26), shift = ks_le16(d + 30);
-	if (ks_le16(d + 28) != 0xFFFE || !((major == 3 && shift == 9) || (major == 4 && shift == 12)) ||
-	    ks_le16(d + 32) != 6 || ks_le32(d + 56) != 4096)
+	if (ks_le16(d + 28) != 0xFFFE ||
+	    !((major == 3 && shift == 9) || (major == 4 && shift == 12)) || ks_le16(d + 32) != 6 ||
+	    ks_le32(d + 56) != 4096)
 		return ks_verdict(f, KS_VALID_BAD, "bad header fields");
 	if (len < 512)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "ends in the header");

@@ -11,9 +11,9 @@
  * header (a cut inside a large Exif block). */
 static int app_id_known(const uint8_t *p, size_t n)
 {
-	static const char *const ids[] = {"JFIF", "JFXX", "Exif", "http:", "ICC_PROFILE",
-					  "Adobe", "Ducky", "Photoshop", "AVI1", "MPF", "FPXR",
-					  "XMP", "Meta", "Ocad", "QVCI", NULL};
+	static const char *const ids[] = {
+	    "JFIF", "JFXX", "Exif", "http:", "ICC_PROFILE", "Adobe", "Ducky", "Photoshop",
+	    "AVI1", "MPF",  "FPXR", "XMP",   "Meta",	    "Ocad",  "QVCI",  NULL};
 	for (const char *const *id = ids; *id; id++) {
 		size_t k = strlen(*id);
 		if (n >= k + 1 && memcmp(p, *id, k) == 0)
@@ -172,10 +172,12 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 		return ks_verdict(f, KS_VALID_BAD, "no SOI");
 	size_t pos = 2;
 	for (;;) {
-		int early = !s.sof && !s.textual && !s.dqt && !s.dht;
+		/* (Only the head held: the rest may well hold the frame header.) */
+		int early = !s.sof && !s.textual && !s.dqt && !s.dht && f->size == len;
 		if (pos >= len)
 			return early ? ks_verdict(f, KS_VALID_BAD, "ends before a frame header")
-				     : ks_verdict(f, KS_VALID_TRUNCATED, s.sos ? "no EOI" : "ends before the scan");
+				     : ks_verdict(f, KS_VALID_TRUNCATED,
+						  s.sos ? "no EOI" : "ends before the scan");
 		if (d[pos] != 0xFF)
 			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged after the scan")
 				     : ks_verdict(f, KS_VALID_BAD, "no marker where one is due");
@@ -204,7 +206,8 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 		}
 		size_t seglen = ks_be16(d + pos);
 		if (seglen < 2)
-			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: bad segment length")
+			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED,
+						  "damaged: bad segment length")
 				     : ks_verdict(f, KS_VALID_BAD, "bad segment length");
 		if (!ks_fits(pos, seglen, len)) {
 			/* The segment runs off the end: judge on its identifier if it has one. */
@@ -215,7 +218,8 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 		}
 		const char *err = jpeg_segment(&s, m, d + pos + 2, seglen - 2, f);
 		if (err)
-			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED, err) : ks_verdict(f, KS_VALID_BAD, err);
+			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED, err)
+				     : ks_verdict(f, KS_VALID_BAD, err);
 		pos += seglen;
 		if (m == 0xDA)
 			pos = jpeg_skip_scan(d, pos, len);
@@ -242,11 +246,14 @@ static int png_type_ok(const uint8_t *t)
 static int png_depth_ok(uint8_t depth, uint8_t colour)
 {
 	switch (colour) {
-	case 0: return depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
-	case 3: return depth == 1 || depth == 2 || depth == 4 || depth == 8;
+	case 0:
+		return depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+	case 3:
+		return depth == 1 || depth == 2 || depth == 4 || depth == 8;
 	case 2:
 	case 4:
-	case 6: return depth == 8 || depth == 16;
+	case 6:
+		return depth == 8 || depth == 16;
 	}
 	return 0;
 }
@@ -260,8 +267,8 @@ enum ks_valid ks_media_check_png(const uint8_t *d, size_t len, struct ks_media_f
 	if (len < 33) {
 		size_t n = len - 8 < 8 ? len - 8 : 8;
 		return memcmp(d + 8, ihdr_head, n) == 0
-			       ? ks_verdict(f, KS_VALID_TRUNCATED, "ends in IHDR")
-			       : ks_verdict(f, KS_VALID_BAD, "no IHDR");
+			   ? ks_verdict(f, KS_VALID_TRUNCATED, "ends in IHDR")
+			   : ks_verdict(f, KS_VALID_BAD, "no IHDR");
 	}
 	if (memcmp(d + 8, ihdr_head, 8) != 0)
 		return ks_verdict(f, KS_VALID_BAD, "no IHDR");
@@ -280,7 +287,8 @@ enum ks_valid ks_media_check_png(const uint8_t *d, size_t len, struct ks_media_f
 	size_t pos = 33;
 	for (;;) {
 		if (!ks_fits(pos, 12, len))
-			return ks_verdict(f, KS_VALID_TRUNCATED, pos == len ? "no IEND" : "ends inside a chunk");
+			return ks_verdict(f, KS_VALID_TRUNCATED,
+					  pos == len ? "no IEND" : "ends inside a chunk");
 		uint32_t n = ks_be32(d + pos);
 		const uint8_t *t = d + pos + 4;
 		if (n > 0x7fffffffu || !png_type_ok(t))
@@ -309,7 +317,7 @@ enum ks_valid ks_media_check_png(const uint8_t *d, size_t len, struct ks_media_f
 int ks_media_sniff_gif(const uint8_t *d, size_t len, uint64_t size)
 {
 	return (ks_has(d, len, 0, "GIF87a", 6) || ks_has(d, len, 0, "GIF89a", 6)) ? KS_SNIFF_STRONG
-										 : KS_SNIFF_NO;
+										  : KS_SNIFF_NO;
 }
 
 /* Skips a chain of data sub-blocks; returns 0 at the terminator, -1 at the end. */
@@ -344,8 +352,9 @@ enum ks_valid ks_media_check_gif(const uint8_t *d, size_t len, struct ks_media_f
 		/* Cut before any image starts, there is no picture to speak of, and a
 		 * random tail behind "GIF89a" cannot be told from it. */
 		if (pos >= len)
-			return images ? ks_verdict(f, KS_VALID_TRUNCATED, "no trailer")
-				      : ks_verdict(f, KS_VALID_BAD, "ends before any image");
+			return images || f->size > len
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "no trailer")
+				   : ks_verdict(f, KS_VALID_BAD, "ends before any image");
 		uint8_t b = d[pos];
 		if (b == 0x3B) {
 			if (!images)
@@ -363,7 +372,8 @@ enum ks_valid ks_media_check_gif(const uint8_t *d, size_t len, struct ks_media_f
 			int ok = (label == 0xF9 && first == 4) || (label == 0xFF && first == 11) ||
 				 (label == 0x01 && first == 12) || label == 0xFE;
 			if (!ok)
-				return images ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: bad extension")
+				return images ? ks_verdict(f, KS_VALID_TRUNCATED,
+							   "damaged: bad extension")
 					      : ks_verdict(f, KS_VALID_BAD, "bad extension block");
 			pos += 2;
 		} else if (b == 0x2C) {
@@ -374,15 +384,18 @@ enum ks_valid ks_media_check_gif(const uint8_t *d, size_t len, struct ks_media_f
 			const uint8_t *id = d + pos + 1;
 			uint16_t iw = ks_le16(id + 4), ih = ks_le16(id + 6);
 			if (iw == 0 || ih == 0)
-				return images ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: empty frame")
-					      : ks_verdict(f, KS_VALID_BAD, "empty image descriptor");
+				return images
+					   ? ks_verdict(f, KS_VALID_TRUNCATED,
+							"damaged: empty frame")
+					   : ks_verdict(f, KS_VALID_BAD, "empty image descriptor");
 			pos += 10;
 			if (id[8] & 0x80)
 				pos += 3u << ((id[8] & 7) + 1);
 			if (pos >= len)
 				continue;
 			if (d[pos] < 1 || d[pos] > 11)
-				return images ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: bad LZW code size")
+				return images ? ks_verdict(f, KS_VALID_TRUNCATED,
+							   "damaged: bad LZW code size")
 					      : ks_verdict(f, KS_VALID_BAD, "bad LZW code size");
 			pos++;
 			images++;
@@ -453,7 +466,8 @@ enum ks_valid ks_media_check_bmp(const uint8_t *d, size_t len, struct ks_media_f
 		return ks_verdict(f, KS_VALID_BAD, "planes is not 1");
 	if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32)
 		return ks_verdict(f, KS_VALID_BAD, "bad bits per pixel");
-	if (w <= 0 || h <= 0 || w > 1000000 || h > 1000000 || (uint64_t)w * (uint64_t)h > (1ull << 34))
+	if (w <= 0 || h <= 0 || w > 1000000 || h > 1000000 ||
+	    (uint64_t)w * (uint64_t)h > (1ull << 34))
 		return ks_verdict(f, KS_VALID_BAD, "bad dimensions");
 	if (comp > 6 && !(comp >= 11 && comp <= 13))
 		return ks_verdict(f, KS_VALID_BAD, "bad compression");
@@ -478,7 +492,7 @@ enum ks_valid ks_media_check_bmp(const uint8_t *d, size_t len, struct ks_media_f
 int ks_media_sniff_webp(const uint8_t *d, size_t len, uint64_t size)
 {
 	return ks_has(d, len, 0, "RIFF", 4) && ks_has(d, len, 8, "WEBP", 4) ? KS_SNIFF_STRONG
-									     : KS_SNIFF_NO;
+									    : KS_SNIFF_NO;
 }
 
 /* Dimensions from the first image chunk; -1 if it is not one or is malformed. */
@@ -521,8 +535,10 @@ enum ks_valid ks_media_check_webp(const uint8_t *d, size_t len, struct ks_media_
 	int first = 1;
 	while (pos < lim) {
 		if (!ks_fits(pos, 8, lim))
-			return truncated ? ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a chunk header")
-					 : ks_verdict(f, KS_VALID_BAD, "partial chunk at the end of RIFF");
+			return truncated
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a chunk header")
+				   : ks_verdict(f, KS_VALID_BAD,
+						"partial chunk at the end of RIFF");
 		const uint8_t *t = d + pos;
 		uint32_t n = ks_le32(d + pos + 4);
 		if (!ks_fourcc_ok(t))
@@ -531,7 +547,8 @@ enum ks_valid ks_media_check_webp(const uint8_t *d, size_t len, struct ks_media_
 		if (first) {
 			size_t avail = len - pos - 8 < n ? len - pos - 8 : n;
 			if (webp_dims(t, d + pos + 8, (uint32_t)avail, f) < 0)
-				return ks_verdict(f, KS_VALID_BAD, "first chunk is not VP8/VP8L/VP8X");
+				return ks_verdict(f, KS_VALID_BAD,
+						  "first chunk is not VP8/VP8L/VP8X");
 			first = 0;
 		}
 		uint64_t next = (uint64_t)pos + 8 + n + (n & 1);
@@ -595,11 +612,14 @@ static int tiff_type_size(uint16_t type)
 static uint64_t tiff_value(const struct tiff *t, uint16_t type, const uint8_t *p, uint64_t i)
 {
 	switch (type) {
-	case 3: return t16(t, p + 2 * i);
+	case 3:
+		return t16(t, p + 2 * i);
 	case 4:
-	case 13: return t32(t, p + 4 * i);
+	case 13:
+		return t32(t, p + 4 * i);
 	case 16:
-	case 18: return t64(t, p + 8 * i);
+	case 18:
+		return t64(t, p + 8 * i);
 	}
 	return 0;
 }
@@ -633,11 +653,15 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 	if (ifd < hdr || (ifd & 1))
 		return ks_verdict(f, KS_VALID_BAD, "bad first IFD offset");
 	size_t cnt_sz = t.big ? 8 : 2, ent_sz = t.big ? 20 : 12;
-	/* An IFD beyond the end is a cut file, unless the offset is far beyond anything
-	 * a cut would explain (random bytes behind "II*\0" give offsets up to 4 GiB). */
-	if (!ks_fits(ifd, cnt_sz, len))
-		return ifd / 16 > len + 65536 ? ks_verdict(f, KS_VALID_BAD, "first IFD offset implausible")
-					      : ks_verdict(f, KS_VALID_TRUNCATED, "first IFD beyond the end");
+	/* An IFD beyond the data is in the part not held (when the caller holds only the
+	 * head), or lost to a cut; but not beyond the item, and not so far beyond a cut
+	 * file's end that no cut explains it (random bytes behind "II*\0" give offsets
+	 * anywhere up to 4 GiB). */
+	if (!ks_fits(ifd, cnt_sz, len)) {
+		if (f->size > len ? ifd >= f->size : ifd / 16 > len + 65536)
+			return ks_verdict(f, KS_VALID_BAD, "first IFD offset implausible");
+		return ks_verdict(f, KS_VALID_TRUNCATED, "first IFD beyond the end");
+	}
 	uint64_t n = t.big ? t64(&t, d + ifd) : t16(&t, d + ifd);
 	if (n == 0 || n > 4096)
 		return ks_verdict(f, KS_VALID_BAD, "bad IFD entry count");
@@ -657,7 +681,8 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 			bad_types++;
 			continue;
 		}
-		if (tag != 256 && tag != 257 && tag != 273 && tag != 279 && tag != 324 && tag != 325)
+		if (tag != 256 && tag != 257 && tag != 273 && tag != 279 && tag != 324 &&
+		    tag != 325)
 			continue;
 		const uint8_t *v = tiff_values(&t, e, type, count);
 		if (!v)
@@ -682,7 +707,8 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 	f->height = (uint32_t)height;
 	if (offs && cnts && offs_n == cnts_n) {
 		for (uint64_t i = 0; i < offs_n; i++) {
-			uint64_t e = tiff_value(&t, offs_t, offs, i) + tiff_value(&t, cnts_t, cnts, i);
+			uint64_t e =
+			    tiff_value(&t, offs_t, offs, i) + tiff_value(&t, cnts_t, cnts, i);
 			if (e > data_end)
 				data_end = e;
 		}

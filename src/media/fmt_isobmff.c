@@ -8,11 +8,10 @@ enum bmff_class { BMFF_NONE, BMFF_HEIF, BMFF_MP4, BMFF_MOV, BMFF_3GP, BMFF_AUDIO
 
 static const char *const heif_brands[] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm",
 					  "hevs", "mif1", "msf1", "avif", "avis", NULL};
-static const char *const mp4_brands[] = {"isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso7",
-					 "iso8", "iso9", "mp41", "mp42", "mp71", "avc1", "M4V ",
-					 "M4VH", "M4VP", "f4v ", "dash", "mmp4", "MSNV", "NDAS",
-					 "NDSC", "NDSH", "NDSM", "NDSP", "NDSS", "NDXC", "NDXH",
-					 "NDXM", "NDXP", "NDXS", "XAVC", NULL};
+static const char *const mp4_brands[] = {
+    "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso7", "iso8", "iso9", "mp41", "mp42",
+    "mp71", "avc1", "M4V ", "M4VH", "M4VP", "f4v ", "dash", "mmp4", "MSNV", "NDAS", "NDSC",
+    "NDSH", "NDSM", "NDSP", "NDSS", "NDXC", "NDXH", "NDXM", "NDXP", "NDXS", "XAVC", NULL};
 static const char *const audio_brands[] = {"M4A ", "M4B ", "M4P ", "F4A ", "F4B ", NULL};
 /* Top-level atoms an old QuickTime file (no ftyp) may start with. */
 static const char *const qt_first[] = {"moov", "mdat", "wide", "free", "skip", "pnot", NULL};
@@ -117,23 +116,23 @@ int ks_media_sniff_3gp(const uint8_t *d, size_t len, uint64_t size)
 
 /* What the walk inside moov/meta found. */
 struct bmff_info {
-	uint32_t vw, vh;          /* first video track's size */
-	int pict;                 /* meta handler is 'pict' */
-	int damaged;              /* a child box that does not fit its parent */
-	uint32_t primary;         /* pitm item id, 0 if none */
+	uint32_t vw, vh;  /* first video track's size */
+	int pict;	  /* meta handler is 'pict' */
+	int damaged;	  /* a child box that does not fit its parent */
+	uint32_t primary; /* pitm item id, 0 if none */
 	int has_primary;
-	size_t nprops;            /* properties seen in ipco */
+	size_t nprops; /* properties seen in ipco */
 	struct {
-		char type;        /* 's' ispe, 'c' clap, 0 other */
+		char type; /* 's' ispe, 'c' clap, 0 other */
 		uint32_t w, h;
 	} props[HEIF_PROPS];
-	size_t ipma, ipma_len;    /* payload of ipma, 0 length if none */
+	size_t ipma, ipma_len; /* payload of ipma, 0 length if none */
 };
 
 /* One track, while its boxes are walked. */
 struct trak_info {
 	struct bmff_info *bi;
-	uint32_t w, h;   /* tkhd: display size (after pixel aspect) */
+	uint32_t w, h;	 /* tkhd: display size (after pixel aspect) */
 	uint32_t sw, sh; /* first visual sample entry: coded size */
 	int video;
 };
@@ -376,7 +375,8 @@ static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_fa
 			if (memcmp(t, "ftyp", 4) == 0) {
 				enum bmff_class c = ftyp_class(d, len);
 				if (c != want)
-					return ks_verdict(f, KS_VALID_BAD, "ftyp brands are not this type");
+					return ks_verdict(f, KS_VALID_BAD,
+							  "ftyp brands are not this type");
 			} else if (want != BMFF_MOV || !brand_in(t, qt_first)) {
 				return ks_verdict(f, KS_VALID_BAD, "no ftyp box");
 			}
@@ -389,7 +389,8 @@ static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_fa
 		} else if (memcmp(t, "meta", 4) == 0) {
 			meta = 1;
 			if (end - pos >= hdr + 4)
-				walk_children(d, pos + hdr + 4, end, cut, 0, in_meta, &bi, &bi.damaged);
+				walk_children(d, pos + hdr + 4, end, cut, 0, in_meta, &bi,
+					      &bi.damaged);
 		} else if (memcmp(t, "mdat", 4) == 0) {
 			mdat = 1;
 		}
@@ -410,7 +411,8 @@ static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_fa
 		f->width = bi.vw;
 		f->height = bi.vh;
 		if (!moov && !trunc)
-			return mdat ? ks_verdict(f, KS_VALID_TRUNCATED, "no moov (recording not finalised)")
+			return mdat ? ks_verdict(f, KS_VALID_TRUNCATED,
+						 "no moov (recording not finalised)")
 				    : ks_verdict(f, KS_VALID_BAD, "no moov or mdat");
 	}
 	if (trunc)

@@ -139,8 +139,8 @@ static int ebml_doctype(const uint8_t *d, size_t len, size_t *end)
 	size_t pos = 0;
 	uint32_t id;
 	uint64_t n;
-	if (ebml_id(d, len, &pos, &id) < 0 || id != EBML_HEADER || ebml_size(d, len, &pos, &n) < 0 ||
-	    n == EBML_UNKNOWN || n > 4096)
+	if (ebml_id(d, len, &pos, &id) < 0 || id != EBML_HEADER ||
+	    ebml_size(d, len, &pos, &n) < 0 || n == EBML_UNKNOWN || n > 4096)
 		return -1;
 	size_t hend = pos + (size_t)n;
 	int kind = 0;
@@ -188,8 +188,8 @@ static int mkv_level1(uint32_t id)
 	case 0x1941A469: /* Attachments */
 	case 0x1043A770: /* Chapters */
 	case 0x1254C367: /* Tags */
-	case 0xEC:       /* Void */
-	case 0xBF:       /* CRC-32 */
+	case 0xEC:	 /* Void */
+	case 0xBF:	 /* CRC-32 */
 		return 1;
 	}
 	return 0;
@@ -246,20 +246,23 @@ static enum ks_valid mkv_check(const uint8_t *d, size_t len, struct ks_media_fac
 		size_t at = pos;
 		if (ebml_id(d, end, &pos, &id) < 0 || ebml_size(d, end, &pos, &n) < 0) {
 			if (end - at < 12 && cut)
-				return ks_verdict(f, KS_VALID_TRUNCATED, "ends inside an element header");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "ends inside an element header");
 			return tracks ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged element")
 				      : ks_verdict(f, KS_VALID_BAD, "bad element in Segment");
 		}
 		if (mkv_level1(id)) {
 			in_cluster = 0;
 		} else if (!in_cluster) {
-			return tracks ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: unknown element")
-				      : ks_verdict(f, KS_VALID_BAD, "unknown element in Segment");
+			return tracks
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: unknown element")
+				   : ks_verdict(f, KS_VALID_BAD, "unknown element in Segment");
 		}
 		if (n == EBML_UNKNOWN) {
 			/* Live-written clusters have no size: walk into them. */
 			if (id != MKV_CLUSTER)
-				return ks_verdict(f, KS_VALID_BAD, "unknown size outside a Cluster");
+				return ks_verdict(f, KS_VALID_BAD,
+						  "unknown size outside a Cluster");
 			in_cluster = 1;
 			continue;
 		}
@@ -269,14 +272,16 @@ static enum ks_valid mkv_check(const uint8_t *d, size_t len, struct ks_media_fac
 		}
 		if (n > end - pos) {
 			if (!cut)
-				return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: element overruns Segment");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "damaged: element overruns Segment");
 			return ks_verdict(f, KS_VALID_TRUNCATED, "an element runs past the end");
 		}
 		pos += (size_t)n;
 	}
 	if (!tracks)
-		return cut && !seg_unknown ? ks_verdict(f, KS_VALID_TRUNCATED, "no Tracks")
-					   : ks_verdict(f, KS_VALID_BAD, "no Tracks");
+		return cut && (!seg_unknown || f->size > len)
+			   ? ks_verdict(f, KS_VALID_TRUNCATED, "no Tracks")
+			   : ks_verdict(f, KS_VALID_BAD, "no Tracks");
 	if (seg_unknown)
 		return KS_VALID_OK; /* a live-written Segment ends where the data ends */
 	if (cut)
@@ -409,8 +414,9 @@ enum ks_valid ks_media_check_flv(const uint8_t *d, size_t len, struct ks_media_f
 		if (!ks_fits(pos, 11 + (uint64_t)n + 4, len))
 			return ks_verdict(f, KS_VALID_TRUNCATED, "a tag runs past the end");
 		if (ks_be32(d + pos + 11 + n) != 11 + n)
-			return tags ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: tag size mismatch")
-				    : ks_verdict(f, KS_VALID_BAD, "tag size mismatch");
+			return tags
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: tag size mismatch")
+				   : ks_verdict(f, KS_VALID_BAD, "tag size mismatch");
 		pos += 11 + (size_t)n + 4;
 		tags++;
 	}
@@ -471,17 +477,21 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 			if (ks_media_all_zero(d, pos, len) && packs)
 				break; /* padding */
 			if (!ks_fits(pos, 4, len) && packs)
-				return ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a start code");
-			return packs > 1 ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: lost start code")
-					 : ks_verdict(f, KS_VALID_BAD, "no start code");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "ends inside a start code");
+			return packs > 1
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: lost start code")
+				   : ks_verdict(f, KS_VALID_BAD, "no start code");
 		}
 		uint8_t c = d[pos + 3];
 		if (c == 0xBA) {
 			long n = mpeg_pack_len(d, len, pos);
 			if (n < 0)
-				return ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a pack header");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "ends inside a pack header");
 			if (n == 0)
-				return packs > 1 ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged pack header")
+				return packs > 1 ? ks_verdict(f, KS_VALID_TRUNCATED,
+							      "damaged pack header")
 						 : ks_verdict(f, KS_VALID_BAD, "bad pack header");
 			pos += (size_t)n;
 			packs++;
@@ -494,16 +504,19 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 			return KS_VALID_OK;
 		} else if (c >= 0xBB) {
 			if (!ks_fits(pos, 6, len))
-				return ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a packet header");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "ends inside a packet header");
 			size_t n = ks_be16(d + pos + 4);
 			if (!ks_fits(pos + 6, n, len))
-				return ks_verdict(f, KS_VALID_TRUNCATED, "a packet runs past the end");
+				return ks_verdict(f, KS_VALID_TRUNCATED,
+						  "a packet runs past the end");
 			if (c >= 0xE0 && c <= 0xEF && !f->width)
 				mpeg_seq_dims(d + pos + 6, n, f);
 			pos += 6 + n;
 		} else {
-			return packs > 1 ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: stray start code")
-					 : ks_verdict(f, KS_VALID_BAD, "stray start code");
+			return packs > 1
+				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: stray start code")
+				   : ks_verdict(f, KS_VALID_BAD, "stray start code");
 		}
 	}
 	if (!packs)

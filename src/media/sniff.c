@@ -6,39 +6,42 @@
 
 #include "sniff_impl.h"
 
-#define ROW(n, k, m, e, f) {n, k, m, e, ks_media_sniff_##f, ks_media_check_##f}
+#define ROW(n, k, m, e, f)                                                                         \
+	{                                                                                          \
+		n, k, m, e, ks_media_sniff_##f, ks_media_check_##f                                 \
+	}
 
 /* Pictures first, then videos, documents, archives: on a tie the earlier row wins
  * (see media.h), and a picture must never be lost to a container. */
 static const struct ks_media_format formats[] = {
-	ROW("jpeg", KS_KIND_PICTURE, "image/jpeg", "jpg", jpeg),
-	ROW("png", KS_KIND_PICTURE, "image/png", "png", png),
-	ROW("gif", KS_KIND_PICTURE, "image/gif", "gif", gif),
-	ROW("bmp", KS_KIND_PICTURE, "image/bmp", "bmp", bmp),
-	ROW("webp", KS_KIND_PICTURE, "image/webp", "webp", webp),
-	ROW("tiff", KS_KIND_PICTURE, "image/tiff", "tif", tiff),
-	ROW("heif", KS_KIND_PICTURE, "image/heif", "heic", heif),
-	ROW("mp4", KS_KIND_VIDEO, "video/mp4", "mp4", mp4),
-	ROW("mov", KS_KIND_VIDEO, "video/quicktime", "mov", mov),
-	ROW("3gp", KS_KIND_VIDEO, "video/3gpp", "3gp", 3gp),
-	ROW("avi", KS_KIND_VIDEO, "video/x-msvideo", "avi", avi),
-	ROW("mkv", KS_KIND_VIDEO, "video/x-matroska", "mkv", mkv),
-	ROW("webm", KS_KIND_VIDEO, "video/webm", "webm", webm),
-	ROW("asf", KS_KIND_VIDEO, "video/x-ms-asf", "wmv", asf),
-	ROW("flv", KS_KIND_VIDEO, "video/x-flv", "flv", flv),
-	ROW("mpeg-ps", KS_KIND_VIDEO, "video/mpeg", "mpg", mpegps),
-	ROW("mpeg-ts", KS_KIND_VIDEO, "video/mp2t", "ts", mpegts),
-	ROW("pdf", KS_KIND_DOCUMENT, "application/pdf", "pdf", pdf),
-	ROW("ole2", KS_KIND_DOCUMENT, "application/x-ole-storage", "doc", ole2),
-	ROW("zip", KS_KIND_ARCHIVE, "application/zip", "zip", zip),
-	ROW("gzip", KS_KIND_ARCHIVE, "application/gzip", "gz", gzip),
-	ROW("bzip2", KS_KIND_ARCHIVE, "application/x-bzip2", "bz2", bzip2),
-	ROW("xz", KS_KIND_ARCHIVE, "application/x-xz", "xz", xz),
-	ROW("7z", KS_KIND_ARCHIVE, "application/x-7z-compressed", "7z", 7z),
-	ROW("tar", KS_KIND_ARCHIVE, "application/x-tar", "tar", tar),
-	ROW("cpio", KS_KIND_ARCHIVE, "application/x-cpio", "cpio", cpio),
-	ROW("rar", KS_KIND_ARCHIVE, "application/vnd.rar", "rar", rar),
-	ROW("iso9660", KS_KIND_ARCHIVE, "application/x-iso9660-image", "iso", iso9660),
+    ROW("jpeg", KS_KIND_PICTURE, "image/jpeg", "jpg", jpeg),
+    ROW("png", KS_KIND_PICTURE, "image/png", "png", png),
+    ROW("gif", KS_KIND_PICTURE, "image/gif", "gif", gif),
+    ROW("bmp", KS_KIND_PICTURE, "image/bmp", "bmp", bmp),
+    ROW("webp", KS_KIND_PICTURE, "image/webp", "webp", webp),
+    ROW("tiff", KS_KIND_PICTURE, "image/tiff", "tif", tiff),
+    ROW("heif", KS_KIND_PICTURE, "image/heif", "heic", heif),
+    ROW("mp4", KS_KIND_VIDEO, "video/mp4", "mp4", mp4),
+    ROW("mov", KS_KIND_VIDEO, "video/quicktime", "mov", mov),
+    ROW("3gp", KS_KIND_VIDEO, "video/3gpp", "3gp", 3gp),
+    ROW("avi", KS_KIND_VIDEO, "video/x-msvideo", "avi", avi),
+    ROW("mkv", KS_KIND_VIDEO, "video/x-matroska", "mkv", mkv),
+    ROW("webm", KS_KIND_VIDEO, "video/webm", "webm", webm),
+    ROW("asf", KS_KIND_VIDEO, "video/x-ms-asf", "wmv", asf),
+    ROW("flv", KS_KIND_VIDEO, "video/x-flv", "flv", flv),
+    ROW("mpeg-ps", KS_KIND_VIDEO, "video/mpeg", "mpg", mpegps),
+    ROW("mpeg-ts", KS_KIND_VIDEO, "video/mp2t", "ts", mpegts),
+    ROW("pdf", KS_KIND_DOCUMENT, "application/pdf", "pdf", pdf),
+    ROW("ole2", KS_KIND_DOCUMENT, "application/x-ole-storage", "doc", ole2),
+    ROW("zip", KS_KIND_ARCHIVE, "application/zip", "zip", zip),
+    ROW("gzip", KS_KIND_ARCHIVE, "application/gzip", "gz", gzip),
+    ROW("bzip2", KS_KIND_ARCHIVE, "application/x-bzip2", "bz2", bzip2),
+    ROW("xz", KS_KIND_ARCHIVE, "application/x-xz", "xz", xz),
+    ROW("7z", KS_KIND_ARCHIVE, "application/x-7z-compressed", "7z", 7z),
+    ROW("tar", KS_KIND_ARCHIVE, "application/x-tar", "tar", tar),
+    ROW("cpio", KS_KIND_ARCHIVE, "application/x-cpio", "cpio", cpio),
+    ROW("rar", KS_KIND_ARCHIVE, "application/vnd.rar", "rar", rar),
+    ROW("iso9660", KS_KIND_ARCHIVE, "application/x-iso9660-image", "iso", iso9660),
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -60,10 +63,14 @@ const struct ks_media_format *ks_media_format_get(const char *name)
 const char *ks_kind_name(int kind)
 {
 	switch (kind) {
-	case KS_KIND_PICTURE: return "picture";
-	case KS_KIND_VIDEO: return "video";
-	case KS_KIND_ARCHIVE: return "archive";
-	case KS_KIND_DOCUMENT: return "document";
+	case KS_KIND_PICTURE:
+		return "picture";
+	case KS_KIND_VIDEO:
+		return "video";
+	case KS_KIND_ARCHIVE:
+		return "archive";
+	case KS_KIND_DOCUMENT:
+		return "document";
 	}
 	return "other";
 }
@@ -71,8 +78,10 @@ const char *ks_kind_name(int kind)
 const char *ks_valid_name(int v)
 {
 	switch (v) {
-	case KS_VALID_OK: return "ok";
-	case KS_VALID_TRUNCATED: return "truncated";
+	case KS_VALID_OK:
+		return "ok";
+	case KS_VALID_TRUNCATED:
+		return "truncated";
 	}
 	return "bad";
 }
@@ -111,7 +120,14 @@ const char *ks_media_sniff(const uint8_t *head, size_t len, uint64_t size, int *
 enum ks_valid ks_media_validate(const char *type, const uint8_t *data, size_t len, uint32_t *w,
 				uint32_t *h, const char **why)
 {
+	return ks_media_validate_head(type, data, len, len, w, h, why);
+}
+
+enum ks_valid ks_media_validate_head(const char *type, const uint8_t *data, size_t len,
+				     uint64_t size, uint32_t *w, uint32_t *h, const char **why)
+{
 	struct ks_media_facts f = {0};
+	f.size = size < len ? len : size;
 	const struct ks_media_format *fmt = ks_media_format_get(type);
 	enum ks_valid v;
 	if (!fmt)

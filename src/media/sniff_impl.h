@@ -85,9 +85,9 @@ void ks_media_crc32_init(struct ks_crc32 *c);
 uint32_t ks_media_crc32(const struct ks_crc32 *c, uint32_t crc, const uint8_t *p, size_t n);
 
 /* One sniff and one validate function per format. */
-#define KS_MEDIA_FORMAT_FNS(fmt)                                                               \
-	int ks_media_sniff_##fmt(const uint8_t *head, size_t len, uint64_t size);              \
-	enum ks_valid ks_media_check_##fmt(const uint8_t *data, size_t len,                    \
+#define KS_MEDIA_FORMAT_FNS(fmt)                                                                   \
+	int ks_media_sniff_##fmt(const uint8_t *head, size_t len, uint64_t size);                  \
+	enum ks_valid ks_media_check_##fmt(const uint8_t *data, size_t len,                        \
 					   struct ks_media_facts *facts)
 
 /* fmt_image.c */
