@@ -43,7 +43,8 @@ struct ks_video_info {
 				    demuxer's name for anything else */
 	char demuxer[48];        /* libavformat's name ("mov,mp4,m4a,3gp,3g2,mj2") */
 	char video_codec[32];    /* "h264", "mpeg4", "vp9", ... */
-	char audio_codec[32];    /* first audio stream's codec, "" if none */
+	char audio_codec[32];    /* first audio stream's codec as the container declares
+				    it (never probed by decoding), "" if none */
 	char pix_fmt[32];        /* "yuv420p", ... */
 	double duration;         /* seconds, -1 if unknown */
 	double fps;              /* average frame rate, -1 if unknown */
@@ -56,7 +57,7 @@ struct ks_video_info {
 	int n_streams;
 	int has_audio;
 	unsigned marks;          /* enum ks_video_mark found so far */
-	char why[160];           /* why the last mark was set, "" if none */
+	char why[160];           /* why: the first limit hit, else the latest mark; "" */
 };
 
 /* An open video. Not thread-safe: one per thread, one item at a time. */

@@ -427,6 +427,11 @@ static int video_start(struct ks_video *v, struct ks_err *err)
 		}
 		goto out;
 	}
+	/* Audio, subtitles and data are never decoded, not even to probe them: what the
+	 * container says of them is all the info needs. */
+	for (unsigned i = 0; i < v->fmt->nb_streams; i++)
+		if (v->fmt->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+			v->fmt->streams[i]->discard = AVDISCARD_ALL;
 	nsopts = v->fmt->nb_streams;
 	if (nsopts) {
 		sopts = ks_xcalloc(nsopts, sizeof *sopts);
