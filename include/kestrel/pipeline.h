@@ -26,6 +26,7 @@ struct ks_scan_opts {
 	int hash_all;              /* hash every file, not only media and containers */
 	int source_hash;           /* hash the source images (MD5+SHA-1) before and after */
 	int include_deleted;       /* default 1 */
+	int rescan;                /* scan sources again even when already complete */
 	uint64_t memory_budget;    /* in-flight bytes; 0 = default (256 MiB) */
 	const char *examiner;      /* who ran it, for the audit log */
 	ks_progress_fn progress;   /* may be NULL; called about every half second */
@@ -34,11 +35,15 @@ struct ks_scan_opts {
 
 struct ks_scan_stats {
 	uint64_t files, media, pictures, videos, archives, matches, errors;
+	uint64_t skipped_sources; /* already scanned completely (resume) */
 	double seconds;
 };
 
 /* Scans evidence into the case at case_dir. Evidence that cannot be opened is an
- * error for that source (recorded); the others are still scanned. */
+ * error for that source (recorded); the others are still scanned. Resumable: a source
+ * (by absolute path, within the exhibit) whose scan completed is skipped unless
+ * o->rescan; one whose scan was interrupted is forgotten and scanned again. Records
+ * are committed in batches, so a crash loses at most the batch in flight. */
 int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_scan_stats *stats,
 		struct ks_err *err);
 

@@ -80,6 +80,15 @@ int ks_store_source_set_hash(struct ks_store *st, int64_t source_id, const char 
 int ks_store_source_finish(struct ks_store *st, int64_t source_id, const char *status,
 			   struct ks_err *err);
 
+/* The latest source recorded for (exhibit, path): *id = 0 when there is none; else
+ * *status gets its status text ("running" while a scan is in progress or was
+ * interrupted, "complete", …), which the caller frees. */
+int ks_store_source_find(struct ks_store *st, int64_t exhibit_id, const char *path, int64_t *id,
+			 char **status, struct ks_err *err);
+/* Deletes a source and every file occurrence found in it (media rows, which other
+ * sources may share, stay): how an interrupted scan of that source is redone. */
+int ks_store_source_forget(struct ks_store *st, int64_t source_id, struct ks_err *err);
+
 /* ---- media (unique content) and files (each occurrence) -------------------------- */
 struct ks_media_rec {
 	const struct ks_digests *d;

@@ -9,7 +9,7 @@
 #include "kestrel/pipeline.h"
 
 static const char usage[] = "kestrel scan CASE_DIR EVIDENCE... --exhibit REF [--hash-all] [--threads N] "
-			    "[--no-source-hash] [--no-deleted] [--quiet]";
+			    "[--no-source-hash] [--no-deleted] [--rescan] [--quiet]";
 
 static void show_progress(void *ctx, const struct ks_scan_progress *p)
 {
@@ -33,6 +33,7 @@ int ks_cmd_scan(int argc, char **argv)
 		{"threads", required_argument, NULL, 't'},
 		{"no-source-hash", no_argument, NULL, 'S'},
 		{"no-deleted", no_argument, NULL, 'D'},
+		{"rescan", no_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -47,6 +48,7 @@ int ks_cmd_scan(int argc, char **argv)
 		case 't': o.threads = atoi(optarg); break;
 		case 'S': o.source_hash = 0; break;
 		case 'D': o.include_deleted = 0; break;
+		case 'R': o.rescan = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			printf("usage: %s\n\nScans evidence (directories, raw/split raw images, E01 sets) into the case:\n"
@@ -59,6 +61,9 @@ int ks_cmd_scan(int argc, char **argv)
 			       "  --threads N        worker threads (default: one per core)\n"
 			       "  --no-source-hash   do not hash whole disk images (on-scene triage)\n"
 			       "  --no-deleted       skip deleted entries\n"
+			       "  --rescan           scan sources again that this exhibit already holds\n"
+			       "                     (without it they are skipped; an interrupted scan of\n"
+			       "                     a source is always redone from the start)\n"
 			       "  --quiet            no progress line\n",
 			       usage);
 			return EXIT_OK;
@@ -81,6 +86,9 @@ int ks_cmd_scan(int argc, char **argv)
 		fputc('\n', stderr);
 	if (rc < 0)
 		return ks_cli_fail("scan", &err);
+	if (st.skipped_sources)
+		printf("%llu source(s) already scanned: skipped (--rescan to redo)\n",
+		       (unsigned long long)st.skipped_sources);
 	printf("scanned %llu files: %llu pictures, %llu videos, %llu archives, %llu matched, %llu errors, %.1f s\n",
 	       (unsigned long long)st.files, (unsigned long long)st.pictures, (unsigned long long)st.videos,
 	       (unsigned long long)st.archives, (unsigned long long)st.matches, (unsigned long long)st.errors,

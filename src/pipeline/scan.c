@@ -41,6 +41,7 @@ struct scan {
 	struct ks_err write_err;
 	_Atomic uint64_t files, media, pictures, videos, archives, matches, errors, bytes_read;
 	_Atomic uint64_t src_done, src_total;
+	uint64_t skipped; /* sources already scanned completely */
 	double t0, last_progress;
 	struct ks_buf problems; /* NUL-separated messages from on_problem */
 };
@@ -366,6 +367,41 @@ static int scan_source(struct scan *s, const char *path, struct ks_err *err)
 	struct stat before, after;
 	int have_stat = stat_sig(path, &before) == 0;
 
+	/* Resume: a source already scanned completely is skipped; one whose scan was
+	 * interrupted (status still "running") is forgotten and scanned again. */
+	int64_t old_id = 0;
+	char *old_status = NULL;
+	if ((rc = ks_store_source_find(s->st, s->exhibit_id, path, &old_id, &old_status, err)) < 0)
+		return rc;
+	if (old_id && !s->o->rescan && strncmp(old_status, "complete", 8) == 0) {
+		ks_log(KS_LOG_INFO, "%s: already scanned into exhibit %s (source %lld); --rescan to redo",
+		       path, s->o->exhibit, (long long)old_id);
+		free(old_status);
+		s->skipped++;
+		return KS_OK;
+	}
+	if (old_id) {
+		ks_log(KS_LOG_INFO, "%s: previous scan %s (%s): its records are replaced", path,
+		       strcmp(old_status, "running") == 0 ? "was interrupted" : "is redone", old_status);
+		char *d = ks_xasprintf("source %lld %s: previous scan (%s) forgotten to scan again",
+				       (long long)old_id, path, old_status);
+		if ((rc = ks_store_begin(s->st, err)) == KS_OK) {
+			rc = ks_store_source_forget(s->st, old_id, err);
+			if (rc == KS_OK)
+				rc = ks_store_audit(s->st, who, "scan.source.forget", d, err);
+			if (rc == KS_OK)
+				rc = ks_store_commit(s->st, err);
+			else
+				ks_store_rollback(s->st);
+		}
+		free(d);
+		if (rc < 0) {
+			free(old_status);
+			return rc;
+		}
+	}
+	free(old_status);
+
 	rc = ks_source_open(path, &s->src, &serr);
 	if (rc < 0) {
 		int64_t sid;
@@ -486,7 +522,12 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
 		goto out;
 	for (int i = 0; i < o->nevidence; i++) {
-		if ((rc = scan_source(&s, o->evidence[i], err)) < 0)
+		/* Sources are recorded by absolute path, so a resumed scan finds them again
+		 * from any working directory. */
+		char *abs = realpath(o->evidence[i], NULL);
+		rc = scan_source(&s, abs ? abs : o->evidence[i], err);
+		free(abs);
+		if (rc < 0)
 			goto out;
 	}
 	if (stats) {
@@ -497,6 +538,7 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 		stats->archives = s.archives;
 		stats->matches = s.matches;
 		stats->errors = s.errors;
+		stats->skipped_sources = s.skipped;
 		stats->seconds = ks_time_mono() - s.t0;
 	}
 out:

@@ -90,6 +90,9 @@ enum stmt_id {
 	ST_SOURCE_HASH_BEFORE,
 	ST_SOURCE_HASH_AFTER,
 	ST_SOURCE_FINISH,
+	ST_SOURCE_FIND,
+	ST_SOURCE_FORGET_FILES,
+	ST_SOURCE_FORGET,
 	ST_MEDIA_INSERT,
 	ST_MEDIA_FIND,
 	ST_FILE_INSERT,
@@ -117,6 +120,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SOURCE_HASH_AFTER] = "UPDATE source SET md5_after = ?2, sha1_after = ?3"
 				 " WHERE id = ?1",
 	[ST_SOURCE_FINISH] = "UPDATE source SET status = ?2, finished = ?3 WHERE id = ?1",
+	[ST_SOURCE_FIND] = "SELECT id, status FROM source WHERE exhibit = ?1 AND path = ?2"
+			   " ORDER BY id DESC LIMIT 1",
+	[ST_SOURCE_FORGET_FILES] = "DELETE FROM file WHERE source = ?1",
+	[ST_SOURCE_FORGET] = "DELETE FROM source WHERE id = ?1",
 	[ST_MEDIA_INSERT] = "INSERT INTO media(sha256, md5, sha1, size, type, kind, width, height,"
 			    " valid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 			    " ON CONFLICT(sha256) DO NOTHING",
@@ -615,6 +622,45 @@ static int sq_source_finish(struct ks_store *st, int64_t source_id, const char *
 	return sq_update_one(s, q, "source finish", source_id, err);
 }
 
+static int sq_source_find(struct ks_store *st, int64_t exhibit_id, const char *path, int64_t *id,
+			  char **status, struct ks_err *err)
+{
+	struct sq_store *s = sq(st);
+	sqlite3_stmt *q = sq_stmt(s, ST_SOURCE_FIND, err);
+	if (!q)
+		return err ? err->status : KS_E_ENV;
+	sqlite3_bind_int64(q, 1, exhibit_id);
+	bind_text(q, 2, path);
+	*id = 0;
+	*status = NULL;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		const unsigned char *t = sqlite3_column_text(q, 1);
+		*status = ks_xstrdup(t ? (const char *)t : "");
+	}
+	sq_done(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_fail(s->db, rc, err, "source find");
+	return KS_OK;
+}
+
+static int sq_source_forget(struct ks_store *st, int64_t source_id, struct ks_err *err)
+{
+	struct sq_store *s = sq(st);
+	sqlite3_stmt *q = sq_stmt(s, ST_SOURCE_FORGET_FILES, err);
+	if (!q)
+		return err ? err->status : KS_E_ENV;
+	sqlite3_bind_int64(q, 1, source_id);
+	int rc = sq_run(s, q, "source forget", err);
+	if (rc != KS_OK)
+		return rc;
+	if (!(q = sq_stmt(s, ST_SOURCE_FORGET, err)))
+		return err ? err->status : KS_E_ENV;
+	sqlite3_bind_int64(q, 1, source_id);
+	return sq_update_one(s, q, "source forget", source_id, err);
+}
+
 /* ---- media and files ------------------------------------------------------------------ */
 
 static int sq_media_put(struct ks_store *st, const struct ks_media_rec *m, int64_t *id,
@@ -1105,6 +1151,8 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.source_add = sq_source_add,
 	.source_set_hash = sq_source_set_hash,
 	.source_finish = sq_source_finish,
+	.source_find = sq_source_find,
+	.source_forget = sq_source_forget,
 	.media_put = sq_media_put,
 	.file_add = sq_file_add,
 	.hashset_add = sq_hashset_add,

@@ -335,6 +335,22 @@ int ks_store_source_finish(struct ks_store *st, int64_t source_id, const char *s
 	return st->ops->source_finish(st, source_id, status, err);
 }
 
+int ks_store_source_find(struct ks_store *st, int64_t exhibit_id, const char *path, int64_t *id,
+			 char **status, struct ks_err *err)
+{
+	if (!path || !*path)
+		return ks_err_set(err, KS_E_USAGE, "source find: a path is required");
+	return st->ops->source_find(st, exhibit_id, path, id, status, err);
+}
+
+int ks_store_source_forget(struct ks_store *st, int64_t source_id, struct ks_err *err)
+{
+	int rc = check_writable(st, err);
+	if (rc)
+		return rc;
+	return st->ops->source_forget(st, source_id, err);
+}
+
 /* ---- media and files ---------------------------------------------------------------- */
 
 int ks_store_media_put(struct ks_store *st, const struct ks_media_rec *m, int64_t *id, int *is_new,

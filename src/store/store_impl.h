@@ -46,6 +46,9 @@ struct ks_store_ops {
 			       const char *sha1, struct ks_err *err);
 	int (*source_finish)(struct ks_store *st, int64_t source_id, const char *status,
 			     struct ks_err *err);
+	int (*source_find)(struct ks_store *st, int64_t exhibit_id, const char *path, int64_t *id,
+			   char **status, struct ks_err *err);
+	int (*source_forget)(struct ks_store *st, int64_t source_id, struct ks_err *err);
 
 	int (*media_put)(struct ks_store *st, const struct ks_media_rec *m, int64_t *id,
 			 int *is_new, struct ks_err *err);
