@@ -8,7 +8,6 @@
 
 #include "kestrel/pdq.h"
 
-#define JAROSZ_PASSES 2
 #define DS 64 /* decimated side */
 
 const char *ks_pdq_mode_name(int mode)
@@ -80,102 +79,194 @@ static uint32_t jarosz_window(uint32_t old)
 	return (old + 2 * DS - 1) / (2 * DS);
 }
 
-/* One running-sum box pass over n samples `stride` apart, as the reference's box1DFloat:
- * the window is [i - (w - half), i + half - 1] cut at the ends, the sum is kept in a
- * float with the add before the subtract, and each output is sum / current count. */
-static void box1d(const float *in, float *out, uint32_t n, size_t stride, uint32_t w)
+/* The reference divides each running sum by the current window count. For a count
+ * that is a power of two, multiplying by its reciprocal gives the same correctly
+ * rounded float (both are the exact quotient, rounded once), so those divisions
+ * become multiplications; counts like 3 keep the division. */
+static inline int is_pow2(int n)
+{
+	return n > 0 && (n & (n - 1)) == 0;
+}
+
+/* One running-sum box pass along rows, as the reference's box1DFloat on each row: the
+ * window is [i - (w - half), i + half - 1] cut at the ends, the sum is kept in a float
+ * with the add before the subtract, and each output is sum / current count. Rows are
+ * taken nb at a time so that their independent sums overlap in the pipeline. Only
+ * columns with keep[c] set are written (all when keep is NULL). */
+static inline __attribute__((always_inline)) void
+box_rows_bundle(const float *restrict in, float *restrict out, uint32_t cols, uint32_t w,
+		const uint8_t *keep, int nb)
 {
 	uint32_t half = (w + 2) / 2;
-	uint32_t p1 = half - 1, p2 = w - half + 1, p3 = n - w, p4 = half - 1;
-	size_t li = 0, ri = 0, oi = 0;
-	float sum = 0.0f;
+	uint32_t p1 = half - 1, p2 = w - half + 1, p3 = cols - w, p4 = half - 1;
+	uint32_t li = 0, ri = 0, oi = 0;
+	float s[8] = {0};
 	int cur = 0;
 
-	for (uint32_t i = 0; i < p1; i++) {
-		sum += in[ri];
+	for (uint32_t i = 0; i < p1; i++, ri++) {
+		for (int k = 0; k < nb; k++)
+			s[k] += in[(size_t)k * cols + ri];
 		cur++;
-		ri += stride;
 	}
-	for (uint32_t i = 0; i < p2; i++) {
-		sum += in[ri];
+	for (uint32_t i = 0; i < p2; i++, ri++, oi++) {
 		cur++;
-		out[oi] = sum / (float)cur;
-		ri += stride;
-		oi += stride;
+		for (int k = 0; k < nb; k++)
+			s[k] += in[(size_t)k * cols + ri];
+		if (!keep || keep[oi])
+			for (int k = 0; k < nb; k++)
+				out[(size_t)k * cols + oi] = s[k] / (float)cur;
 	}
-	for (uint32_t i = 0; i < p3; i++) {
-		sum += in[ri];
-		sum -= in[li];
-		out[oi] = sum / (float)cur;
-		li += stride;
-		ri += stride;
-		oi += stride;
+	const float inv = 1.0f / (float)cur;
+	const int pow2 = is_pow2(cur);
+	for (uint32_t i = 0; i < p3; i++, li++, ri++, oi++) {
+		for (int k = 0; k < nb; k++) {
+			s[k] += in[(size_t)k * cols + ri];
+			s[k] -= in[(size_t)k * cols + li];
+		}
+		if (!keep || keep[oi]) {
+			if (pow2)
+				for (int k = 0; k < nb; k++)
+					out[(size_t)k * cols + oi] = s[k] * inv;
+			else
+				for (int k = 0; k < nb; k++)
+					out[(size_t)k * cols + oi] = s[k] / (float)cur;
+		}
 	}
-	for (uint32_t i = 0; i < p4; i++) {
-		sum -= in[li];
+	for (uint32_t i = 0; i < p4; i++, li++, oi++) {
 		cur--;
-		out[oi] = sum / (float)cur;
-		li += stride;
-		oi += stride;
+		for (int k = 0; k < nb; k++)
+			s[k] -= in[(size_t)k * cols + li];
+		if (!keep || keep[oi])
+			for (int k = 0; k < nb; k++)
+				out[(size_t)k * cols + oi] = s[k] / (float)cur;
 	}
 }
 
-/* The same pass down every column at once: column j sees exactly the operations
- * box1d(in + j, out + j, rows, cols, w) would do, but rows are walked in memory order. */
+static void box_rows(const float *in, float *out, uint32_t rows, uint32_t cols, uint32_t w,
+		     const uint8_t *keep)
+{
+	uint32_t r = 0;
+	for (; r + 8 <= rows; r += 8)
+		box_rows_bundle(in + (size_t)r * cols, out + (size_t)r * cols, cols, w, keep, 8);
+	for (; r < rows; r++)
+		box_rows_bundle(in + (size_t)r * cols, out + (size_t)r * cols, cols, w, keep, 1);
+}
+
+/* One output row of the column pass: o[j] = sum[j] / c for the chosen columns. */
+static inline void col_out(const float *restrict sum, float *restrict o, uint32_t cols,
+			   const uint32_t *list, uint32_t nlist, int c)
+{
+	if (is_pow2(c)) {
+		const float inv = 1.0f / (float)c;
+		if (list)
+			for (uint32_t k = 0; k < nlist; k++)
+				o[list[k]] = sum[k] * inv;
+		else
+			for (uint32_t j = 0; j < cols; j++)
+				o[j] = sum[j] * inv;
+	} else {
+		const float fc = (float)c;
+		if (list)
+			for (uint32_t k = 0; k < nlist; k++)
+				o[list[k]] = sum[k] / fc;
+		else
+			for (uint32_t j = 0; j < cols; j++)
+				o[j] = sum[j] / fc;
+	}
+}
+
+/* The same pass down columns: column j sees exactly the operations box1DFloat would do
+ * on it, but rows are walked in memory order. With list, only those nlist columns
+ * (sum[k] belongs to column list[k]). */
 static void box_cols(const float *in, float *out, uint32_t rows, uint32_t cols, uint32_t w,
-		     float *sum)
+		     float *restrict sum, const uint32_t *list, uint32_t nlist)
 {
 	uint32_t half = (w + 2) / 2;
 	uint32_t p1 = half - 1, p2 = w - half + 1, p3 = rows - w, p4 = half - 1;
 	const float *r = in, *l = in;
 	float *o = out;
+	uint32_t n = list ? nlist : cols;
 	int cur = 0;
 
-	for (uint32_t j = 0; j < cols; j++)
-		sum[j] = 0.0f;
+	for (uint32_t k = 0; k < n; k++)
+		sum[k] = 0.0f;
 	for (uint32_t i = 0; i < p1; i++, r += cols) {
-		for (uint32_t j = 0; j < cols; j++)
-			sum[j] += r[j];
+		if (list)
+			for (uint32_t k = 0; k < n; k++)
+				sum[k] += r[list[k]];
+		else
+			for (uint32_t j = 0; j < n; j++)
+				sum[j] += r[j];
 		cur++;
 	}
 	for (uint32_t i = 0; i < p2; i++, r += cols, o += cols) {
 		cur++;
-		float c = (float)cur;
-		for (uint32_t j = 0; j < cols; j++) {
-			sum[j] += r[j];
-			o[j] = sum[j] / c;
-		}
+		if (list)
+			for (uint32_t k = 0; k < n; k++)
+				sum[k] += r[list[k]];
+		else
+			for (uint32_t j = 0; j < n; j++)
+				sum[j] += r[j];
+		col_out(sum, o, cols, list, n, cur);
 	}
 	for (uint32_t i = 0; i < p3; i++, r += cols, l += cols, o += cols) {
-		float c = (float)cur;
-		for (uint32_t j = 0; j < cols; j++) {
-			sum[j] += r[j];
-			sum[j] -= l[j];
-			o[j] = sum[j] / c;
+		if (list) {
+			for (uint32_t k = 0; k < n; k++) {
+				sum[k] += r[list[k]];
+				sum[k] -= l[list[k]];
+			}
+		} else {
+			const float *restrict rr = r, *restrict ll = l;
+			for (uint32_t j = 0; j < n; j++) {
+				sum[j] += rr[j];
+				sum[j] -= ll[j];
+			}
 		}
+		col_out(sum, o, cols, list, n, cur);
 	}
 	for (uint32_t i = 0; i < p4; i++, l += cols, o += cols) {
 		cur--;
-		float c = (float)cur;
-		for (uint32_t j = 0; j < cols; j++) {
-			sum[j] -= l[j];
-			o[j] = sum[j] / c;
-		}
+		if (list)
+			for (uint32_t k = 0; k < n; k++)
+				sum[k] -= l[list[k]];
+		else
+			for (uint32_t j = 0; j < n; j++)
+				sum[j] -= l[j];
+		col_out(sum, o, cols, list, n, cur);
 	}
 }
 
-/* Two passes of rows-then-columns boxes; the result ends in buf1 (as the reference). */
+static uint32_t decimate_index(int i, uint32_t n)
+{
+	return (uint32_t)(((i + 0.5) * n) / DS);
+}
+
+/* Two passes of rows-then-columns boxes (the reference's PDQ_NUM_JAROSZ_XY_PASSES is
+ * 2); the result ends in buf1. Decimation then reads only DS columns, so the second
+ * pass computes (and divides) only what those columns need: each column's sums are
+ * independent of the others, so every value used is bit for bit the reference's. */
 static void jarosz(float *buf1, float *buf2, uint32_t rows, uint32_t cols)
 {
 	uint32_t wr = jarosz_window(cols), wc = jarosz_window(rows);
+	uint8_t keepbuf[KS_PDQ_RESIZE];
 	float sumbuf[KS_PDQ_RESIZE];
+	uint32_t list[DS], nlist = 0;
+	uint8_t *keep = cols <= KS_PDQ_RESIZE ? keepbuf : ks_xmalloc(cols);
 	float *sum = cols <= KS_PDQ_RESIZE ? sumbuf : ks_xmalloc(sizeof(float) * cols);
 
-	for (int pass = 0; pass < JAROSZ_PASSES; pass++) {
-		for (uint32_t i = 0; i < rows; i++)
-			box1d(buf1 + (size_t)i * cols, buf2 + (size_t)i * cols, cols, 1, wr);
-		box_cols(buf2, buf1, rows, cols, wc, sum);
+	memset(keep, 0, cols);
+	for (int j = 0; j < DS; j++) {
+		uint32_t c = decimate_index(j, cols);
+		if (!keep[c])
+			list[nlist++] = c;
+		keep[c] = 1;
 	}
+	box_rows(buf1, buf2, rows, cols, wr, NULL);
+	box_cols(buf2, buf1, rows, cols, wc, sum, NULL, 0);
+	box_rows(buf1, buf2, rows, cols, wr, keep);
+	box_cols(buf2, buf1, rows, cols, wc, sum, list, nlist);
+	if (keep != keepbuf)
+		free(keep);
 	if (sum != sumbuf)
 		free(sum);
 }
@@ -183,11 +274,9 @@ static void jarosz(float *buf1, float *buf2, uint32_t rows, uint32_t cols)
 static void decimate(const float *in, uint32_t rows, uint32_t cols, float out[DS][DS])
 {
 	for (int i = 0; i < DS; i++) {
-		uint32_t ii = (uint32_t)(((i + 0.5) * rows) / DS);
-		for (int j = 0; j < DS; j++) {
-			uint32_t jj = (uint32_t)(((j + 0.5) * cols) / DS);
-			out[i][j] = in[(size_t)ii * cols + jj];
-		}
+		uint32_t ii = decimate_index(i, rows);
+		for (int j = 0; j < DS; j++)
+			out[i][j] = in[(size_t)ii * cols + decimate_index(j, cols)];
 	}
 }
 
