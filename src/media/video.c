@@ -17,6 +17,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/log.h>
+#include <libavutil/mem.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
@@ -84,6 +85,9 @@ static void av_log_to_ks(void *avcl, int level, const char *fmt, va_list vl)
 static void av_setup(void)
 {
 	av_log_set_callback(av_log_to_ks);
+	/* No single libav allocation may exceed this, whatever a file declares (a 36 Mpx
+	 * frame plane needs 36 MB; libav's own default is 2 GB). */
+	av_max_alloc(256u << 20);
 }
 
 /* ---- the byte source ---- */
