@@ -13,6 +13,8 @@
 #include "kestrel/index.h"
 
 struct ks_store;
+struct ks_exif;    /* kestrel/exif.h */
+struct ks_ref_row; /* below */
 
 /* Version of the case schema this build writes; a case with another version is
  * refused by ks_store_open (no silent migration of evidence records). */
@@ -176,6 +178,12 @@ struct ks_file_row {
 	const char *match;     /* "set-name (md5)", "; "-joined, "" if none */
 	int known_good;        /* matched an ignore-role set */
 	const char *note, *error;
+	/* Provenance: the references that point at this media or name this occurrence
+	 * as their thumbnail (reference id order), and the media's EXIF; NULL/0 when
+	 * none. Borrowed for the call like the rest. */
+	const struct ks_ref_row *const *refs;
+	size_t nrefs;
+	const struct ks_exif *exif;
 };
 typedef int (*ks_file_row_fn)(void *ctx, const struct ks_file_row *r);
 /* Every file row in a stable order (exhibit ref, source path, display path, file id):
@@ -191,6 +199,113 @@ struct ks_source_row {
 typedef int (*ks_source_row_fn)(void *ctx, const struct ks_source_row *r);
 /* Every source in (exhibit ref, path, id) order; hashes "" when not recorded. */
 int ks_store_sources_each(struct ks_store *st, ks_source_row_fn fn, void *ctx, struct ks_err *err);
+
+/* ---- provenance: references from app stores, EXIF (store_prov.c) ------------------ */
+/* One reference found in an app store (chat message, download record, thumbnail
+ * cache entry, media catalogue row): what the store says, and what the scan linked it
+ * to. Strings may be NULL (the store has no value). */
+struct ks_ref_rec {
+	int64_t exhibit_id, source_id;
+	int64_t artefact_file_id; /* file row of the store itself, 0 unknown */
+	const char *parser, *app; /* "whatsapp-android", "WhatsApp" */
+	const char *kind;         /* "sent" "received" "download" "thumbnail" "media-store" */
+	const char *record;       /* locator inside the store: "message 12" */
+	const char *peer, *peer_name, *chat, *chat_name;
+	int64_t time;             /* Unix seconds UTC, 0 unknown */
+	const char *time_raw, *time_src, *time_what; /* as stored, its unit, what it dates */
+	const char *url, *referrer, *path, *name, *thumb_path, *mime;
+	int64_t size; /* bytes per the store, -1 unknown */
+	const char *owner;
+	const uint8_t *sha256; /* the 32 bytes the app recorded for the media, or NULL */
+	const char *note;
+	/* Links, 0 / NULL for none. */
+	int64_t media_id;      /* the media it points at */
+	int64_t file_id;       /* the occurrence its path names */
+	int64_t thumb_file_id; /* its thumbnail: an item made from the store's bytes, or the
+	                          file its thumb_path names */
+	const char *link_how;  /* how media_id was found: "sha256" "path" "thumbnail"
+	                          "thumb_path" */
+};
+/* Records a reference; *id (may be NULL) gets its id. Needs a write transaction. */
+int ks_store_ref_add(struct ks_store *st, const struct ks_ref_rec *r, int64_t *id,
+		     struct ks_err *err);
+
+/* What the linking pass needs of a reference. */
+struct ks_ref_link {
+	int64_t id;
+	const char *parser, *app, *path, *thumb_path;
+	int64_t media_id, file_id, thumb_file_id;
+	const char *link_how;
+};
+typedef int (*ks_ref_link_fn)(void *ctx, const struct ks_ref_link *l);
+/* References of an exhibit that carry a path or a thumb_path, in id order. Strings are
+ * borrowed for the call; fn returns 0 to go on. Do not write references from fn. */
+int ks_store_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_link_fn fn, void *ctx,
+			    struct ks_err *err);
+/* Sets media_id, file_id, thumb_file_id and link_how of reference l->id. */
+int ks_store_ref_set_link(struct ks_store *st, const struct ks_ref_link *l, struct ks_err *err);
+
+/* An occurrence as the linking pass sees it: top-level file rows (no parent). */
+struct ks_file_brief {
+	int64_t file_id, media_id;
+	const char *path;
+	int state;
+};
+typedef int (*ks_file_brief_fn)(void *ctx, const struct ks_file_brief *f);
+/* Every top-level file row of an exhibit, in id order. */
+int ks_store_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_file_brief_fn fn,
+				void *ctx, struct ks_err *err);
+
+/* The media with this SHA-256, or a new one known by that hash only (an app recorded
+ * the hash of a picture whose bytes are gone): md5/sha1 unknown, type "hash-only",
+ * kind (enum ks_kind) and size (-1 unknown) as the store says. *is_new is 1 when
+ * inserted. When the bytes turn up later, ks_store_media_put completes that row and
+ * reports it as new, so it is matched on every digest. KS_E_UNSUPPORTED for a case
+ * made before media could be known by hash only. */
+int ks_store_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int kind, int64_t size,
+			     int64_t *id, int *is_new, struct ks_err *err);
+typedef int (*ks_media_sha256_fn)(void *ctx, int64_t media_id, const uint8_t sha256[32]);
+/* Every media known by its SHA-256 only, in id order (ks_store_media_each skips them). */
+int ks_store_media_hash_only_each(struct ks_store *st, ks_media_sha256_fn fn, void *ctx,
+				  struct ks_err *err);
+
+/* Records the EXIF of a media (kestrel/exif.h); the first record of a media is kept. */
+int ks_store_exif_put(struct ks_store *st, int64_t media_id, const struct ks_exif *x,
+		      struct ks_err *err);
+
+/* A reference read back, with what it is linked to. */
+struct ks_ref_row {
+	int64_t id;
+	const char *exhibit, *source; /* exhibit reference, evidence path */
+	const char *artefact;  /* display path of the store's file, "" if unknown */
+	struct ks_ref_rec r;   /* as recorded (r.sha256: 32 bytes or NULL) */
+	const char *sha256;    /* hex of r.sha256, "" when none */
+	const char *file;      /* display path of r.file_id, NULL when none */
+	const char *thumb;     /* display path of r.thumb_file_id, NULL when none */
+	/* The linked media (r.media_id != 0): */
+	const char *media_sha256, *media_md5; /* hex; media_md5 "" when known by hash only */
+	int media_kind;        /* enum ks_kind, -1 when not linked */
+	int64_t media_files;   /* its occurrences in the case (0: known by hash only) */
+	const char *scheme, *category; /* most serious category, as ks_file_row; NULL */
+	const char *match;     /* "set (how); …", "" when none */
+	int known_good;
+};
+typedef int (*ks_ref_row_fn)(void *ctx, const struct ks_ref_row *r);
+/* Every reference in (exhibit reference, id) order; borrowed strings; fn returns 0 to
+ * go on. An older case without the reference table has none. */
+int ks_store_refs_each(struct ks_store *st, ks_ref_row_fn fn, void *ctx, struct ks_err *err);
+
+struct ks_exif_row {
+	int64_t media_id;
+	const char *sha256, *md5; /* hex */
+	int kind;
+	const char *exhibit, *path;    /* its first occurrence (display path) */
+	const char *scheme, *category; /* as ks_file_row */
+	const struct ks_exif *exif;
+};
+typedef int (*ks_exif_row_fn)(void *ctx, const struct ks_exif_row *r);
+/* Every media with EXIF, in (body serial, make, model, SHA-256) order. */
+int ks_store_exif_each(struct ks_store *st, ks_exif_row_fn fn, void *ctx, struct ks_err *err);
 
 /* ---- backends --------------------------------------------------------------------- */
 /* Implementations embed nothing; each is one static const struct in its own file and
