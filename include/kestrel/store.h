@@ -184,6 +184,11 @@ struct ks_file_row {
 	const struct ks_ref_row *const *refs;
 	size_t nrefs;
 	const struct ks_exif *exif;
+	/* Review (kestrel/store_review.h): the media's grade state (enum ks_grade_state,
+	 * 0 = not graded), who graded and who verified it (NULL if nobody). A verified or
+	 * resolved grade is the row's category (scheme and category above). */
+	int grade_state;
+	const char *grader, *verifier;
 };
 typedef int (*ks_file_row_fn)(void *ctx, const struct ks_file_row *r);
 /* Every file row in a stable order (exhibit ref, source path, display path, file id):
