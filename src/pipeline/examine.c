@@ -121,7 +121,9 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		snprintf(r->type, sizeof r->type, "empty");
 	} else if (type) {
 		const char *why = NULL;
-		enum ks_valid v = ks_media_validate(type, data, len, &r->width, &r->height, &why);
+		enum ks_valid v = full ? ks_media_validate(type, data, len, &r->width, &r->height, &why)
+				       : ks_media_validate_head(type, data, len, r->size, &r->width,
+								&r->height, &why);
 		if (v == KS_VALID_BAD) {
 			ks_rec_set_note(r, "starts like %s but is not one: %s", type, why ? why : "bad structure");
 			type = NULL;
