@@ -27,5 +27,7 @@ int ks_cmd_hashset(int argc, char **argv);
 int ks_cmd_scan(int argc, char **argv);
 int ks_cmd_files(int argc, char **argv);
 int ks_cmd_report(int argc, char **argv);
+int ks_cmd_pdq(int argc, char **argv);
+int ks_cmd_vpdq(int argc, char **argv);
 
 #endif

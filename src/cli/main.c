@@ -15,6 +15,8 @@ static const struct ks_verb verbs[] = {
 	{"scan", "scan evidence into a case", ks_cmd_scan},
 	{"files", "list every file occurrence of a case", ks_cmd_files},
 	{"report", "write the case report (html, csv, json)", ks_cmd_report},
+	{"pdq", "PDQ perceptual hashes of pictures (hash,quality,filename)", ks_cmd_pdq},
+	{"vpdq", "vPDQ frame hashes of videos", ks_cmd_vpdq},
 };
 
 static void log_sink(void *ctx, enum ks_log_level level, const char *msg)
