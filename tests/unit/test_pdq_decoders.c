@@ -122,6 +122,32 @@ struct sample {
 };
 
 static const struct sample samples[] = {
+	/* TIFF */
+	{"trgb.tif", "-seed 90 -size 400x300 plasma:fractal -compress None", 1},
+	{"tlzw.tif", "-seed 91 -size 400x300 plasma:fractal -compress LZW", 1},
+	{"tzip.tif", "-seed 92 -size 400x300 plasma:fractal -compress Zip", 1},
+	{"tjpeg.tif", "-seed 93 -size 400x300 plasma:fractal -compress JPEG -quality 80", 1},
+	{"tgrey.tif", "-seed 94 -size 400x300 plasma:fractal -colorspace Gray", 1},
+	{"tgrey16.tif", "-seed 95 -size 400x300 plasma:fractal -colorspace Gray -depth 16", 1},
+	{"trgb16.tif", "-seed 96 -size 300x200 plasma:fractal -depth 16 -compress Zip", 1},
+	{"tpal.tif", "-seed 97 -size 300x200 plasma:fractal -colors 100 -type Palette", 1},
+	{"tpal4.tif", "-seed 98 -size 300x200 plasma:fractal -colors 12 -type Palette -depth 4", 1},
+	{"tmono.tif", "-seed 99 -size 300x200 plasma:fractal -monochrome -compress Group4", 1},
+	{"tgrey4.tif", "-seed 100 -size 300x200 plasma:fractal -colorspace Gray -depth 4", 1},
+	{"tmisw.tif", "-seed 101 -size 300x200 plasma:fractal -colorspace Gray -define tiff:photometric=min-is-white", 1},
+	{"tcmyk.tif", "-seed 102 -size 300x200 plasma:fractal -colorspace CMYK", 1},
+	{"tcmyk8.tif", "-seed 102 -size 300x200 plasma:fractal -colorspace CMYK -depth 8", 1},
+	{"talpha.tif", "-seed 103 -size 300x200 plasma:fractal -alpha set -channel A -evaluate set 40% +channel", 1},
+	{"ttiled.tif", "-seed 104 -size 300x200 plasma:fractal -define tiff:tile-geometry=64x64", 1},
+	{"tplanar.tif", "-seed 105 -size 300x200 plasma:fractal -interlace Plane -compress LZW", 1},
+	{"tpages.tif", "-seed 106 -size 200x150 plasma:fractal \\( -seed 107 -size 120x90 plasma:fractal \\)", 1},
+	/* WebP (ImageMagick writes it through libwebp) */
+	{"wlossy.webp", "-seed 80 -size 400x300 plasma:fractal -quality 80", 1},
+	{"wlossless.webp", "-seed 81 -size 300x200 plasma:fractal -define webp:lossless=true", 1},
+	{"walpha.webp", "-seed 82 -size 320x240 plasma:fractal -alpha set -channel A -evaluate set 50% +channel -quality 75", 1},
+	{"wgrey.webp", "-seed 83 -size 320x240 plasma:fractal -colorspace Gray -quality 85", 1},
+	{"wbig.webp", "-seed 84 -size 900x600 plasma:fractal -quality 70", 1},
+	{"wanim.webp", "-seed 85 -size 160x120 plasma:fractal \\( -seed 86 -size 160x120 plasma:fractal \\) -loop 0 -quality 80", 1},
 	/* JPEG */
 	{"j420.jpg", "-seed 1 -size 640x480 plasma:fractal -quality 85", 1},
 	{"j444.jpg", "-seed 2 -size 640x480 plasma:fractal -sampling-factor 1x1 -quality 92", 1},
