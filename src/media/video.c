@@ -634,8 +634,9 @@ static double ts_seconds(const struct sampler *s, int64_t ts)
 {
 	if (ts == AV_NOPTS_VALUE)
 		return NAN;
-	int64_t base = s->start_pts != AV_NOPTS_VALUE ? s->start_pts : 0;
-	return (double)(ts - base) * av_q2d(s->tb);
+	/* In double: hostile timestamps may be anywhere in int64_t. */
+	double base = s->start_pts != AV_NOPTS_VALUE ? (double)s->start_pts : 0;
+	return ((double)ts - base) * av_q2d(s->tb);
 }
 
 static int budget_stop(struct sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
