@@ -12,7 +12,9 @@
 #include <sqlite3.h>
 
 #include "kestrel/category.h"
+#include "kestrel/evidence.h"
 #include "store_impl.h"
+#include "store_prov.h"
 
 #define DB_NAME "case.db"
 #define APP_ID 0x4b535452 /* "KSTR" in PRAGMA application_id */
@@ -37,7 +39,7 @@ static const char schema_sql[] =
 	" finished INTEGER);"
 	"CREATE INDEX source_exhibit ON source(exhibit);"
 	"CREATE TABLE media(id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE,"
-	" md5 BLOB NOT NULL, sha1 BLOB NOT NULL, size INTEGER NOT NULL, type TEXT NOT NULL,"
+	" md5 BLOB, sha1 BLOB, size INTEGER NOT NULL, type TEXT NOT NULL,"
 	" kind INTEGER NOT NULL, width INTEGER, height INTEGER, valid INTEGER NOT NULL);"
 	"CREATE INDEX media_md5 ON media(md5);"
 	"CREATE INDEX media_sha1 ON media(sha1);"
@@ -157,6 +159,11 @@ static struct sq_store *sq(struct ks_store *st)
 	return (struct sq_store *)st;
 }
 
+sqlite3 *ks_store_sqlite_handle(struct ks_store *st)
+{
+	return sq(st)->db;
+}
+
 /* A database failure: constraint violations are the caller's mistake (an id that does
  * not exist), anything else is the environment (locked, disk full, I/O). */
 static int sq_fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
@@ -272,6 +279,8 @@ static void sq_close(struct ks_store *st)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (sqlite3_stmt *p; s->db && (p = sqlite3_next_stmt(s->db, NULL));)
+		sqlite3_finalize(p); /* kept by sqlite_refs.c */
 	sqlite3_close(s->db);
 	free(s->ref);
 	free(s->examiner);
@@ -375,6 +384,8 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 		rc = sq_fail(s->db, rc, err, "create schema");
 		goto out;
 	}
+	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK)
+		goto out;
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO \"case\"(id, ref, examiner, scheme, created,"
 				" kestrel_version, schema_version) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6)",
@@ -452,6 +463,8 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 				sqlite3_column_int(st, 4), KS_STORE_SCHEMA_VERSION);
 		goto out;
 	}
+	if (!readonly && (rc = ks_sqref_schema(s->db, err)) != KS_OK)
+		goto out;
 	s->ref = ks_xstrdup(col_text(st, 0));
 	s->examiner = ks_xstrdup(col_text(st, 1));
 	s->scheme = ks_xstrdup(col_text(st, 2));
@@ -699,8 +712,13 @@ static int sq_media_put(struct ks_store *st, const struct ks_media_rec *m, int64
 	sq_done(q);
 	if (rc != SQLITE_ROW)
 		return sq_fail(s->db, rc, err, "media lookup");
+	/* A media known by its SHA-256 only (from an app's record) gets its bytes' facts
+	 * and counts as new, so that it is matched on every digest. */
+	int completed = 0;
+	if ((rc = ks_sqref_media_complete(s->db, *id, m, &completed, err)) != KS_OK)
+		return rc;
 	if (is_new)
-		*is_new = 0;
+		*is_new = completed;
 	return KS_OK;
 }
 
@@ -895,7 +913,7 @@ static int sq_media_each(struct ks_store *st, ks_media_fn fn, void *ctx, struct 
 {
 	struct sq_store *s = sq(st);
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT id, md5, sha1, sha256 FROM media ORDER BY id",
+	int rc = sqlite3_prepare_v2(s->db, "SELECT id, md5, sha1, sha256 FROM media WHERE md5 IS NOT NULL ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		rc = sq_fail(s->db, rc, err, "media");
@@ -1026,7 +1044,10 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 	struct sq_store *s = sq(st);
 	struct msums ms = {0};
 	sqlite3_stmt *q = NULL;
+	struct ks_sqref_attach *prov = NULL;
 	int rc = load_msums(s, &ms, err);
+	if (rc == KS_OK)
+		rc = ks_sqref_attach_new(s->db, &prov, err);
 	if (rc != KS_OK)
 		goto out;
 	/* The display path follows the parent chain from the outermost file down. */
@@ -1081,7 +1102,10 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 			.note = col_text_or_null(q, 20),
 			.error = col_text_or_null(q, 21),
 		};
-		r.in_container = r.parent_id != 0;
+		/* a cached thumbnail's parent is the cache it came from, not a container */
+		r.in_container = r.parent_id != 0 && r.state != KS_STATE_CACHE;
+		if ((rc = ks_sqref_attach_row(prov, &r, err)) != KS_OK)
+			goto out;
 		const struct msum *m = r.media_id ? msum_find(&ms, r.media_id) : NULL;
 		if (m) {
 			r.scheme = m->scheme;
@@ -1096,6 +1120,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 out:
 	sqlite3_finalize(q);
 	msums_release(&ms);
+	ks_sqref_attach_free(prov);
 	return rc;
 }
 
@@ -1164,4 +1189,5 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.media_each = sq_media_each,
 	.files_each = sq_files_each,
 	.sources_each = sq_sources_each,
+	.prov = &ks_store_sqlite_prov_ops,
 };

@@ -14,6 +14,8 @@ struct ks_store {
 	int in_tx;    /* inside ks_store_begin / ks_store_begin_read */
 };
 
+struct ks_store_prov_ops; /* store_prov.h */
+
 struct ks_store_ops {
 	const char *name;
 	/* Confidence 0..100 that case_dir holds a case of this backend. */
@@ -71,6 +73,8 @@ struct ks_store_ops {
 	int (*files_each)(struct ks_store *st, ks_file_row_fn fn, void *ctx, struct ks_err *err);
 	int (*sources_each)(struct ks_store *st, ks_source_row_fn fn, void *ctx,
 			    struct ks_err *err);
+	/* References, links, media known by hash only, EXIF; NULL: not kept. */
+	const struct ks_store_prov_ops *prov;
 };
 
 extern const struct ks_store_ops ks_store_sqlite_ops;
