@@ -19,6 +19,7 @@ static const struct ks_decoder_ops *const decoders[] = {
 	&ks_decode_bmp_ops,
 	&ks_decode_webp_ops,
 	&ks_decode_tiff_ops,
+	&ks_decode_heif_ops,
 };
 #define NDECODERS (sizeof decoders / sizeof decoders[0])
 _Static_assert(NDECODERS <= KS_DECODER_MAX, "raise KS_DECODER_MAX");

@@ -35,6 +35,7 @@ extern const struct ks_decoder_ops ks_decode_gif_ops;
 extern const struct ks_decoder_ops ks_decode_bmp_ops;
 extern const struct ks_decoder_ops ks_decode_webp_ops;
 extern const struct ks_decoder_ops ks_decode_tiff_ops;
+extern const struct ks_decoder_ops ks_decode_heif_ops;
 
 /* The limits in force for opts (never NULL). */
 const struct ks_decode_limits *ks_decode_limits_of(const struct ks_decode_opts *opts);

@@ -141,6 +141,11 @@ static const struct sample samples[] = {
 	{"ttiled.tif", "-seed 104 -size 300x200 plasma:fractal -define tiff:tile-geometry=64x64", 1},
 	{"tplanar.tif", "-seed 105 -size 300x200 plasma:fractal -interlace Plane -compress LZW", 1},
 	{"tpages.tif", "-seed 106 -size 200x150 plasma:fractal \\( -seed 107 -size 120x90 plasma:fractal \\)", 1},
+	/* HEIF (ImageMagick writes it through libheif's x265 encoder) */
+	{"h.heic", "-seed 110 -size 400x300 plasma:fractal -quality 80", 1},
+	{"hodd.heic", "-seed 111 -size 301x203 plasma:fractal -quality 60", 1},
+	{"hrose.heic", "rose: -resize 300% -quality 90", 1},
+	{"hbig.heic", "-seed 112 -size 1100x700 plasma:fractal -quality 70", 1},
 	/* WebP (ImageMagick writes it through libwebp) */
 	{"wlossy.webp", "-seed 80 -size 400x300 plasma:fractal -quality 80", 1},
 	{"wlossless.webp", "-seed 81 -size 300x200 plasma:fractal -define webp:lossless=true", 1},
