@@ -43,6 +43,10 @@ void ks_hash_buffer(const void *data, size_t len, struct ks_digests *out);
 struct ks_srchasher;
 struct ks_srchasher *ks_srchasher_new(void);
 void ks_srchasher_update(struct ks_srchasher *h, const void *data, size_t len);
+/* Feeds only one of the two digests (which: 0 MD5, 1 SHA-1). Two threads may each feed
+ * a different one at the same time, so a source hashes at the speed of the slower
+ * digest, not of both added together. Each must see every byte, in order. */
+void ks_srchasher_update_one(struct ks_srchasher *h, int which, const void *data, size_t len);
 void ks_srchasher_final(struct ks_srchasher *h, uint8_t md5[16], uint8_t sha1[20]);
 void ks_srchasher_free(struct ks_srchasher *h);
 

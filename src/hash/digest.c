@@ -134,6 +134,11 @@ void ks_srchasher_update(struct ks_srchasher *h, const void *data, size_t len)
 	runs_update(h->r, 2, data, len);
 }
 
+void ks_srchasher_update_one(struct ks_srchasher *h, int which, const void *data, size_t len)
+{
+	runs_update(&h->r[which ? 1 : 0], 1, data, len);
+}
+
 void ks_srchasher_final(struct ks_srchasher *h, uint8_t md5[16], uint8_t sha1[20])
 {
 	run_final(&h->r[0], md5);

@@ -57,29 +57,76 @@ struct srchash {
 	uint8_t md5[16], sha1[20];
 };
 
+/* The SHA-1 half: digests the chunks the reading thread has MD5'd, in order, then
+ * hands each buffer back. */
+struct srchash_chunk {
+	uint8_t *buf;
+	size_t len;
+};
+
+struct sha1_worker {
+	struct ks_srchasher *sh;
+	struct ks_queue *full, *empty;
+};
+
+static void *srchash_sha1_main(void *arg)
+{
+	struct sha1_worker *w = arg;
+	struct srchash_chunk *c;
+	while ((c = ks_queue_pop(w->full))) {
+		ks_srchasher_update_one(w->sh, 1, c->buf, c->len);
+		ks_queue_push(w->empty, c);
+	}
+	return NULL;
+}
+
+#define SRCHASH_SLOTS 4
+
 static void *srchash_main(void *arg)
 {
 	struct srchash *h = arg;
 	const struct ks_source_info *si = ks_source_get_info(h->s->src);
 	struct ks_srchasher *sh = ks_srchasher_new();
-	uint8_t *buf = ks_xmalloc(READ_CHUNK);
+	struct sha1_worker w = {sh, ks_queue_new(SRCHASH_SLOTS), ks_queue_new(SRCHASH_SLOTS)};
+	struct srchash_chunk slots[SRCHASH_SLOTS];
+	for (int i = 0; i < SRCHASH_SLOTS; i++) {
+		slots[i].buf = ks_xmalloc(READ_CHUNK);
+		ks_queue_push(w.empty, &slots[i]);
+	}
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, srchash_sha1_main, &w) == 0;
 	uint64_t off = 0;
 	h->rc = KS_OK;
 	while (off < si->size) {
+		struct srchash_chunk *c = ks_queue_pop(w.empty);
 		size_t want = si->size - off < READ_CHUNK ? (size_t)(si->size - off) : READ_CHUNK;
-		ssize_t n = ks_source_read(h->s->src, off, buf, want, &h->err);
+		ssize_t n = ks_source_read(h->s->src, off, c->buf, want, &h->err);
 		if (n <= 0) {
 			h->rc = n < 0 ? (int)n : ks_err_set(&h->err, KS_E_EVIDENCE, "short read at %llu",
 							   (unsigned long long)off);
+			ks_queue_push(w.empty, c);
 			break;
 		}
-		ks_srchasher_update(sh, buf, (size_t)n);
+		c->len = (size_t)n;
+		ks_srchasher_update_one(sh, 0, c->buf, c->len);
+		if (threaded)
+			ks_queue_push(w.full, c);
+		else {
+			ks_srchasher_update_one(sh, 1, c->buf, c->len);
+			ks_queue_push(w.empty, c);
+		}
 		off += (uint64_t)n;
 		h->s->src_done = off;
 	}
+	ks_queue_close(w.full);
+	if (threaded)
+		pthread_join(th, NULL);
 	ks_srchasher_final(sh, h->md5, h->sha1);
 	ks_srchasher_free(sh);
-	free(buf);
+	for (int i = 0; i < SRCHASH_SLOTS; i++)
+		free(slots[i].buf);
+	ks_queue_free(w.full);
+	ks_queue_free(w.empty);
 	return NULL;
 }
 

@@ -19,6 +19,14 @@ run() { # run NAME EVIDENCE
   check "$1: answer key (fs, undelete, archive, ads) and decoys" \
     python3 "$SRC/tests/integration/lib/check_key.py" "$T/$1.jsonl" "$D/answer-key.tsv" \
       --expect fs,undelete,archive,ads --categories picture,video --decoys
+  # the source was hashed (MD5 + SHA-1 of the media, whatever the container format)
+  # and verified unchanged after the scan
+  "$KESTREL" report "$c" --format json --out "$T/$1.report.json" >/dev/null
+  check "$1: source hashed and verified" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["sources"][0]
+sys.exit(0 if s["md5_before"] == "9bdb9c76b80e90d155806a1fc7846db5" == s["md5_after"]
+         and s["sha1_before"] == "7e9a3852fc53f3871d2f89a0a72c939405febbae" and s["verified"] else 1)' "$T/$1.report.json"
   # the ADS keeps its stream name; archive members carry their container chain
   check "$1: ADS is an item of its own, a picture" \
     python3 "$SRC/tests/integration/lib/jsonl_has.py" "$T/$1.jsonl" path=/misc/file13.dll:here kind=picture
