@@ -15,6 +15,7 @@ struct ks_store {
 };
 
 struct ks_store_prov_ops; /* store_prov.h */
+struct ks_store_review_ops; /* store_review_impl.h */
 
 struct ks_store_ops {
 	const char *name;
@@ -75,6 +76,8 @@ struct ks_store_ops {
 			    struct ks_err *err);
 	/* References, links, media known by hash only, EXIF; NULL: not kept. */
 	const struct ks_store_prov_ops *prov;
+	/* Previews, accounts, groups, grades, welfare; NULL: not kept. */
+	const struct ks_store_review_ops *review;
 };
 
 extern const struct ks_store_ops ks_store_sqlite_ops;
