@@ -15,6 +15,8 @@
 #include "kestrel/evidence.h"
 #include "store_impl.h"
 #include "store_prov.h"
+#include "store_review_impl.h"
+#include "sqlite_review.h"
 
 #define DB_NAME "case.db"
 #define APP_ID 0x4b535452 /* "KSTR" in PRAGMA application_id */
@@ -384,7 +386,8 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 		rc = sq_fail(s->db, rc, err, "create schema");
 		goto out;
 	}
-	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK)
+	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
+	    (rc = ks_sq_review_schema(s->db, err)) != KS_OK)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO \"case\"(id, ref, examiner, scheme, created,"
@@ -463,7 +466,8 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 				sqlite3_column_int(st, 4), KS_STORE_SCHEMA_VERSION);
 		goto out;
 	}
-	if (!readonly && (rc = ks_sqref_schema(s->db, err)) != KS_OK)
+	if (!readonly && ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
+			  (rc = ks_sq_review_schema(s->db, err)) != KS_OK))
 		goto out;
 	s->ref = ks_xstrdup(col_text(st, 0));
 	s->examiner = ks_xstrdup(col_text(st, 1));
@@ -1045,9 +1049,12 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 	struct msums ms = {0};
 	sqlite3_stmt *q = NULL;
 	struct ks_sqref_attach *prov = NULL;
+	struct ks_sq_grades *grades = NULL;
 	int rc = load_msums(s, &ms, err);
 	if (rc == KS_OK)
 		rc = ks_sqref_attach_new(s->db, &prov, err);
+	if (rc == KS_OK)
+		rc = ks_sq_grades_load(s->db, &grades, err);
 	if (rc != KS_OK)
 		goto out;
 	/* The display path follows the parent chain from the outermost file down. */
@@ -1113,6 +1120,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 			r.match = m->match;
 			r.known_good = m->known_good;
 		}
+		ks_sq_grades_apply(grades, &r);
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
@@ -1121,6 +1129,7 @@ out:
 	sqlite3_finalize(q);
 	msums_release(&ms);
 	ks_sqref_attach_free(prov);
+	ks_sq_grades_free(grades);
 	return rc;
 }
 
@@ -1190,4 +1199,5 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.files_each = sq_files_each,
 	.sources_each = sq_sources_each,
 	.prov = &ks_store_sqlite_prov_ops,
+	.review = &ks_store_sqlite_review_ops,
 };
