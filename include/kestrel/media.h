@@ -76,6 +76,13 @@ struct ks_media_facts {
 	uint64_t size;		/* in: the whole item's size (>= len; data is its head) */
 	uint32_t width, height; /* out: pixels, 0 when unknown */
 	const char *why;	/* out: static text: reason for BAD/TRUNCATED, or a note */
+	int measure;		/* in (carving): unrelated bytes may follow the item, so
+				   the walk stops where the structure ends instead of
+				   judging what follows (see ks_media_measure) */
+	uint64_t end;		/* out: where the structure ends: on OK, the offset just
+				   past the item's last byte; on TRUNCATED, where damage
+				   was seen (the bytes before it are consistent with the
+				   type); 0 when the validator cannot tell (then: len) */
 };
 
 /* Sniff confidence. STRONG: a magic number of four bytes or more, or a shorter one
@@ -106,6 +113,47 @@ const struct ks_media_format *ks_media_format_get(const char *name);
  * returns how many rows claimed it (which may exceed max). */
 size_t ks_media_sniff_all(const uint8_t *head, size_t len, uint64_t size,
 			  const struct ks_media_format **out, int *conf, size_t max);
+
+/* ---- Carving: where a picture or video starts, and how long it is ---- */
+
+/* Measures an item of type `type` that starts at data[0] and may be followed by
+ * unrelated bytes (unallocated space, a file it is embedded in), using the same
+ * structural walk as ks_media_validate. Returns OK with *end = the item's length
+ * (<= len); TRUNCATED with *end = how many bytes are consistent with the type (len
+ * when the data simply ran out: a caller that holds only a window of a longer
+ * region should measure again with more, up to its limit, when *end == len, and
+ * also when OK comes with *end == len, since formats without an end marker end
+ * where the data does); BAD when the bytes are not that type (*end = 0). Where a
+ * declared size is implausible (far beyond what the structure needs) it is not
+ * trusted: the structure decides. w, h, why as for ks_media_validate (may be NULL).
+ * Never reads outside data[0..len), never allocates, thread-safe. */
+enum ks_valid ks_media_measure(const char *type, const uint8_t *data, size_t len, uint64_t *end,
+			       uint32_t *w, uint32_t *h, const char **why);
+
+/* Called by ks_media_carve_scan for each position pos (ascending) where a picture or
+ * video of format fmt may start (its signature matched and its sniff claims the head
+ * strongly). Returns the position to scan on from: pos + 1 to go on, more to skip
+ * what was found (e.g. the measured item, so an EXIF thumbnail inside a carved photo
+ * is not reported again), SIZE_MAX to stop. */
+typedef size_t (*ks_media_carve_fn)(void *ctx, size_t pos, const struct ks_media_format *fmt);
+
+/* Signature search for carving over buf[0..len): calls fn for every candidate start
+ * in [from, to) (to <= len) of the carvable types (every picture and video row with
+ * a strong magic: jpeg png gif bmp webp tiff heif mp4 mov 3gp avi mkv webm asf flv
+ * mpeg-ps). The sniff of a candidate at p sees buf[p..len) and is told that
+ * size - p bytes exist from there (size >= len: the caller may hold only part).
+ * Byte-granular; a vectorised pass (AVX2 or SSE2 where the CPU has them, else
+ * scalar) finds two-byte signature pairs, then each is checked in full.
+ * Returns the position scanning stopped at (to, or past it when fn skipped beyond,
+ * or where fn asked to stop). */
+size_t ks_media_carve_scan(const uint8_t *buf, size_t len, size_t from, size_t to, uint64_t size,
+			   ks_media_carve_fn fn, void *ctx);
+
+/* Which signature-search implementation this CPU uses: "avx2", "sse2" or "scalar".
+ * ks_media_carve_force_scalar(1) makes ks_media_carve_scan use the scalar one (for
+ * tests and benchmarks comparing them; not thread-safe against running scans). */
+const char *ks_media_carve_impl(void);
+void ks_media_carve_force_scalar(int on);
 
 /* Human name of a verdict: "ok", "truncated", "bad". */
 const char *ks_valid_name(int v);

@@ -174,13 +174,17 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 	for (;;) {
 		/* (Only the head held: the rest may well hold the frame header.) */
 		int early = !s.sof && !s.textual && !s.dqt && !s.dht && f->size == len;
+		f->end = 0; /* (ran out of data) */
 		if (pos >= len)
 			return early ? ks_verdict(f, KS_VALID_BAD, "ends before a frame header")
 				     : ks_verdict(f, KS_VALID_TRUNCATED,
 						  s.sos ? "no EOI" : "ends before the scan");
-		if (d[pos] != 0xFF)
+		if (d[pos] != 0xFF) {
+			f->end = pos;
 			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged after the scan")
 				     : ks_verdict(f, KS_VALID_BAD, "no marker where one is due");
+		}
+		size_t mark = pos; /* where this marker starts, for f->end on damage */
 		while (pos < len && d[pos] == 0xFF)
 			pos++;
 		if (pos >= len)
@@ -193,9 +197,11 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 				f->why = "data after EOI";
 			else if (!s.dqt)
 				f->why = "no DQT";
+			f->end = pos;
 			return KS_VALID_OK;
 		}
 		if (m == 0x00 || m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7) || m < 0xC0) {
+			f->end = mark;
 			if (s.sos)
 				return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: stray marker");
 			return ks_verdict(f, KS_VALID_BAD, "marker not allowed here");
@@ -205,6 +211,7 @@ enum ks_valid ks_media_check_jpeg(const uint8_t *d, size_t len, struct ks_media_
 			continue;
 		}
 		size_t seglen = ks_be16(d + pos);
+		f->end = mark;
 		if (seglen < 2)
 			return s.sos ? ks_verdict(f, KS_VALID_TRUNCATED,
 						  "damaged: bad segment length")
@@ -291,14 +298,18 @@ enum ks_valid ks_media_check_png(const uint8_t *d, size_t len, struct ks_media_f
 					  pos == len ? "no IEND" : "ends inside a chunk");
 		uint32_t n = ks_be32(d + pos);
 		const uint8_t *t = d + pos + 4;
+		f->end = pos;
 		if (n > 0x7fffffffu || !png_type_ok(t))
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged chunk header");
-		if (!ks_fits(pos + 8, (uint64_t)n + 4, len))
+		if (!ks_fits(pos + 8, (uint64_t)n + 4, len)) {
+			f->end = 0;
 			return ks_verdict(f, KS_VALID_TRUNCATED, "chunk runs past the end");
+		}
 		if (ks_media_crc32(&crc, 0, t, (size_t)n + 4) != ks_be32(d + pos + 8 + n))
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: chunk CRC mismatch");
 		if (memcmp(t, "IHDR", 4) == 0)
 			return ks_verdict(f, KS_VALID_TRUNCATED, "damaged: second IHDR");
+		f->end = 0;
 		if (memcmp(t, "IDAT", 4) == 0)
 			idat = 1;
 		pos += 12 + (size_t)n;
@@ -307,6 +318,7 @@ enum ks_valid ks_media_check_png(const uint8_t *d, size_t len, struct ks_media_f
 				return ks_verdict(f, KS_VALID_BAD, "IEND without image data");
 			if (pos < len && !ks_media_all_zero(d, pos, len))
 				f->why = "data after IEND";
+			f->end = pos;
 			return KS_VALID_OK;
 		}
 	}
@@ -351,16 +363,19 @@ enum ks_valid ks_media_check_gif(const uint8_t *d, size_t len, struct ks_media_f
 	for (;;) {
 		/* Cut before any image starts, there is no picture to speak of, and a
 		 * random tail behind "GIF89a" cannot be told from it. */
+		f->end = 0; /* (ran out of data) */
 		if (pos >= len)
 			return images || f->size > len
 				   ? ks_verdict(f, KS_VALID_TRUNCATED, "no trailer")
 				   : ks_verdict(f, KS_VALID_BAD, "ends before any image");
 		uint8_t b = d[pos];
+		f->end = pos; /* a damaged block starts here */
 		if (b == 0x3B) {
 			if (!images)
 				return ks_verdict(f, KS_VALID_BAD, "trailer before any image");
 			if (pos + 1 < len && !ks_media_all_zero(d, pos + 1, len))
 				f->why = "data after trailer";
+			f->end = pos + 1;
 			return KS_VALID_OK;
 		}
 		if (b == 0x21) {
@@ -480,10 +495,16 @@ enum ks_valid ks_media_check_bmp(const uint8_t *d, size_t len, struct ks_media_f
 		need = (uint64_t)off + ((uint64_t)w * bpp + 31) / 32 * 4 * (uint64_t)h;
 	else
 		need = (uint64_t)off + (imgsize ? imgsize : 1);
+	/* Carving: a declared size far beyond what the pixels need is not believed. */
+	if (f->measure && declared > need && declared - need > need / 2 + 65536) {
+		f->why = "declared size ignored";
+		declared = 0;
+	}
 	if (len < need)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "pixel data runs past the end");
 	if (declared && len < declared)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "shorter than its declared size");
+	f->end = declared > need ? declared : need;
 	return KS_VALID_OK;
 }
 
@@ -569,6 +590,7 @@ enum ks_valid ks_media_check_webp(const uint8_t *d, size_t len, struct ks_media_
 		return ks_verdict(f, KS_VALID_TRUNCATED, "shorter than its RIFF size");
 	if (end < len && !ks_media_all_zero(d, (size_t)end, len))
 		f->why = "data after RIFF";
+	f->end = end;
 	return KS_VALID_OK;
 }
 
@@ -673,6 +695,8 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 	uint16_t offs_t = 0, cnts_t = 0;
 	uint64_t offs_n = 0, cnts_n = 0;
 	int bad_types = 0, outside = 0;
+	/* How far the first IFD and the values it points at reach (for carving). */
+	uint64_t extent = ifd + cnt_sz + n * ent_sz + (t.big ? 8 : 4);
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *e = d + ifd + cnt_sz + i * ent_sz;
 		uint16_t tag = t16(&t, e), type = t16(&t, e + 2);
@@ -680,6 +704,12 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 		if (tiff_type_size(type) == 0) {
 			bad_types++;
 			continue;
+		}
+		const uint8_t *vv = tiff_values(&t, e, type, count);
+		if (vv) {
+			uint64_t ve = (uint64_t)(vv - d) + count * (uint64_t)tiff_type_size(type);
+			if (ve > extent)
+				extent = ve;
 		}
 		if (tag != 256 && tag != 257 && tag != 273 && tag != 279 && tag != 324 &&
 		    tag != 325)
@@ -719,5 +749,8 @@ enum ks_valid ks_media_check_tiff(const uint8_t *d, size_t len, struct ks_media_
 	} else if (!offs) {
 		f->why = "no strip or tile offsets";
 	}
+	if (data_end > extent)
+		extent = data_end;
+	f->end = extent < len ? extent : len;
 	return KS_VALID_OK;
 }

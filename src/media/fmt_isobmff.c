@@ -332,6 +332,13 @@ static void heif_size(const uint8_t *d, const struct bmff_info *bi, struct ks_me
 	}
 }
 
+/* Box types that occur at the top level of ISO-BMFF and QuickTime files after the
+ * first box: when carving, the file ends before the first box that is not one of
+ * these (a second ftyp starts another file). */
+static const char *const top_boxes[] = {"styp", "moov", "mdat", "free", "skip", "wide",
+					"meta", "uuid", "pdin", "moof", "mfra", "sidx", "ssix",
+					"prft", "emsg", "pnot", "junk", "PICT", NULL};
+
 static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_facts *f,
 				enum bmff_class want)
 {
@@ -341,6 +348,10 @@ static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_fa
 	size_t pos = 0;
 	while (pos < len) {
 		size_t rem = len - pos, hdr = 8;
+		if (f->measure && pos > 0 && rem >= 8 &&
+		    (!brand_in(d + pos + 4, top_boxes) ||
+		     (ks_be32(d + pos) < 8 && ks_be32(d + pos) != 1)))
+			break; /* carving: what follows is not part of this file */
 		if (rem < 8 || ks_be32(d + pos) == 0) {
 			if (ks_media_all_zero(d, pos, len)) {
 				if (pos == 0)
@@ -400,6 +411,8 @@ static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_fa
 		}
 		pos += (size_t)n;
 	}
+	if (!trunc)
+		f->end = pos < len ? pos : len; /* the last box ends here */
 	if (want == BMFF_HEIF) {
 		heif_size(d, &bi, f);
 		if (!meta && !moov)

@@ -79,6 +79,7 @@ enum ks_valid ks_media_check_avi(const uint8_t *d, size_t len, struct ks_media_f
 		return ks_verdict(f, KS_VALID_BAD, "no movi list");
 	if (pos < len && !ks_media_all_zero(d, pos, len))
 		f->why = "data after RIFF";
+	f->end = pos < len ? pos : len; /* (the last pad byte may be missing) */
 	return KS_VALID_OK;
 }
 
@@ -248,12 +249,18 @@ static enum ks_valid mkv_check(const uint8_t *d, size_t len, struct ks_media_fac
 			if (end - at < 12 && cut)
 				return ks_verdict(f, KS_VALID_TRUNCATED,
 						  "ends inside an element header");
+			f->end = at;
+			if (f->measure && seg_unknown && tracks)
+				return KS_VALID_OK; /* a live-written Segment ends here */
 			return tracks ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged element")
 				      : ks_verdict(f, KS_VALID_BAD, "bad element in Segment");
 		}
 		if (mkv_level1(id)) {
 			in_cluster = 0;
 		} else if (!in_cluster) {
+			f->end = at;
+			if (f->measure && seg_unknown && tracks)
+				return KS_VALID_OK;
 			return tracks
 				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: unknown element")
 				   : ks_verdict(f, KS_VALID_BAD, "unknown element in Segment");
@@ -288,6 +295,7 @@ static enum ks_valid mkv_check(const uint8_t *d, size_t len, struct ks_media_fac
 		return ks_verdict(f, KS_VALID_TRUNCATED, "shorter than its Segment size");
 	if (end < len && !ks_media_all_zero(d, end, len))
 		f->why = "data after Segment";
+	f->end = end;
 	return KS_VALID_OK;
 }
 
@@ -311,6 +319,13 @@ static const uint8_t asf_stream_props[16] = {0x91, 0x07, 0xDC, 0xB7, 0xB7, 0xA9,
 					     0x8E, 0xE6, 0x00, 0xC0, 0x0C, 0x20, 0x53, 0x65};
 static const uint8_t asf_video_media[16] = {0xC0, 0xEF, 0x19, 0xBC, 0x4D, 0x5B, 0xCF, 0x11,
 					    0xA8, 0xFD, 0x00, 0x80, 0x5F, 0x5C, 0x44, 0x2B};
+
+/* Top-level objects that may follow the data object (Simple Index, Index): when
+ * carving, the file ends before any other. */
+static const uint8_t asf_simple_index[16] = {0x90, 0x08, 0x00, 0x33, 0xB1, 0xE5, 0xCF, 0x11,
+					     0x89, 0xF4, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xCB};
+static const uint8_t asf_index[16] = {0xD3, 0x29, 0xE2, 0xD6, 0xDA, 0x35, 0xD1, 0x11,
+				      0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE};
 
 int ks_media_sniff_asf(const uint8_t *d, size_t len, uint64_t size)
 {
@@ -361,6 +376,9 @@ enum ks_valid ks_media_check_asf(const uint8_t *d, size_t len, struct ks_media_f
 		}
 		uint64_t n = ks_le64(d + pos + 16);
 		int is_data = memcmp(d + pos, asf_data, 16) == 0;
+		if (f->measure && !is_data && memcmp(d + pos, asf_simple_index, 16) != 0 &&
+		    memcmp(d + pos, asf_index, 16) != 0)
+			break; /* carving: not part of this file */
 		if (is_data)
 			data = 1;
 		if (n == 0 && is_data)
@@ -372,6 +390,7 @@ enum ks_valid ks_media_check_asf(const uint8_t *d, size_t len, struct ks_media_f
 			return ks_verdict(f, KS_VALID_TRUNCATED, "an object runs past the end");
 		pos += (size_t)n;
 	}
+	f->end = pos < len ? pos : len;
 	if (!data)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "no data object");
 	return KS_VALID_OK;
@@ -403,29 +422,48 @@ enum ks_valid ks_media_check_flv(const uint8_t *d, size_t len, struct ks_media_f
 	pos += 4;
 	unsigned tags = 0;
 	while (pos < len) {
-		if (!ks_fits(pos, 11, len))
+		if (!ks_fits(pos, 11, len)) {
+			f->end = 0;
 			return ks_verdict(f, KS_VALID_TRUNCATED, "ends inside a tag header");
+		}
 		uint8_t type = d[pos] & 0x1F;
 		uint32_t n = ks_be24(d + pos + 1);
+		f->end = pos;
 		if ((d[pos] & 0xC0) || (type != 8 && type != 9 && type != 18) ||
-		    ks_be24(d + pos + 8) != 0)
+		    ks_be24(d + pos + 8) != 0) {
+			if (f->measure && tags)
+				return KS_VALID_OK; /* carving: FLV has no end marker */
 			return tags ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged tag")
 				    : ks_verdict(f, KS_VALID_BAD, "bad tag");
-		if (!ks_fits(pos, 11 + (uint64_t)n + 4, len))
+		}
+		if (!ks_fits(pos, 11 + (uint64_t)n + 4, len)) {
+			f->end = 0;
 			return ks_verdict(f, KS_VALID_TRUNCATED, "a tag runs past the end");
-		if (ks_be32(d + pos + 11 + n) != 11 + n)
+		}
+		if (ks_be32(d + pos + 11 + n) != 11 + n) {
+			if (f->measure && tags)
+				return KS_VALID_OK;
 			return tags
 				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: tag size mismatch")
 				   : ks_verdict(f, KS_VALID_BAD, "tag size mismatch");
+		}
 		pos += 11 + (size_t)n + 4;
 		tags++;
 	}
+	f->end = 0; /* (ran out of data) */
 	if (!tags)
 		return ks_verdict(f, KS_VALID_TRUNCATED, "no tags");
 	return KS_VALID_OK;
 }
 
 /* ---------------------------------------------------------------- MPEG-PS */
+
+/* TRUNCATED because the data ran out (not damage): no end position to report. */
+static enum ks_valid ran_out(struct ks_media_facts *f, const char *why)
+{
+	f->end = 0;
+	return ks_verdict(f, KS_VALID_TRUNCATED, why);
+}
 
 /* Length of the pack header at d[pos] (MPEG-1 or MPEG-2), 0 if its marker bits are
  * wrong, -1 if it is cut short. */
@@ -473,12 +511,14 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 	size_t pos = 0;
 	unsigned packs = 0;
 	while (pos < len) {
+		f->end = pos; /* damage starts here */
 		if (!ks_fits(pos, 4, len) || d[pos] != 0 || d[pos + 1] != 0 || d[pos + 2] != 1) {
 			if (ks_media_all_zero(d, pos, len) && packs)
 				break; /* padding */
+			if (f->measure && packs > 1 && ks_fits(pos, 4, len))
+				return KS_VALID_OK; /* carving: the stream ends here */
 			if (!ks_fits(pos, 4, len) && packs)
-				return ks_verdict(f, KS_VALID_TRUNCATED,
-						  "ends inside a start code");
+				return ran_out(f, "ends inside a start code");
 			return packs > 1
 				   ? ks_verdict(f, KS_VALID_TRUNCATED, "damaged: lost start code")
 				   : ks_verdict(f, KS_VALID_BAD, "no start code");
@@ -487,8 +527,7 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 		if (c == 0xBA) {
 			long n = mpeg_pack_len(d, len, pos);
 			if (n < 0)
-				return ks_verdict(f, KS_VALID_TRUNCATED,
-						  "ends inside a pack header");
+				return ran_out(f, "ends inside a pack header");
 			if (n == 0)
 				return packs > 1 ? ks_verdict(f, KS_VALID_TRUNCATED,
 							      "damaged pack header")
@@ -501,15 +540,14 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 			pos += 4;
 			if (pos < len && !ks_media_all_zero(d, pos, len))
 				f->why = "data after the end code";
+			f->end = pos;
 			return KS_VALID_OK;
 		} else if (c >= 0xBB) {
 			if (!ks_fits(pos, 6, len))
-				return ks_verdict(f, KS_VALID_TRUNCATED,
-						  "ends inside a packet header");
+				return ran_out(f, "ends inside a packet header");
 			size_t n = ks_be16(d + pos + 4);
 			if (!ks_fits(pos + 6, n, len))
-				return ks_verdict(f, KS_VALID_TRUNCATED,
-						  "a packet runs past the end");
+				return ran_out(f, "a packet runs past the end");
 			if (c >= 0xE0 && c <= 0xEF && !f->width)
 				mpeg_seq_dims(d + pos + 6, n, f);
 			pos += 6 + n;
@@ -519,6 +557,8 @@ enum ks_valid ks_media_check_mpegps(const uint8_t *d, size_t len, struct ks_medi
 				   : ks_verdict(f, KS_VALID_BAD, "stray start code");
 		}
 	}
+	if (pos >= len)
+		f->end = 0; /* (ran out of data) */
 	if (!packs)
 		return ks_verdict(f, KS_VALID_BAD, "no pack");
 	f->why = "no end code";
