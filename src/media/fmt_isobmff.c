@@ -335,9 +335,9 @@ static void heif_size(const uint8_t *d, const struct bmff_info *bi, struct ks_me
 /* Box types that occur at the top level of ISO-BMFF and QuickTime files after the
  * first box: when carving, the file ends before the first box that is not one of
  * these (a second ftyp starts another file). */
-static const char *const top_boxes[] = {"styp", "moov", "mdat", "free", "skip", "wide",
-					"meta", "uuid", "pdin", "moof", "mfra", "sidx", "ssix",
-					"prft", "emsg", "pnot", "junk", "PICT", NULL};
+static const char *const top_boxes[] = {"styp", "moov", "mdat", "free", "skip", "wide", "meta",
+					"uuid", "pdin", "moof", "mfra", "sidx", "ssix", "prft",
+					"emsg", "pnot", "junk", "PICT", NULL};
 
 static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_facts *f,
 				enum bmff_class want)
