@@ -7,6 +7,7 @@
 
 #include "kestrel/media.h"
 #include "pipeline_impl.h"
+#include "provenance.h"
 
 struct ks_rec *ks_group_add(struct ks_group *g)
 {
@@ -31,6 +32,7 @@ void ks_group_free(struct ks_group *g)
 		free(g->recs[i].path);
 		free(g->recs[i].note);
 		free(g->recs[i].error);
+		free(g->recs[i].exif);
 	}
 	free(g->recs);
 	free(g);
@@ -142,6 +144,10 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		ks_hasher_update(hasher, data, len);
 		ks_hasher_final(hasher, &r->d);
 		r->hashed = 1;
+	}
+	if (kind == KS_KIND_PICTURE) {
+		ks_prov_exif(g, ri, data, len, hash_all, lim, hasher); /* may add records */
+		r = &g->recs[ri];
 	}
 
 	if (kind == KS_KIND_ARCHIVE) {

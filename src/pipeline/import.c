@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kestrel/pipeline.h"
+#include "provenance.h"
 
 struct import_ctx {
 	struct ks_store *st;
@@ -110,6 +111,8 @@ int ks_hashset_import(const char *case_dir, const char *path, const struct ks_im
 		goto out;
 	struct rematch_ctx mc = {st, idx, 0, err};
 	if ((rc = ks_store_media_each(st, on_media, &mc, err)) < 0)
+		goto out;
+	if ((rc = ks_prov_rematch(st, idx, &mc.matched, err)) < 0) /* media known by hash only */
 		goto out;
 	char *detail = ks_xasprintf("set %lld \"%s\" from %s (sha256 %s): %lld entries, role %s",
 				    (long long)ic.set_id, m.name, path, sha, (long long)ic.entries, role);

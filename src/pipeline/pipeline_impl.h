@@ -9,6 +9,8 @@
 #include "kestrel/hash.h"
 #include "kestrel/index.h"
 
+struct ks_exif;
+
 struct ks_rec {
 	char *volume, *path;
 	int state;
@@ -24,6 +26,8 @@ struct ks_rec {
 	int valid;
 	char *note, *error;
 	int parent; /* index of the container record in the group, -1 for none */
+	struct ks_exif *exif; /* a picture's EXIF (provenance.c), NULL if none */
+	uint64_t prov_tag;    /* staged as an app store (provenance.c), 0 if not */
 };
 
 struct ks_group {

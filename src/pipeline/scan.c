@@ -14,6 +14,7 @@
 #include "kestrel/pipeline.h"
 #include "kestrel/thread.h"
 #include "pipeline_impl.h"
+#include "provenance.h"
 
 #define MAX_ITEM_BYTES (64ull << 20)   /* items up to this are read whole into memory */
 #define LARGE_HEAD_BYTES (1ull << 20)  /* what a larger item keeps for validation */
@@ -44,6 +45,7 @@ struct scan {
 	uint64_t skipped; /* sources already scanned completely */
 	double t0, last_progress;
 	struct ks_buf problems; /* NUL-separated messages from on_problem */
+	struct ks_prov *prov;   /* app stores staged during the walk (provenance.c) */
 };
 
 /* ---- source hashing thread ------------------------------------------------------ */
@@ -171,6 +173,9 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 		};
 		int rc = ks_store_file_add(s->st, &f, &ids[i], err);
 		if (rc < 0)
+			return rc;
+		ks_prov_note_file(s->prov, r->prov_tag, ids[i]);
+		if (r->exif && media_id && (rc = ks_store_exif_put(s->st, media_id, r->exif, err)) < 0)
 			return rc;
 		s->files++;
 		if (r->kind == KS_KIND_PICTURE || r->kind == KS_KIND_VIDEO)
@@ -315,6 +320,11 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 		snprintf(r->type, sizeof r->type, "data");
 		ks_queue_push(s->done, g);
 		return KS_OK;
+	}
+	if (ks_prov_offer(s->prov, info, rd, head, hn, r, &err) < 0) {
+		ks_log(KS_LOG_ERROR, "%s: %s", info->path, err.msg);
+		ks_group_free(g);
+		return KS_E_ENV;
 	}
 	if (hn)
 		ks_media_sniff(head, hn, info->size, &kind);
@@ -507,6 +517,19 @@ static int scan_source(struct scan *s, const char *path, struct ks_err *err)
 		pthread_join(sh.th, NULL);
 	progress(s, 1);
 
+	if (!s->failed) { /* references from the app stores staged during the walk */
+		struct ks_prov_run pr = {.st = s->st, .idx = s->idx, .exhibit_id = s->exhibit_id,
+					 .source_id = s->source_id, .hash_all = s->o->hash_all,
+					 .lim = &s->lim, .problem = on_problem, .problem_ctx = s};
+		if ((rc = ks_prov_finish(s->prov, &pr, err)) < 0)
+			goto out;
+		s->files += pr.files;
+		s->media += pr.media;
+		s->pictures += pr.pictures;
+		s->videos += pr.videos;
+		s->matches += pr.matches;
+		s->errors += pr.errors;
+	}
 	if (!s->failed && (rc = flush_problems(s, err)) < 0)
 		goto out;
 	if (s->failed) {
@@ -563,6 +586,8 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	s.reader_hasher = ks_hasher_new();
 	if ((rc = ks_store_open(case_dir, 0, &s.st, err)) < 0)
 		goto out;
+	if ((rc = ks_prov_new(case_dir, &s.prov, err)) < 0)
+		goto out;
 	s.idx = ks_index_new();
 	if ((rc = ks_store_load_index(s.st, s.idx, err)) < 0)
 		goto out;
@@ -589,6 +614,7 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 		stats->seconds = ks_time_mono() - s.t0;
 	}
 out:
+	ks_prov_free(s.prov);
 	ks_buf_release(&s.problems);
 	ks_hasher_free(s.reader_hasher);
 	ks_budget_free(s.budget);
