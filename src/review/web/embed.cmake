@@ -1,0 +1,21 @@
+# Turns the review UI's files into a C table (struct ks_review_asset) so the assets
+# are built into the binary. Run as: cmake -DOUT=<file.c> -DSRC=<source dir>
+#   -DFILES=<file;file;...> -P embed.cmake
+set(c "/* Generated from src/review/web by src/review/web/embed.cmake: do not edit. */\n")
+string(APPEND c "#include \"${SRC}/src/review/review_impl.h\"\n\n")
+set(rows "")
+foreach(f IN LISTS FILES)
+  get_filename_component(name "${f}" NAME)
+  string(MAKE_C_IDENTIFIER "${name}" id)
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR n "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){24})" "\\1\n" bytes "${bytes}")
+  string(APPEND c "static const unsigned char a_${id}[] = {\n${bytes}0};\n")
+  string(APPEND rows "\t{\"${name}\", a_${id}, ${n}},\n")
+endforeach()
+string(APPEND c "\nconst struct ks_review_asset ks_review_assets[] = {\n${rows}};\n")
+string(APPEND c "const size_t ks_review_nassets = sizeof ks_review_assets / sizeof ks_review_assets[0];\n")
+file(WRITE "${OUT}.tmp" "${c}")
+file(RENAME "${OUT}.tmp" "${OUT}")
