@@ -7,10 +7,11 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libtsk-dev libewf-dev libarchive-dev libssl-dev libsqlite3-dev libyajl-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  libwebp-dev libtiff-dev libheif-dev"
+  libwebp-dev libtiff-dev libheif-dev
+  libmicrohttpd-dev libsodium-dev"
 TOOL_PKGS="sqlite3 sleuthkit ewf-tools unzip zip p7zip-full mtools dosfstools e2fsprogs
   ntfs-3g fdisk imagemagick webp ffmpeg img2pdf pandoc libimage-exiftool-perl
-  python3 openssl xxd time cpio xorriso"
+  python3 openssl xxd time cpio xorriso chromium"
 
 want=""
 for p in $BUILD_PKGS $TOOL_PKGS; do
