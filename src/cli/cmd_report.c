@@ -1,4 +1,4 @@
-/* kestrel report CASE_DIR --format html|csv|json --out PATH */
+/* kestrel report CASE_DIR --format html|csv|json|vics --out PATH */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "kestrel/report.h"
 #include "kestrel/store.h"
 
-static const char usage[] = "kestrel report CASE_DIR --format html|csv|json --out PATH";
+static const char usage[] = "kestrel report CASE_DIR --format html|csv|json|vics --out PATH";
 
 int ks_cmd_report(int argc, char **argv)
 {
@@ -39,7 +39,8 @@ int ks_cmd_report(int argc, char **argv)
 		return ks_cli_usage(usage, "report: expected one CASE_DIR");
 	if (!out)
 		return ks_cli_usage(usage, "report: --out is required");
-	if (strcmp(format, "html") && strcmp(format, "csv") && strcmp(format, "json"))
+	if (strcmp(format, "html") && strcmp(format, "csv") && strcmp(format, "json") &&
+	    strcmp(format, "vics"))
 		return ks_cli_usage(usage, "report: unknown format '%s'", format);
 
 	struct ks_store *st = NULL;

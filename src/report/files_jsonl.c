@@ -4,7 +4,7 @@
 
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
-#include "report_impl.h"
+#include "report_prov.h"
 
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 {
@@ -56,6 +56,7 @@ void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 	ks_json_add_string_or_null(b, r->note && *r->note ? r->note : NULL);
 	ks_buf_adds(b, ",\"error\":");
 	ks_json_add_string_or_null(b, r->error && *r->error ? r->error : NULL);
+	ks_report_json_prov(b, r);
 	ks_buf_adds(b, "}");
 }
 

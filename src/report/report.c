@@ -3,12 +3,13 @@
  * them to the writer of the requested format. */
 #include <string.h>
 
-#include "report_impl.h"
+#include "report_prov.h"
 
 static const struct ks_report_writer *const writers[] = {
 	&ks_report_html,
 	&ks_report_csv,
 	&ks_report_json,
+	&ks_report_vics,
 };
 
 const char ks_report_counting_note[] =
@@ -31,7 +32,7 @@ int ks_report_write(struct ks_store *st, const char *format, FILE *out,
 		if (format && strcmp(writers[i]->name, format) == 0)
 			w = writers[i];
 	if (!w)
-		return ks_err_set(err, KS_E_USAGE, "unknown report format \"%s\" (html, csv, json)",
+		return ks_err_set(err, KS_E_USAGE, "unknown report format \"%s\" (html, csv, json, vics)",
 				  format ? format : "");
 	struct ks_report_opts none = {.generated = ""};
 	if (!opts)

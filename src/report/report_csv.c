@@ -12,6 +12,8 @@
  *   summary,<scope>,<exhibit>,<files>,<media_files>,<containers>,<errors>
  *   source,<exhibit>,<path>,<kind>,<size>,<status>,<md5 before>,<sha1 before>,
  *          <md5 after>,<sha1 after>,<verified yes/no>,<verification>
+ *   distributed,… / sent,… / camera,…  distribution figures, sent references and
+ *                                    cameras (report_prov.c; columns rows give names)
  *   item,… / file,…                  one occurrence each (columns row gives names);
  *                                    "file" rows are hashed files that are neither
  *                                    media nor containers
@@ -21,7 +23,7 @@
 
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
-#include "report_impl.h"
+#include "report_prov.h"
 
 static void field(struct ks_buf *b, const char *s, int text)
 {
@@ -200,6 +202,8 @@ static int csv_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		field(&b, s->verify, 0);
 		end_row(&b);
 	}
+	if ((rc = ks_report_csv_prov_sections(st, t, &b, out, err)) != KS_OK)
+		goto out;
 
 	ks_buf_addf(&b, "columns,item,%s\r\n", item_columns);
 	if ((rc = ks_report_flush(&b, out, err)) != KS_OK)

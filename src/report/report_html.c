@@ -6,7 +6,7 @@
 
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
-#include "report_impl.h"
+#include "report_prov.h"
 
 static const char head_css[] =
 	"<style>\n"
@@ -168,6 +168,7 @@ static int on_item(void *ctx, const struct ks_file_row *r)
 	td(b, r->match);
 	ks_buf_adds(b, "<td>");
 	text(b, r->note);
+	ks_report_html_item_prov(b, r);
 	if (r->error && *r->error) {
 		ks_buf_adds(b, (r->note && *r->note) ? "<br><span class=\"bad\">error: "
 						     : "<span class=\"bad\">error: ");
@@ -239,6 +240,8 @@ static int html_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		ks_buf_adds(&b, "</td></tr>\n");
 	}
 	ks_buf_adds(&b, "</tbody></table>\n");
+	if ((rc = ks_report_html_prov_sections(st, t, &b, out, err)) != KS_OK)
+		goto out;
 
 	ks_buf_adds(&b, "<h2>Items</h2>\n<p>Every picture and video occurrence, every archive "
 			"or document, and every item with an error. Times are UTC.</p>\n"

@@ -2,7 +2,7 @@
  * "exhibits", "items" and "files". "generated" sits alone on its own line so that two
  * reports of the same case differ in that line only. One source, scope or item per
  * line keeps the file diffable. */
-#include "report_impl.h"
+#include "report_prov.h"
 
 static void add_cell(struct ks_buf *b, const struct ks_tally_cell *c)
 {
@@ -127,7 +127,10 @@ static int json_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		ks_buf_adds(&b, i ? ",\n" : "\n");
 		add_scope(&b, t, &t->exhibits[i]);
 	}
-	ks_buf_adds(&b, "],\n\"items\": [");
+	ks_buf_adds(&b, "]");
+	if ((rc = ks_report_json_prov_sections(st, t, &b, out, err)) != KS_OK)
+		goto out;
+	ks_buf_adds(&b, ",\n\"items\": [");
 	if ((rc = ks_report_flush(&b, out, err)) != KS_OK)
 		goto out;
 	if ((rc = ks_store_files_each(st, on_row, &c, err)) != KS_OK)
