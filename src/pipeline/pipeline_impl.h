@@ -28,6 +28,7 @@ struct ks_rec {
 	int parent; /* index of the container record in the group, -1 for none */
 	struct ks_exif *exif; /* a picture's EXIF (provenance.c), NULL if none */
 	uint64_t prov_tag;    /* staged as an app store (provenance.c), 0 if not */
+	struct ks_thumb *thumb; /* review preview and PDQ (thumbs.c), NULL if none */
 };
 
 struct ks_group {
