@@ -7,6 +7,7 @@
 
 #include "kestrel/media.h"
 #include "pipeline_impl.h"
+#include "thumbs.h"
 #include "provenance.h"
 
 struct ks_rec *ks_group_add(struct ks_group *g)
@@ -33,6 +34,7 @@ void ks_group_free(struct ks_group *g)
 		free(g->recs[i].note);
 		free(g->recs[i].error);
 		free(g->recs[i].exif);
+		ks_thumb_free(g->recs[i].thumb);
 	}
 	free(g->recs);
 	free(g);
@@ -144,6 +146,7 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		ks_hasher_update(hasher, data, len);
 		ks_hasher_final(hasher, &r->d);
 		r->hashed = 1;
+		r->thumb = ks_thumb_make(kind, data, len); /* pictures and videos only */
 	}
 	if (kind == KS_KIND_PICTURE) {
 		ks_prov_exif(g, ri, data, len, hash_all, lim, hasher); /* may add records */
