@@ -14,6 +14,7 @@
 #include "kestrel/pipeline.h"
 #include "kestrel/thread.h"
 #include "pipeline_impl.h"
+#include "thumbs.h"
 #include "provenance.h"
 
 #define MAX_ITEM_BYTES (64ull << 20)   /* items up to this are read whole into memory */
@@ -145,6 +146,8 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 			int is_new = 0;
 			int rc = ks_store_media_put(s->st, &m, &media_id, &is_new, err);
 			if (rc < 0)
+				return rc;
+			if ((rc = ks_thumb_store(s->st, media_id, r->thumb, err)) < 0)
 				return rc;
 			if (is_new && s->idx) {
 				int n = ks_match_media(s->st, s->idx, media_id, &r->d, err);
