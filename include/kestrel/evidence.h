@@ -95,6 +95,45 @@ struct ks_walk_opts {
 int ks_source_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_item_fn fn,
 		   ks_problem_fn problem, void *ctx, struct ks_err *err);
 
+/* ---- carving regions ------------------------------------------------------------ */
+
+/* A stretch of the medium no file owns, where deleted or never-filed data may lie.
+ * Strings are borrowed for the duration of the callback. */
+struct ks_region_info {
+	const char *volume;  /* the file system's volume name as in ks_item_info ("p1 fat32
+				@1048576"), or "" outside any file system */
+	const char *what;    /* "unallocated" (file-system blocks no file owns),
+				"unpartitioned" (outside every partition), "partition slack"
+				(inside a partition, after its file system), "no file system"
+				(a partition nothing opens), "whole image" (a disk image in
+				which no volume or file system is recognised), "whole file"
+				(a loose-file source) */
+	uint64_t offset;     /* medium offset of the region's first byte */
+	uint64_t length;
+	const char *fs_type; /* file system ("ext2", "fat32", …) for "unallocated", else NULL */
+	uint64_t fs_offset;  /* medium offset of the file system's block 0 (when fs_type) */
+	uint32_t block_size; /* the file system's block size (when fs_type), else 0 */
+};
+
+/* Called once per region, in medium order within each file system. media reads the
+ * whole medium by absolute offset (image bytes; a loose file's bytes), valid during
+ * the call. Return KS_OK to go on, a negative status to stop. */
+typedef int (*ks_region_fn)(void *ctx, const struct ks_region_info *r,
+			    struct ks_item_reader *media);
+
+/* The regions to carve in a source: for a disk image, the unallocated blocks of every
+ * file system that opens (tsk_fs_block_walk, consecutive blocks merged into one
+ * region), the space between and after partitions and in partitions nothing opens,
+ * and the slack after a file system inside its partition; the whole image when no
+ * volume system or file system is recognised. For a loose-file source, the whole
+ * file ("whole file": it may be a disk image no opener recognises; the caller knows
+ * whether the file's content has a type of its own). A directory has none.
+ * Regions do not overlap. Returns KS_OK, what fn returned when it stopped, or an
+ * environment error; a file system whose block walk fails is reported to problem
+ * (may be NULL) and the rest goes on. */
+int ks_source_carve_regions(struct ks_source *src, ks_region_fn fn, ks_problem_fn problem,
+			    void *ctx, struct ks_err *err);
+
 /* ---- archives ------------------------------------------------------------------ */
 
 /* Fields are taken as given (0 allows nothing); a NULL limits pointer means the

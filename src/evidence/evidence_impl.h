@@ -48,6 +48,9 @@ extern const struct ks_source_ops ks_source_tsk_ops;
  * Never follows a symlink. Returns the fd or -1 with errno. */
 int ks_evidence_open_ro(int dirfd, const char *name);
 
+/* The TSK image of an image source (ks_source_tsk_ops), NULL for other kinds. */
+struct TSK_IMG_INFO *ks_source_tsk_img(struct ks_source *src);
+
 /* pread loop for item readers over a file descriptor. */
 ssize_t ks_evidence_pread(int fd, uint64_t size, uint64_t off, void *buf, size_t len,
 			  const char *what, struct ks_err *err);

@@ -519,6 +519,12 @@ static int tsk_walk(struct ks_source *src, const struct ks_walk_opts *opts, ks_i
 	return KS_OK;
 }
 
+struct TSK_IMG_INFO *ks_source_tsk_img(struct ks_source *src)
+{
+	struct tsk_src *ts = src && src->ops == &ks_source_tsk_ops ? src->priv : NULL;
+	return ts ? ts->img : NULL;
+}
+
 const struct ks_source_ops ks_source_tsk_ops = {
     .name = "image",
     .probe = tsk_probe,
