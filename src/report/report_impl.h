@@ -56,6 +56,9 @@ struct ks_tally_scope {
 	const char *exhibit; /* owned by the tally */
 	struct ks_tally_table *tables;
 	int64_t known_good[KS_TALLY_KINDS]; /* distinct media that matched an ignore set */
+	/* distinct media graded once and waiting for the second grader, or disputed:
+	 * not final, so counted as uncategorised above */
+	int64_t grade_pending[KS_TALLY_KINDS], grade_disputed[KS_TALLY_KINDS];
 	int64_t files;      /* every file occurrence recorded */
 	int64_t media_files;/* occurrences of pictures and videos */
 	int64_t containers; /* archive and document occurrences */
@@ -138,7 +141,8 @@ void ks_json_add_time(struct ks_buf *b, int64_t t);
  * also the report's items), compact (no spaces): exhibit, path, volume, state,
  * in_container, size, type, kind, valid ("ok" "truncated" "bad"; null if not hashed),
  * md5, sha1, sha256, category (label), category_code, scheme, match, known_good,
- * mtime, atime, ctime, crtime, offset, note, error. */
+ * grade (review state or null), grader, verifier, mtime, atime, ctime, crtime,
+ * offset, note, error. */
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r);
 /* The sentence every format prints to say how media are counted. */
 extern const char ks_report_counting_note[];
