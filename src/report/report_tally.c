@@ -7,6 +7,7 @@
 
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
+#include "kestrel/store_review.h"
 #include "report_impl.h"
 
 const char *const ks_tally_loc_name[KS_LOC_COUNT] = {"live", "deleted", "carved", "cache",
@@ -22,6 +23,7 @@ struct rec {
 	uint32_t ex;   /* exhibit index (order of first sight) */
 	uint16_t table, cat;
 	uint8_t kind, loc, known_good;
+	uint8_t grade; /* enum ks_grade_state of the media */
 };
 
 /* A figures table under construction: its rows, growable for codes the scheme lacks. */
@@ -182,6 +184,7 @@ static int on_file(void *ctx, const struct ks_file_row *r)
 		.kind = r->kind == KS_KIND_PICTURE ? KS_TALLY_STILL : KS_TALLY_MOVING,
 		.loc = (uint8_t)(loc < 0 ? 0xff : loc),
 		.known_good = (uint8_t)(r->known_good ? 1 : 0),
+		.grade = (uint8_t)r->grade_state,
 	};
 	return 0;
 }
@@ -243,6 +246,10 @@ static void count_run(const struct rec *r, size_t n, struct ks_tally_scope *s)
 			tot->distinct++;
 			if (x->known_good)
 				s->known_good[x->kind]++;
+			if (x->grade == KS_GRADE_PENDING)
+				s->grade_pending[x->kind]++;
+			else if (x->grade == KS_GRADE_DISPUTED)
+				s->grade_disputed[x->kind]++;
 		}
 		if (x->loc < KS_LOC_COUNT && (new_media || prev->loc != x->loc)) {
 			c->where[x->loc]++;
