@@ -31,10 +31,16 @@ static void add_scope(struct ks_buf *b, const struct ks_tally *t, const struct k
 	ks_buf_addf(b,
 		    "\"files\": %lld, \"media_files\": %lld, \"containers\": %lld, "
 		    "\"errors\": %lld, \"known_good\": {\"pictures\": %lld, \"videos\": %lld}, "
+		    "\"grades_not_final\": {\"pending\": {\"pictures\": %lld, \"videos\": %lld}, "
+		    "\"disputed\": {\"pictures\": %lld, \"videos\": %lld}}, "
 		    "\"schemes\": [",
 		    (long long)s->files, (long long)s->media_files, (long long)s->containers,
 		    (long long)s->errors, (long long)s->known_good[KS_TALLY_STILL],
-		    (long long)s->known_good[KS_TALLY_MOVING]);
+		    (long long)s->known_good[KS_TALLY_MOVING],
+		    (long long)s->grade_pending[KS_TALLY_STILL],
+		    (long long)s->grade_pending[KS_TALLY_MOVING],
+		    (long long)s->grade_disputed[KS_TALLY_STILL],
+		    (long long)s->grade_disputed[KS_TALLY_MOVING]);
 	for (int i = 0; i < t->ntables; i++) {
 		const struct ks_tally_table *tb = &s->tables[i];
 		ks_buf_adds(b, i ? ", {\"scheme\": " : "{\"scheme\": ");
