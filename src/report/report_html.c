@@ -92,10 +92,17 @@ static void scope_section(struct ks_buf *b, const struct ks_tally *t,
 	ks_buf_addf(b,
 		    "<p>Known good (matched an ignore hash set, also counted above): %lld still "
 		    "images, %lld moving images.</p>\n"
+		    "<p>Grades not yet final (counted as uncategorised above): %lld still and %lld "
+		    "moving images wait for the second grader; %lld still and %lld moving images "
+		    "are disputed.</p>\n"
 		    "<p>Files recorded: %lld; picture and video occurrences: %lld; archives and "
 		    "documents: %lld; items with errors: %lld.</p>\n",
 		    (long long)s->known_good[KS_TALLY_STILL],
-		    (long long)s->known_good[KS_TALLY_MOVING], (long long)s->files,
+		    (long long)s->known_good[KS_TALLY_MOVING],
+		    (long long)s->grade_pending[KS_TALLY_STILL],
+		    (long long)s->grade_pending[KS_TALLY_MOVING],
+		    (long long)s->grade_disputed[KS_TALLY_STILL],
+		    (long long)s->grade_disputed[KS_TALLY_MOVING], (long long)s->files,
 		    (long long)s->media_files, (long long)s->containers, (long long)s->errors);
 }
 
