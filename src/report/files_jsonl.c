@@ -4,6 +4,7 @@
 
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
+#include "kestrel/store_review.h"
 #include "report_prov.h"
 
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
@@ -40,6 +41,12 @@ void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 	ks_buf_adds(b, ",\"match\":");
 	ks_json_add_string_or_null(b, r->match && *r->match ? r->match : NULL);
 	ks_buf_addf(b, ",\"known_good\":%s", r->known_good ? "true" : "false");
+	ks_buf_adds(b, ",\"grade\":");
+	ks_json_add_string_or_null(b, r->grade_state ? ks_grade_state_name(r->grade_state) : NULL);
+	ks_buf_adds(b, ",\"grader\":");
+	ks_json_add_string_or_null(b, r->grader);
+	ks_buf_adds(b, ",\"verifier\":");
+	ks_json_add_string_or_null(b, r->verifier);
 	ks_buf_adds(b, ",\"mtime\":");
 	ks_json_add_time(b, r->mtime);
 	ks_buf_adds(b, ",\"atime\":");
