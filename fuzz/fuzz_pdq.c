@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ks_pdq *p;
 	static struct ks_decoder *dec;
 	static const struct ks_decode_limits lim = {
-		.max_side = 8192, .max_pixels = 4u << 20, .max_mem = 64u << 20};
+	    .max_side = 8192, .max_pixels = 4u << 20, .max_mem = 64u << 20};
 	if (!p) {
 		p = ks_pdq_new();
 		dec = ks_decoder_new();

@@ -73,8 +73,9 @@ static int libjpeg_decode(struct jpeg_decompress_struct *c, const struct file *f
 }
 
 enum { FULL, EIGHTH, FAST, EXACT, NPATHS };
-static const char *const path_name[NPATHS] = {
-	"libjpeg-turbo full decode", "libjpeg-turbo 1/8 decode", "kestrel pdq fast", "kestrel pdq exact"};
+static const char *const path_name[NPATHS] = {"libjpeg-turbo full decode",
+					      "libjpeg-turbo 1/8 decode", "kestrel pdq fast",
+					      "kestrel pdq exact"};
 
 int main(int argc, char **argv)
 {
@@ -124,14 +125,16 @@ int main(int argc, char **argv)
 				struct ks_err err = {0};
 				int rc;
 				if (path == FULL || path == EIGHTH)
-					rc = libjpeg_decode(&c, &files[i], path == FULL ? 1 : 8, &row, &rowcap);
+					rc = libjpeg_decode(&c, &files[i], path == FULL ? 1 : 8,
+							    &row, &rowcap);
 				else
 					rc = ks_pdq_hash_image(p, files[i].data, files[i].len,
-							       path == FAST ? KS_PDQ_FAST : KS_PDQ_EXACT, 0,
-							       &res, &err);
+							       path == FAST ? KS_PDQ_FAST
+									    : KS_PDQ_EXACT,
+							       0, &res, &err);
 				if (rc) {
-					fprintf(stderr, "bench_pdq: %s: %s failed %s\n", files[i].name,
-						path_name[path], err.msg);
+					fprintf(stderr, "bench_pdq: %s: %s failed %s\n",
+						files[i].name, path_name[path], err.msg);
 					return 1;
 				}
 			}
@@ -158,8 +161,9 @@ int main(int argc, char **argv)
 	       rounds);
 	for (int path = 0; path < NPATHS; path++) {
 		rate[path] = count[path] / secs[path];
-		printf("  %-28s %8.1f photos/s  (%6.2f ms CPU, %6.2f ms wall each)\n", path_name[path],
-		       rate[path], 1000.0 * secs[path] / count[path], 1000.0 * wall[path] / count[path]);
+		printf("  %-28s %8.1f photos/s  (%6.2f ms CPU, %6.2f ms wall each)\n",
+		       path_name[path], rate[path], 1000.0 * secs[path] / count[path],
+		       1000.0 * wall[path] / count[path]);
 	}
 	printf("ratios:\n");
 	printf("  fast  / 1/8 decode   %5.2f   (goal >= 0.80)\n", rate[FAST] / rate[EIGHTH]);
@@ -169,8 +173,8 @@ int main(int argc, char **argv)
 		printf("  exact / reference    %5.1f   (goal >= 30; reference %.2f photos/s)\n",
 		       rate[EXACT] / ref_rate, ref_rate);
 	if (ndist)
-		printf("  fast vs exact: mean Hamming distance %.2f over %d files\n", fast_dist / ndist,
-		       ndist);
+		printf("  fast vs exact: mean Hamming distance %.2f over %d files\n",
+		       fast_dist / ndist, ndist);
 	ks_pdq_free(p);
 	jpeg_destroy_decompress(&c);
 	free(row);

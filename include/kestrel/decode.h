@@ -14,17 +14,17 @@
 
 /* What a decoder is about to deliver. */
 struct ks_image_info {
-	const char *format;                /* decoder name ("jpeg", "png", ...), static */
-	uint32_t width, height;            /* of the rows delivered */
-	uint32_t full_width, full_height;  /* as declared by the file */
-	int channels;                      /* 1 = grey, 3 = RGB (R, G, B bytes) */
-	unsigned scale_num, scale_denom;   /* width ~ full_width * num / denom (1/1 if
-					      not reduced) */
-	int luma_only;                     /* 1 if the grey rows are a JPEG's Y plane of a
-					      colour picture (KS_DECODE_LUMA) */
-	int depth;                         /* bits per sample ImageMagick gives the picture:
-					      8, except 1 or 4 for BMPs with 1 or 4 bits per
-					      pixel (its PNM output then uses that range) */
+	const char *format;		  /* decoder name ("jpeg", "png", ...), static */
+	uint32_t width, height;		  /* of the rows delivered */
+	uint32_t full_width, full_height; /* as declared by the file */
+	int channels;			  /* 1 = grey, 3 = RGB (R, G, B bytes) */
+	unsigned scale_num, scale_denom;  /* width ~ full_width * num / denom (1/1 if
+					     not reduced) */
+	int luma_only;			  /* 1 if the grey rows are a JPEG's Y plane of a
+					     colour picture (KS_DECODE_LUMA) */
+	int depth;			  /* bits per sample ImageMagick gives the picture:
+					     8, except 1 or 4 for BMPs with 1 or 4 bits per
+					     pixel (its PNM output then uses that range) */
 };
 
 struct ks_decode_limits {
@@ -52,8 +52,8 @@ enum ks_decode_flags {
 };
 
 struct ks_decode_opts {
-	unsigned flags;                        /* enum ks_decode_flags */
-	uint32_t min_side;                     /* with KS_DECODE_REDUCE */
+	unsigned flags;			       /* enum ks_decode_flags */
+	uint32_t min_side;		       /* with KS_DECODE_REDUCE */
 	const struct ks_decode_limits *limits; /* NULL: ks_decode_default_limits */
 };
 

@@ -87,10 +87,10 @@ int ks_pdq_hash_pixels(struct ks_pdq *p, const uint8_t *pix, uint32_t width, uin
 struct ks_pdq_result {
 	struct ks_pdq_hash hash;
 	struct ks_pdq_hash dih[KS_PDQ_NDIHEDRAL]; /* only with KS_PDQ_WANT_DIHEDRAL */
-	int quality;                              /* 0..100 */
-	int mode;                                 /* enum ks_pdq_mode actually used */
-	const char *format;                       /* decoder that read it ("jpeg", ...) */
-	uint32_t width, height;                   /* the picture's declared size */
+	int quality;				  /* 0..100 */
+	int mode;				  /* enum ks_pdq_mode actually used */
+	const char *format;			  /* decoder that read it ("jpeg", ...) */
+	uint32_t width, height;			  /* the picture's declared size */
 };
 
 enum ks_pdq_flags {
@@ -103,7 +103,7 @@ enum ks_pdq_flags {
  * KS_E_EVIDENCE (damaged or hostile picture), KS_E_UNSUPPORTED (not a picture kestrel
  * decodes), KS_E_LIMIT (declared size or memory above the limits). Never reads outside
  * data[0..len). */
-int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mode,
-		      unsigned flags, struct ks_pdq_result *res, struct ks_err *err);
+int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mode, unsigned flags,
+		      struct ks_pdq_result *res, struct ks_err *err);
 
 #endif

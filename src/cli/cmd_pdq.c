@@ -59,8 +59,8 @@ static int hash_one(struct ks_pdq *p, const char *path, int mode, int dihedral)
 	char hex[KS_PDQ_HEX_LEN + 1];
 	int rc = map_file(path, &data, &len, &err);
 	if (rc == 0)
-		rc = ks_pdq_hash_image(p, data, len, mode, dihedral ? KS_PDQ_WANT_DIHEDRAL : 0, &res,
-				       &err);
+		rc = ks_pdq_hash_image(p, data, len, mode, dihedral ? KS_PDQ_WANT_DIHEDRAL : 0,
+				       &res, &err);
 	if (data)
 		munmap((void *)data, len);
 	if (rc) {
@@ -86,34 +86,46 @@ static int hash_one(struct ks_pdq *p, const char *path, int mode, int dihedral)
 int ks_cmd_pdq(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"exact", no_argument, NULL, 'e'},
-		{"fast", no_argument, NULL, 'f'},
-		{"dihedral", no_argument, NULL, 'd'},
-		{"stdin", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"exact", no_argument, NULL, 'e'},	  {"fast", no_argument, NULL, 'f'},
+	    {"dihedral", no_argument, NULL, 'd'}, {"stdin", no_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},	  {0},
 	};
 	int mode = KS_PDQ_FAST, dihedral = 0, from_stdin = 0, c, failed = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "edih", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': mode = KS_PDQ_EXACT; break;
-		case 'f': mode = KS_PDQ_FAST; break;
-		case 'd': dihedral = 1; break;
-		case 'i': from_stdin = 1; break;
+		case 'e':
+			mode = KS_PDQ_EXACT;
+			break;
+		case 'f':
+			mode = KS_PDQ_FAST;
+			break;
+		case 'd':
+			dihedral = 1;
+			break;
+		case 'i':
+			from_stdin = 1;
+			break;
 		case 'h':
-			printf("usage: %s\n\n"
-			       "Prints `hash,quality,filename` for each picture (JPEG, PNG, GIF, BMP, ...):\n"
-			       "the 64-hex-digit PDQ hash and its quality 0-100 (under %d: unreliable for\n"
-			       "near matching). With --dihedral the eight dihedral hashes come first\n"
-			       "(orig, rot90, rot180, rot270, flipx, flipy, flipplus1, flipminus1).\n"
-			       "  --exact   decode as Meta's reference does: identical bits (default: fast,\n"
-			       "            JPEGs decoded at reduced size, within a few bits of exact)\n"
-			       "  --stdin   also read file names from standard input, one per line\n"
-			       "Exit status: 0 all hashed, 1 some file could not be hashed, 2 usage.\n",
-			       usage, KS_PDQ_MIN_QUALITY);
+			printf(
+			    "usage: %s\n\n"
+			    "Prints `hash,quality,filename` for each picture (JPEG, PNG, GIF, BMP, "
+			    "...):\n"
+			    "the 64-hex-digit PDQ hash and its quality 0-100 (under %d: unreliable "
+			    "for\n"
+			    "near matching). With --dihedral the eight dihedral hashes come first\n"
+			    "(orig, rot90, rot180, rot270, flipx, flipy, flipplus1, flipminus1).\n"
+			    "  --exact   decode as Meta's reference does: identical bits (default: "
+			    "fast,\n"
+			    "            JPEGs decoded at reduced size, within a few bits of "
+			    "exact)\n"
+			    "  --stdin   also read file names from standard input, one per line\n"
+			    "Exit status: 0 all hashed, 1 some file could not be hashed, 2 "
+			    "usage.\n",
+			    usage, KS_PDQ_MIN_QUALITY);
 			return EXIT_OK;
-		default: return ks_cli_usage(usage, "bad option");
+		default:
+			return ks_cli_usage(usage, "bad option");
 		}
 	}
 	if (optind == argc && !from_stdin)

@@ -93,9 +93,10 @@ static inline int is_pow2(int n)
  * with the add before the subtract, and each output is sum / current count. Rows are
  * taken nb at a time so that their independent sums overlap in the pipeline. Only
  * columns with keep[c] set are written (all when keep is NULL). */
-static inline __attribute__((always_inline)) void
-box_rows_bundle(const float *restrict in, float *restrict out, uint32_t cols, uint32_t w,
-		const uint8_t *keep, int nb)
+static inline __attribute__((always_inline)) void box_rows_bundle(const float *restrict in,
+								  float *restrict out,
+								  uint32_t cols, uint32_t w,
+								  const uint8_t *keep, int nb)
 {
 	uint32_t half = (w + 2) / 2;
 	uint32_t p1 = half - 1, p2 = w - half + 1, p3 = cols - w, p4 = half - 1;
@@ -313,8 +314,8 @@ static void dct_init(void)
 	const float scale = (float)sqrt(2.0 / 64.0);
 	for (int i = 0; i < 16; i++)
 		for (int j = 0; j < DS; j++)
-			m[i][j] = (float)((double)scale *
-					  cos((pi / 2.0 / 64.0) * (double)(i + 1) * (double)(2 * j + 1)));
+			m[i][j] = (float)((double)scale * cos((pi / 2.0 / 64.0) * (double)(i + 1) *
+							      (double)(2 * j + 1)));
 	/* Racing threads compute identical values; the copy is idempotent. */
 	memcpy(dct_matrix, m, sizeof m);
 	__atomic_store_n(&dct_ready, 1, __ATOMIC_RELEASE);

@@ -27,9 +27,9 @@
 
 struct ks_pdq {
 	struct ks_decoder *dec;
-	float *luma;    /* SIDE*SIDE */
+	float *luma;	/* SIDE*SIDE */
 	float *scratch; /* SIDE*SIDE */
-	uint8_t *px;    /* sampled pixels, SIDE*SIDE*3 */
+	uint8_t *px;	/* sampled pixels, SIDE*SIDE*3 */
 	uint32_t xmap[SIDE], ymap[SIDE];
 	/* sink state for one picture */
 	uint32_t in_w; /* width of the delivered rows */
@@ -170,7 +170,8 @@ static int sink_rows(void *ctx, uint32_t y, uint32_t n, const uint8_t *pix, size
 /* ImageMagick writes a picture whose pixels are all grey as PGM, and the reference then
  * takes the grey value itself as luma (not 0.299 v + 0.587 v + 0.114 v, which can differ
  * in the last bit). A picture of depth d < 8 is written with samples scaled to 0 ..
- * 2^d - 1 (ScaleQuantumToAny, which truncates), unless it is black and white (then PBM: 0 and 255). */
+ * 2^d - 1 (ScaleQuantumToAny, which truncates), unless it is black and white (then PBM: 0 and 255).
+ */
 static void make_luma(struct ks_pdq *p)
 {
 	uint8_t lut[256];
@@ -208,15 +209,15 @@ int ks_pdq_hash_pixels(struct ks_pdq *p, const uint8_t *pix, uint32_t width, uin
 		       struct ks_pdq_hash dih[KS_PDQ_NDIHEDRAL], int *quality)
 {
 	struct ks_image_info info = {
-		.format = "pixels",
-		.width = width,
-		.height = height,
-		.full_width = width,
-		.full_height = height,
-		.channels = channels,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = 8,
+	    .format = "pixels",
+	    .width = width,
+	    .height = height,
+	    .full_width = width,
+	    .full_height = height,
+	    .channels = channels,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = 8,
 	};
 	if (!p || !pix || !width || !height || (!hash && !dih) || !quality ||
 	    stride < (size_t)width * (size_t)(channels > 0 ? channels : 0))
@@ -229,8 +230,8 @@ int ks_pdq_hash_pixels(struct ks_pdq *p, const uint8_t *pix, uint32_t width, uin
 	return 0;
 }
 
-int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mode,
-		      unsigned flags, struct ks_pdq_result *res, struct ks_err *err)
+int ks_pdq_hash_image(struct ks_pdq *p, const uint8_t *data, size_t len, int mode, unsigned flags,
+		      struct ks_pdq_result *res, struct ks_err *err)
 {
 	struct ks_pixel_sink sink = {.begin = sink_begin, .rows = sink_rows, .ctx = p};
 	struct ks_decode_opts opts = {.flags = KS_DECODE_CIMG16};

@@ -7,19 +7,14 @@
 #include "decode_impl.h"
 
 const struct ks_decode_limits ks_decode_default_limits = {
-	.max_side = 65535,
-	.max_pixels = 120000000ull,
-	.max_mem = 1ull << 30,
+    .max_side = 65535,
+    .max_pixels = 120000000ull,
+    .max_mem = 1ull << 30,
 };
 
 static const struct ks_decoder_ops *const decoders[] = {
-	&ks_decode_jpeg_ops,
-	&ks_decode_png_ops,
-	&ks_decode_gif_ops,
-	&ks_decode_bmp_ops,
-	&ks_decode_webp_ops,
-	&ks_decode_tiff_ops,
-	&ks_decode_heif_ops,
+    &ks_decode_jpeg_ops, &ks_decode_png_ops,  &ks_decode_gif_ops,  &ks_decode_bmp_ops,
+    &ks_decode_webp_ops, &ks_decode_tiff_ops, &ks_decode_heif_ops,
 };
 #define NDECODERS (sizeof decoders / sizeof decoders[0])
 _Static_assert(NDECODERS <= KS_DECODER_MAX, "raise KS_DECODER_MAX");
@@ -83,8 +78,8 @@ int ks_decode_check(const struct ks_decode_opts *opts, const char *fmt, uint64_t
 				  (unsigned long long)l->max_pixels);
 	if (mem > l->max_mem)
 		return ks_err_set(err, KS_E_LIMIT,
-				  "%s: decoding %llux%llu needs %llu bytes, over the %llu limit", fmt,
-				  (unsigned long long)w, (unsigned long long)h,
+				  "%s: decoding %llux%llu needs %llu bytes, over the %llu limit",
+				  fmt, (unsigned long long)w, (unsigned long long)h,
 				  (unsigned long long)mem, (unsigned long long)l->max_mem);
 	return 0;
 }
@@ -108,7 +103,8 @@ int ks_decoder_run(struct ks_decoder *d, const uint8_t *data, size_t len,
 	if (i == -2)
 		return ks_err_set(err, KS_E_EVIDENCE, "decode: several formats claim the picture");
 	if (i < 0)
-		return ks_err_set(err, KS_E_UNSUPPORTED, "decode: not a picture format kestrel decodes");
+		return ks_err_set(err, KS_E_UNSUPPORTED,
+				  "decode: not a picture format kestrel decodes");
 	return decoders[i]->decode(d, &d->state[i], data, len, opts, sink, err);
 }
 
@@ -136,7 +132,8 @@ static int collect_rows(void *ctx, uint32_t y, uint32_t n, const uint8_t *pix, s
 {
 	struct collect *c = ctx;
 	for (uint32_t k = 0; k < n; k++)
-		memcpy(c->img->pixels + (size_t)(y + k) * c->rowbytes, pix + k * stride, c->rowbytes);
+		memcpy(c->img->pixels + (size_t)(y + k) * c->rowbytes, pix + k * stride,
+		       c->rowbytes);
 	return 0;
 }
 

@@ -158,7 +158,8 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		h = -h;
 	}
 	if (w <= 0 || h <= 0)
-		return ks_err_set(err, KS_E_EVIDENCE, "bmp: bad size %lldx%lld", (long long)w, (long long)h);
+		return ks_err_set(err, KS_E_EVIDENCE, "bmp: bad size %lldx%lld", (long long)w,
+				  (long long)h);
 	int pal = bpp == 1 || bpp == 4 || bpp == 8;
 	if (!pal && bpp != 16 && bpp != 24 && bpp != 32)
 		return ks_err_set(err, KS_E_UNSUPPORTED, "bmp: %u bits per pixel", bpp);
@@ -178,8 +179,9 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		return rc;
 	/* RLE may skip areas, but not a whole huge frame on a few bytes */
 	if (rle && (uint64_t)w * (uint64_t)h > (1ull << 24) && (uint64_t)w * (uint64_t)h / 512 > n)
-		return ks_err_set(err, KS_E_EVIDENCE, "bmp: %lldx%lld RLE picture on only %zu bytes",
-				  (long long)w, (long long)h, n);
+		return ks_err_set(err, KS_E_EVIDENCE,
+				  "bmp: %lldx%lld RLE picture on only %zu bytes", (long long)w,
+				  (long long)h, n);
 
 	/* Palette: 3-byte entries after an OS/2 core header, 4-byte after the others. */
 	uint8_t table[256][3];
@@ -189,7 +191,8 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		uint32_t maxc = 1u << bpp;
 		nentries = ncolors ? ncolors : maxc;
 		if (nentries > maxc)
-			return ks_err_set(err, KS_E_EVIDENCE, "bmp: %u colours for %u bits", ncolors, bpp);
+			return ks_err_set(err, KS_E_EVIDENCE, "bmp: %u colours for %u bits",
+					  ncolors, bpp);
 		size_t esize = hs == 12 ? 3 : 4;
 		size_t ppos = 14 + (size_t)hs;
 		if (comp == BI_BITFIELDS && hs == 40)
@@ -231,20 +234,21 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		if (rc)
 			return rc;
 	} else if (rowsize * (uint64_t)h > avail) {
-		return ks_err_set(err, KS_E_EVIDENCE, "bmp: pixel data truncated (%zu of %llu bytes)",
-				  avail, (unsigned long long)(rowsize * (uint64_t)h));
+		return ks_err_set(err, KS_E_EVIDENCE,
+				  "bmp: pixel data truncated (%zu of %llu bytes)", avail,
+				  (unsigned long long)(rowsize * (uint64_t)h));
 	}
 
 	struct ks_image_info info = {
-		.format = "bmp",
-		.width = (uint32_t)w,
-		.height = (uint32_t)h,
-		.full_width = (uint32_t)w,
-		.full_height = (uint32_t)h,
-		.channels = 3,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = bpp == 1 || bpp == 4 ? (int)bpp : 8,
+	    .format = "bmp",
+	    .width = (uint32_t)w,
+	    .height = (uint32_t)h,
+	    .full_width = (uint32_t)w,
+	    .full_height = (uint32_t)h,
+	    .channels = 3,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = bpp == 1 || bpp == 4 ? (int)bpp : 8,
 	};
 	rc = sink->begin(sink->ctx, &info, err);
 	if (rc)
@@ -265,7 +269,9 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 				case 1:
 				case 4:
 				case 8:
-					idx = (in[(size_t)x * bpp / 8] >> (8 - bpp - (x * bpp) % 8)) & ((1u << bpp) - 1);
+					idx =
+					    (in[(size_t)x * bpp / 8] >> (8 - bpp - (x * bpp) % 8)) &
+					    ((1u << bpp) - 1);
 					memcpy(o, table[idx < nentries ? idx : 0], 3);
 					break;
 				case 16:
@@ -296,8 +302,8 @@ static int bmp_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 }
 
 const struct ks_decoder_ops ks_decode_bmp_ops = {
-	.name = "bmp",
-	.probe = bmp_probe,
-	.decode = bmp_decode,
-	.state_free = NULL,
+    .name = "bmp",
+    .probe = bmp_probe,
+    .decode = bmp_decode,
+    .state_free = NULL,
 };

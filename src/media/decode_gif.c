@@ -89,8 +89,8 @@ static int lzw_decode(struct bits *b, int min_size, struct ks_buf *buf, size_t t
 		}
 		int code = read_code(b, size);
 		if (code < 0)
-			return ks_err_set(err, KS_E_EVIDENCE, "gif: image data ends after %zu of %zu pixels",
-					  n, total);
+			return ks_err_set(err, KS_E_EVIDENCE,
+					  "gif: image data ends after %zu of %zu pixels", n, total);
 		if (code == clear) {
 			size = min_size + 1;
 			next = clear + 2;
@@ -98,11 +98,12 @@ static int lzw_decode(struct bits *b, int min_size, struct ks_buf *buf, size_t t
 			continue;
 		}
 		if (code == eoi)
-			return ks_err_set(err, KS_E_EVIDENCE, "gif: end code after %zu of %zu pixels", n,
-					  total);
+			return ks_err_set(err, KS_E_EVIDENCE,
+					  "gif: end code after %zu of %zu pixels", n, total);
 		if (prev < 0) {
 			if (code >= clear)
-				return ks_err_set(err, KS_E_EVIDENCE, "gif: bad first code %d", code);
+				return ks_err_set(err, KS_E_EVIDENCE, "gif: bad first code %d",
+						  code);
 			out[n++] = (uint8_t)code;
 			prev = code;
 			continue;
@@ -116,7 +117,8 @@ static int lzw_decode(struct bits *b, int min_size, struct ks_buf *buf, size_t t
 			stack[sp++] = head; /* KwKwK: the new string ends with its own first byte */
 			cur = prev;
 		} else {
-			return ks_err_set(err, KS_E_EVIDENCE, "gif: code %d beyond the table (%d)", code, next);
+			return ks_err_set(err, KS_E_EVIDENCE, "gif: code %d beyond the table (%d)",
+					  code, next);
 		}
 		while (cur >= clear) {
 			stack[sp++] = suffix[cur];
@@ -177,7 +179,8 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 	 * does, so are stray bytes between blocks. */
 	for (;;) {
 		if (pos >= n)
-			return ks_err_set(err, KS_E_EVIDENCE, "gif: no image before the end of the data");
+			return ks_err_set(err, KS_E_EVIDENCE,
+					  "gif: no image before the end of the data");
 		uint8_t c = p[pos++];
 		if (c == ';')
 			return ks_err_set(err, KS_E_EVIDENCE, "gif: no image before the trailer");
@@ -220,15 +223,15 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 		return ks_err_set(err, KS_E_EVIDENCE, "gif: LZW code size %d", min_size);
 
 	struct ks_image_info info = {
-		.format = "gif",
-		.width = w,
-		.height = h,
-		.full_width = w,
-		.full_height = h,
-		.channels = 3,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = 8,
+	    .format = "gif",
+	    .width = w,
+	    .height = h,
+	    .full_width = w,
+	    .full_height = h,
+	    .channels = 3,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = 8,
 	};
 	struct bits b = {.data = p, .len = n, .pos = pos};
 	rc = lzw_decode(&b, min_size, &d->work, (size_t)total, err);
@@ -248,7 +251,8 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 			/* stored index of display row y */
 			uint32_t base = 0;
 			for (int k = 0; k < 4; k++) {
-				uint32_t cnt = h > start[k] ? (h - start[k] + step[k] - 1) / step[k] : 0;
+				uint32_t cnt =
+				    h > start[k] ? (h - start[k] + step[k] - 1) / step[k] : 0;
 				if (y >= start[k] && (y - start[k]) % step[k] == 0) {
 					src = base + (y - start[k]) / step[k];
 					break;
@@ -269,8 +273,8 @@ static int gif_decode(struct ks_decoder *d, void **slot, const uint8_t *p, size_
 }
 
 const struct ks_decoder_ops ks_decode_gif_ops = {
-	.name = "gif",
-	.probe = gif_probe,
-	.decode = gif_decode,
-	.state_free = NULL,
+    .name = "gif",
+    .probe = gif_probe,
+    .decode = gif_decode,
+    .state_free = NULL,
 };

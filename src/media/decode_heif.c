@@ -10,8 +10,8 @@
 
 static int heif_probe(const uint8_t *p, size_t n)
 {
-	static const char *const brands[] = {"heic", "heix", "heim", "heis", "hevc", "hevx",
-					     "mif1", "msf1", "avif", "avis"};
+	static const char *const brands[] = {"heic", "heix", "heim", "heis", "hevc",
+					     "hevx", "mif1", "msf1", "avif", "avis"};
 	if (n < 12 || memcmp(p + 4, "ftyp", 4) != 0)
 		return 0;
 	for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++)
@@ -61,7 +61,9 @@ static int heif_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 	if (e.code == heif_error_Ok)
 		e = heif_context_get_primary_image_handle(ctx, &h);
 	if (e.code != heif_error_Ok) {
-		rc = ks_err_set(err, e.code == heif_error_Unsupported_feature ? KS_E_UNSUPPORTED : KS_E_EVIDENCE,
+		rc = ks_err_set(err,
+				e.code == heif_error_Unsupported_feature ? KS_E_UNSUPPORTED
+									 : KS_E_EVIDENCE,
 				"heif: %s", e.message ? e.message : "cannot read");
 		goto out;
 	}
@@ -77,10 +79,11 @@ static int heif_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 	}
 	e = heif_decode_image(h, &img, heif_colorspace_YCbCr, heif_chroma_420, NULL);
 	if (e.code != heif_error_Ok) {
-		rc = ks_err_set(err, e.code == heif_error_Unsupported_feature ||
-					     e.code == heif_error_Unsupported_filetype
-				     ? KS_E_UNSUPPORTED
-				     : KS_E_EVIDENCE,
+		rc = ks_err_set(err,
+				e.code == heif_error_Unsupported_feature ||
+					e.code == heif_error_Unsupported_filetype
+				    ? KS_E_UNSUPPORTED
+				    : KS_E_EVIDENCE,
 				"heif: %s", e.message ? e.message : "cannot decode");
 		goto out;
 	}
@@ -88,24 +91,26 @@ static int heif_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 	const uint8_t *py = heif_image_get_plane_readonly(img, heif_channel_Y, &sy);
 	const uint8_t *pcb = heif_image_get_plane_readonly(img, heif_channel_Cb, &scb);
 	const uint8_t *pcr = heif_image_get_plane_readonly(img, heif_channel_Cr, &scr);
-	int dw = heif_image_get_width(img, heif_channel_Y), dh = heif_image_get_height(img, heif_channel_Y);
-	int cw = heif_image_get_width(img, heif_channel_Cb), ch = heif_image_get_height(img, heif_channel_Cb);
+	int dw = heif_image_get_width(img, heif_channel_Y),
+	    dh = heif_image_get_height(img, heif_channel_Y);
+	int cw = heif_image_get_width(img, heif_channel_Cb),
+	    ch = heif_image_get_height(img, heif_channel_Cb);
 	if (!py || !pcb || !pcr || dw <= 0 || dh <= 0 ||
-	    heif_image_get_bits_per_pixel_range(img, heif_channel_Y) != 8 ||
-	    cw < (dw + 1) / 2 || ch < (dh + 1) / 2 || (uint64_t)dw > w || (uint64_t)dh > hh) {
+	    heif_image_get_bits_per_pixel_range(img, heif_channel_Y) != 8 || cw < (dw + 1) / 2 ||
+	    ch < (dh + 1) / 2 || (uint64_t)dw > w || (uint64_t)dh > hh) {
 		rc = ks_err_set(err, KS_E_UNSUPPORTED, "heif: decoded planes are not 8-bit 4:2:0");
 		goto out;
 	}
 	struct ks_image_info info = {
-		.format = "heif",
-		.width = (uint32_t)dw,
-		.height = (uint32_t)dh,
-		.full_width = (uint32_t)dw,
-		.full_height = (uint32_t)dh,
-		.channels = 3,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = 8,
+	    .format = "heif",
+	    .width = (uint32_t)dw,
+	    .height = (uint32_t)dh,
+	    .full_width = (uint32_t)dw,
+	    .full_height = (uint32_t)dh,
+	    .channels = 3,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = 8,
 	};
 	rc = sink->begin(sink->ctx, &info, err);
 	if (rc)
@@ -129,8 +134,8 @@ out:
 }
 
 const struct ks_decoder_ops ks_decode_heif_ops = {
-	.name = "heif",
-	.probe = heif_probe,
-	.decode = heif_decode,
-	.state_free = NULL,
+    .name = "heif",
+    .probe = heif_probe,
+    .decode = heif_decode,
+    .state_free = NULL,
 };

@@ -35,7 +35,8 @@ static void on_error(j_common_ptr c)
 	c->err->format_message(c, msg);
 	if (s->too_many_scans)
 		s->status = ks_err_set(s->err, KS_E_LIMIT, "jpeg: more than %d scans", MAX_SCANS);
-	else if (c->err->msg_code == JERR_NO_BACKING_STORE || c->err->msg_code == JERR_OUT_OF_MEMORY)
+	else if (c->err->msg_code == JERR_NO_BACKING_STORE ||
+		 c->err->msg_code == JERR_OUT_OF_MEMORY)
 		s->status = ks_err_set(s->err, KS_E_LIMIT, "jpeg: over the memory limit (%s)", msg);
 	else
 		s->status = ks_err_set(s->err, KS_E_EVIDENCE, "jpeg: %s", msg);
@@ -119,9 +120,11 @@ static uint64_t jpeg_mem_estimate(j_decompress_ptr c)
 	if (c->progressive_mode || jpeg_has_multiple_scans(c)) {
 		for (int i = 0; i < c->num_components; i++) {
 			jpeg_component_info *ci = &c->comp_info[i];
-			uint64_t bw = ((uint64_t)c->image_width * ci->h_samp_factor + 8 * c->max_h_samp_factor - 1) /
+			uint64_t bw = ((uint64_t)c->image_width * ci->h_samp_factor +
+				       8 * c->max_h_samp_factor - 1) /
 				      (8 * (uint64_t)c->max_h_samp_factor);
-			uint64_t bh = ((uint64_t)c->image_height * ci->v_samp_factor + 8 * c->max_v_samp_factor - 1) /
+			uint64_t bh = ((uint64_t)c->image_height * ci->v_samp_factor +
+				       8 * c->max_v_samp_factor - 1) /
 				      (8 * (uint64_t)c->max_v_samp_factor);
 			mem += (bw + 2) * (bh + 2) * 128;
 		}
@@ -166,8 +169,8 @@ static int jpeg_run(struct jstate *const s, struct ks_decoder *const d, const ui
 	 * header on a few bytes cannot make us take hundreds of megabytes. */
 	if (mem > (256ull << 20) && mem / 1024 > (uint64_t)len) {
 		rc = ks_err_set(err, KS_E_EVIDENCE,
-				"jpeg: %ux%u multi-scan picture on only %zu bytes",
-				c->image_width, c->image_height, len);
+				"jpeg: %ux%u multi-scan picture on only %zu bytes", c->image_width,
+				c->image_height, len);
 		goto out;
 	}
 
@@ -215,16 +218,17 @@ static int jpeg_run(struct jstate *const s, struct ks_decoder *const d, const ui
 	}
 
 	struct ks_image_info info = {
-		.format = "jpeg",
-		.width = c->output_width,
-		.height = c->output_height,
-		.full_width = c->image_width,
-		.full_height = c->image_height,
-		.channels = cmyk ? 3 : c->output_components,
-		.scale_num = c->scale_num,
-		.scale_denom = c->scale_denom,
-		.depth = 8,
-		.luma_only = c->out_color_space == JCS_GRAYSCALE && c->jpeg_color_space != JCS_GRAYSCALE,
+	    .format = "jpeg",
+	    .width = c->output_width,
+	    .height = c->output_height,
+	    .full_width = c->image_width,
+	    .full_height = c->image_height,
+	    .channels = cmyk ? 3 : c->output_components,
+	    .scale_num = c->scale_num,
+	    .scale_denom = c->scale_denom,
+	    .depth = 8,
+	    .luma_only =
+		c->out_color_space == JCS_GRAYSCALE && c->jpeg_color_space != JCS_GRAYSCALE,
 	};
 	if (info.channels != 1 && info.channels != 3) {
 		rc = ks_err_set(err, KS_E_UNSUPPORTED, "jpeg: %d output components", info.channels);
@@ -277,8 +281,8 @@ static int jpeg_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 }
 
 const struct ks_decoder_ops ks_decode_jpeg_ops = {
-	.name = "jpeg",
-	.probe = jpeg_probe,
-	.decode = jpeg_decode,
-	.state_free = jstate_free,
+    .name = "jpeg",
+    .probe = jpeg_probe,
+    .decode = jpeg_decode,
+    .state_free = jstate_free,
 };

@@ -114,9 +114,10 @@ static int png_run(png_structp const png, png_infop const info, struct pstate *c
 	 * than the file could hold is hostile or truncated: refuse before allocating. */
 	uint64_t raw = ((uint64_t)png_get_rowbytes(png, info) + 1) * h;
 	if (raw / 1032 > (uint64_t)s->len) {
-		rc = ks_err_set(err, KS_E_EVIDENCE,
-				"png: %ux%u needs %llu bytes of pixel data, more than %zu bytes can hold",
-				w, h, (unsigned long long)raw, s->len);
+		rc = ks_err_set(
+		    err, KS_E_EVIDENCE,
+		    "png: %ux%u needs %llu bytes of pixel data, more than %zu bytes can hold", w, h,
+		    (unsigned long long)raw, s->len);
 		goto out;
 	}
 	if (png_get_rowbytes(png, info) > inrow) {
@@ -125,15 +126,15 @@ static int png_run(png_structp const png, png_infop const info, struct pstate *c
 	}
 
 	struct ks_image_info ii = {
-		.format = "png",
-		.width = w,
-		.height = h,
-		.full_width = w,
-		.full_height = h,
-		.channels = outch,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = 8,
+	    .format = "png",
+	    .width = w,
+	    .height = h,
+	    .full_width = w,
+	    .full_height = h,
+	    .channels = outch,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = 8,
 	};
 	rc = sink->begin(sink->ctx, &ii, err);
 	if (rc)
@@ -194,8 +195,8 @@ out:
 }
 
 const struct ks_decoder_ops ks_decode_png_ops = {
-	.name = "png",
-	.probe = png_probe,
-	.decode = png_decode,
-	.state_free = NULL,
+    .name = "png",
+    .probe = png_probe,
+    .decode = png_decode,
+    .state_free = NULL,
 };

@@ -89,7 +89,8 @@ static int tiff_probe(const uint8_t *p, size_t n)
 
 static int tiff_fail(struct mem *m, const char *what)
 {
-	return ks_err_set(m->err, KS_E_EVIDENCE, "tiff: %s%s%s", what, m->msg[0] ? ": " : "", m->msg);
+	return ks_err_set(m->err, KS_E_EVIDENCE, "tiff: %s%s%s", what, m->msg[0] ? ": " : "",
+			  m->msg);
 }
 
 struct layout {
@@ -112,7 +113,8 @@ static int read_frame(TIFF *tif, struct mem *m, const struct layout *L, uint8_t 
 		size_t pxbytes = (size_t)(L->planes > 1 ? 1 : L->spp) * L->bps / 8;
 		if (!tw || !th || tsize <= 0 || L->bps % 8 != 0 ||
 		    (uint64_t)tsize < (uint64_t)tw * th * pxbytes)
-			return ks_err_set(m->err, KS_E_UNSUPPORTED, "tiff: tile layout %ux%u", tw, th);
+			return ks_err_set(m->err, KS_E_UNSUPPORTED, "tiff: tile layout %ux%u", tw,
+					  th);
 		uint8_t *tile = ks_decode_grow(&d->row, (size_t)tsize);
 		for (int s = 0; s < L->planes; s++)
 			for (uint32_t y = 0; y < L->h; y += th)
@@ -124,8 +126,10 @@ static int read_frame(TIFF *tif, struct mem *m, const struct layout *L, uint8_t 
 					uint32_t ch = L->h - y < th ? L->h - y : th;
 					for (uint32_t r = 0; r < ch; r++)
 						memcpy(frame + (size_t)s * L->planebytes +
-							       (size_t)(y + r) * L->rowbytes + (size_t)x * pxbytes,
-						       tile + (size_t)r * tw * pxbytes, (size_t)cw * pxbytes);
+							   (size_t)(y + r) * L->rowbytes +
+							   (size_t)x * pxbytes,
+						       tile + (size_t)r * tw * pxbytes,
+						       (size_t)cw * pxbytes);
 				}
 		return 0;
 	}
@@ -159,7 +163,8 @@ static inline uint32_t sample(const struct layout *L, const uint8_t *frame, uint
 		idx = (size_t)x * L->spp + (size_t)s;
 	}
 	switch (L->bps) {
-	case 8: return row[idx];
+	case 8:
+		return row[idx];
 	case 16: {
 		uint16_t v;
 		memcpy(&v, row + 2 * idx, 2); /* libtiff gives native byte order */
@@ -226,41 +231,50 @@ static int tiff_run(TIFF *tif, struct mem *m, struct ks_decoder *d,
 	switch (L.photo) {
 	case PHOTOMETRIC_MINISBLACK:
 	case PHOTOMETRIC_MINISWHITE:
-	case PHOTOMETRIC_PALETTE: need = 1; break;
-	case PHOTOMETRIC_RGB: need = 3; break;
+	case PHOTOMETRIC_PALETTE:
+		need = 1;
+		break;
+	case PHOTOMETRIC_RGB:
+		need = 3;
+		break;
 	case PHOTOMETRIC_SEPARATED:
 		TIFFGetFieldDefaulted(tif, TIFFTAG_INKSET, &inkset);
 		need = inkset == INKSET_CMYK ? 4 : 0;
 		break;
-	default: need = 0; break;
+	default:
+		need = 0;
+		break;
 	}
 	if (!need || L.spp < need)
-		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: photometric %u with %u samples", L.photo,
-				  L.spp);
+		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: photometric %u with %u samples",
+				  L.photo, L.spp);
 	if (sfmt != SAMPLEFORMAT_UINT && sfmt != SAMPLEFORMAT_VOID)
 		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: sample format %u", sfmt);
 	if (!(L.bps == 1 || L.bps == 2 || L.bps == 4 || L.bps == 8 || L.bps == 16))
 		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: %u bits per sample", L.bps);
 	if (L.photo == PHOTOMETRIC_SEPARATED && L.bps != 8 && L.bps != 16)
-		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: CMYK with %u bits per sample", L.bps);
+		return ks_err_set(err, KS_E_UNSUPPORTED, "tiff: CMYK with %u bits per sample",
+				  L.bps);
 	if (L.photo == PHOTOMETRIC_PALETTE &&
 	    (L.bps > 8 || !TIFFGetField(tif, TIFFTAG_COLORMAP, &rmap, &gmap, &bmap)))
-		return ks_err_set(err, KS_E_EVIDENCE, "tiff: palette picture without a usable colour map");
+		return ks_err_set(err, KS_E_EVIDENCE,
+				  "tiff: palette picture without a usable colour map");
 
 	L.planes = L.planar == PLANARCONFIG_SEPARATE && L.spp > 1 ? L.spp : 1;
-	L.rowbytes = L.planes > 1 ? ((size_t)L.w * L.bps + 7) / 8
-				  : ((size_t)L.w * L.spp * L.bps + 7) / 8;
+	L.rowbytes =
+	    L.planes > 1 ? ((size_t)L.w * L.bps + 7) / 8 : ((size_t)L.w * L.spp * L.bps + 7) / 8;
 	L.planebytes = L.rowbytes * L.h;
 	uint64_t frame_bytes = (uint64_t)L.planebytes * (uint64_t)L.planes;
 	rc = ks_decode_check(opts, "tiff", L.w, L.h, frame_bytes + (uint64_t)L.w * 3, err);
 	if (rc)
 		return rc;
 	if (comp == COMPRESSION_NONE && frame_bytes > m->len)
-		return ks_err_set(err, KS_E_EVIDENCE, "tiff: %ux%u needs %llu bytes, the file has %zu", L.w,
-				  L.h, (unsigned long long)frame_bytes, m->len);
+		return ks_err_set(err, KS_E_EVIDENCE,
+				  "tiff: %ux%u needs %llu bytes, the file has %zu", L.w, L.h,
+				  (unsigned long long)frame_bytes, m->len);
 	if (frame_bytes > (64ull << 20) && frame_bytes / 4096 > m->len)
-		return ks_err_set(err, KS_E_EVIDENCE, "tiff: %ux%u picture on only %zu bytes", L.w, L.h,
-				  m->len);
+		return ks_err_set(err, KS_E_EVIDENCE, "tiff: %ux%u picture on only %zu bytes", L.w,
+				  L.h, m->len);
 
 	uint8_t *frame = ks_decode_grow(&d->work, (size_t)frame_bytes);
 	rc = read_frame(tif, m, &L, frame, d);
@@ -277,15 +291,15 @@ static int tiff_run(TIFF *tif, struct mem *m, struct ks_decoder *d,
 	int grey = L.photo == PHOTOMETRIC_MINISBLACK || L.photo == PHOTOMETRIC_MINISWHITE;
 	int low16 = opts && (opts->flags & KS_DECODE_CIMG16);
 	struct ks_image_info info = {
-		.format = "tiff",
-		.width = L.w,
-		.height = L.h,
-		.full_width = L.w,
-		.full_height = L.h,
-		.channels = grey ? 1 : 3,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = L.bps < 8 ? L.bps : 8,
+	    .format = "tiff",
+	    .width = L.w,
+	    .height = L.h,
+	    .full_width = L.w,
+	    .full_height = L.h,
+	    .channels = grey ? 1 : 3,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = L.bps < 8 ? L.bps : 8,
 	};
 	rc = sink->begin(sink->ctx, &info, err);
 	if (rc)
@@ -307,13 +321,16 @@ static int tiff_run(TIFF *tif, struct mem *m, struct ks_decoder *d,
 				uint32_t i = sample(&L, frame, y, x, 0);
 				const uint16_t *maps[3] = {rmap, gmap, bmap};
 				for (int c = 0; c < 3; c++) {
-					uint32_t q = (uint32_t)(((uint64_t)maps[c][i] * 65535 + range / 2) / range);
+					uint32_t q =
+					    (uint32_t)(((uint64_t)maps[c][i] * 65535 + range / 2) /
+						       range);
 					*o++ = scale16(q);
 				}
 			} else {
 				uint32_t k = sample(&L, frame, y, x, 3);
 				for (int c = 0; c < 3; c++)
-					*o++ = cmyk_channel(sample(&L, frame, y, x, c), k, L.bps, low16);
+					*o++ = cmyk_channel(sample(&L, frame, y, x, c), k, L.bps,
+							    low16);
 			}
 		}
 		rc = sink->rows(sink->ctx, y, 1, out, (size_t)L.w * info.channels, err);
@@ -338,8 +355,8 @@ static int tiff_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 	TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, &m);
 	TIFFOpenOptionsSetMaxSingleMemAlloc(o, (tmsize_t)ks_decode_limits_of(opts)->max_mem);
 	/* "rm": read-only, and never memory-map (the bytes are already in memory) */
-	TIFF *tif = TIFFClientOpenExt("evidence", "rm", &m, mem_read, mem_write, mem_seek, mem_close,
-				      mem_size, NULL, NULL, o);
+	TIFF *tif = TIFFClientOpenExt("evidence", "rm", &m, mem_read, mem_write, mem_seek,
+				      mem_close, mem_size, NULL, NULL, o);
 	TIFFOpenOptionsFree(o);
 	if (!tif)
 		return tiff_fail(&m, "cannot open");
@@ -349,8 +366,8 @@ static int tiff_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 }
 
 const struct ks_decoder_ops ks_decode_tiff_ops = {
-	.name = "tiff",
-	.probe = tiff_probe,
-	.decode = tiff_decode,
-	.state_free = NULL,
+    .name = "tiff",
+    .probe = tiff_probe,
+    .decode = tiff_decode,
+    .state_free = NULL,
 };

@@ -17,14 +17,22 @@ static int webp_probe(const uint8_t *p, size_t n)
 static const char *status_text(VP8StatusCode s)
 {
 	switch (s) {
-	case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
-	case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
-	case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
-	case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
-	case VP8_STATUS_SUSPENDED: return "suspended";
-	case VP8_STATUS_USER_ABORT: return "aborted";
-	case VP8_STATUS_NOT_ENOUGH_DATA: return "truncated";
-	default: return "error";
+	case VP8_STATUS_OUT_OF_MEMORY:
+		return "out of memory";
+	case VP8_STATUS_INVALID_PARAM:
+		return "invalid parameter";
+	case VP8_STATUS_BITSTREAM_ERROR:
+		return "bitstream error";
+	case VP8_STATUS_UNSUPPORTED_FEATURE:
+		return "unsupported feature";
+	case VP8_STATUS_SUSPENDED:
+		return "suspended";
+	case VP8_STATUS_USER_ABORT:
+		return "aborted";
+	case VP8_STATUS_NOT_ENOUGH_DATA:
+		return "truncated";
+	default:
+		return "error";
 	}
 }
 
@@ -47,7 +55,8 @@ static int webp_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 		WebPData wd = {data, len};
 		demux = WebPDemux(&wd);
 		if (!demux || !WebPDemuxGetFrame(demux, 1, &it)) {
-			rc = ks_err_set(err, KS_E_EVIDENCE, "webp: animation without a readable first frame");
+			rc = ks_err_set(err, KS_E_EVIDENCE,
+					"webp: animation without a readable first frame");
 			goto out;
 		}
 		have_iter = 1;
@@ -55,7 +64,8 @@ static int webp_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 		flen = it.fragment.size;
 		st = WebPGetFeatures(frame, flen, &feat);
 		if (st != VP8_STATUS_OK) {
-			rc = ks_err_set(err, KS_E_EVIDENCE, "webp: first frame: %s", status_text(st));
+			rc = ks_err_set(err, KS_E_EVIDENCE, "webp: first frame: %s",
+					status_text(st));
 			goto out;
 		}
 	}
@@ -78,15 +88,15 @@ static int webp_decode(struct ks_decoder *d, void **slot, const uint8_t *data, s
 		goto out;
 	}
 	struct ks_image_info info = {
-		.format = "webp",
-		.width = (uint32_t)w,
-		.height = (uint32_t)h,
-		.full_width = (uint32_t)w,
-		.full_height = (uint32_t)h,
-		.channels = 3,
-		.scale_num = 1,
-		.scale_denom = 1,
-		.depth = 8,
+	    .format = "webp",
+	    .width = (uint32_t)w,
+	    .height = (uint32_t)h,
+	    .full_width = (uint32_t)w,
+	    .full_height = (uint32_t)h,
+	    .channels = 3,
+	    .scale_num = 1,
+	    .scale_denom = 1,
+	    .depth = 8,
 	};
 	rc = sink->begin(sink->ctx, &info, err);
 	if (!rc)
@@ -99,8 +109,8 @@ out:
 }
 
 const struct ks_decoder_ops ks_decode_webp_ops = {
-	.name = "webp",
-	.probe = webp_probe,
-	.decode = webp_decode,
-	.state_free = NULL,
+    .name = "webp",
+    .probe = webp_probe,
+    .decode = webp_decode,
+    .state_free = NULL,
 };

@@ -68,15 +68,16 @@ static void shared_pictures(struct ks_pdq *p, const char *shared)
 }
 
 static const char *const made[][2] = {
-	{"wizard-4000.jpg", "wizard: -resize 4000x3000! -quality 90"},
-	{"logo-2400.jpg", "logo: -resize 2400x1800! -quality 85"},
-	{"rose-3000.jpg", "rose: -resize 3000x2000! -quality 80"},
-	{"plasma-1600.jpg", "-seed 71 -size 1600x1200 plasma:fractal -blur 0x1 -quality 88"},
-	{"plasma-1280.jpg", "-seed 72 -size 1280x960 plasma:fractal -blur 0x0.7 -quality 90"},
-	{"plasma-2048p.jpg", "-seed 73 -size 1024x768 plasma:fractal -resize 2048x1536 -interlace Plane -quality 85"},
-	{"granite-1800.jpg", "granite: -resize 1800x1200! -quality 85"},
-	{"plasma-grey.jpg", "-seed 74 -size 1200x1600 plasma:fractal -colorspace Gray -quality 85"},
-	{"plasma-cmyk.jpg", "-seed 75 -size 1400x1000 plasma:fractal -colorspace CMYK -quality 85"},
+    {"wizard-4000.jpg", "wizard: -resize 4000x3000! -quality 90"},
+    {"logo-2400.jpg", "logo: -resize 2400x1800! -quality 85"},
+    {"rose-3000.jpg", "rose: -resize 3000x2000! -quality 80"},
+    {"plasma-1600.jpg", "-seed 71 -size 1600x1200 plasma:fractal -blur 0x1 -quality 88"},
+    {"plasma-1280.jpg", "-seed 72 -size 1280x960 plasma:fractal -blur 0x0.7 -quality 90"},
+    {"plasma-2048p.jpg",
+     "-seed 73 -size 1024x768 plasma:fractal -resize 2048x1536 -interlace Plane -quality 85"},
+    {"granite-1800.jpg", "granite: -resize 1800x1200! -quality 85"},
+    {"plasma-grey.jpg", "-seed 74 -size 1200x1600 plasma:fractal -colorspace Gray -quality 85"},
+    {"plasma-cmyk.jpg", "-seed 75 -size 1400x1000 plasma:fractal -colorspace CMYK -quality 85"},
 };
 
 static void made_pictures(struct ks_pdq *p, const char *convert)
@@ -104,7 +105,8 @@ static void made_pictures(struct ks_pdq *p, const char *convert)
 int main(void)
 {
 	const char *shared = ktest_shared();
-	const char *convert = access("/usr/bin/convert-im6.q16", X_OK) == 0 ? "/usr/bin/convert-im6.q16" : NULL;
+	const char *convert =
+	    access("/usr/bin/convert-im6.q16", X_OK) == 0 ? "/usr/bin/convert-im6.q16" : NULL;
 	if (!shared && !convert) {
 		printf("neither SHARED nor ImageMagick: skipping fast-mode comparisons\n");
 		return 77;
@@ -123,14 +125,16 @@ int main(void)
 			good++;
 			within8 += d <= 8;
 			if (d > 8)
-				fprintf(stderr, "%s: fast is %d bits from exact\n", pics[i].name, d);
+				fprintf(stderr, "%s: fast is %d bits from exact\n", pics[i].name,
+					d);
 		}
 		/* PNG, GIF, BMP and small JPEGs are hashed exactly in both modes */
 		if (pics[i].fast.mode == KS_PDQ_EXACT)
 			CHECK(d == 0 && pics[i].exact.quality == pics[i].fast.quality);
 	}
 	double mean = npics ? (double)sum / npics : 0;
-	printf("fast vs exact: %d pictures, mean distance %.2f, %d of %d with quality >= %d within 8 bits\n",
+	printf("fast vs exact: %d pictures, mean distance %.2f, %d of %d with quality >= %d within "
+	       "8 bits\n",
 	       npics, mean, within8, good, KS_PDQ_MIN_QUALITY);
 	CHECK(npics >= 9);
 	CHECK(mean <= 3.0);
@@ -140,15 +144,16 @@ int main(void)
 	int pairs = 0;
 	for (int i = 0; i < npics; i++)
 		for (int j = i + 1; j < npics; j++) {
-			if (!strstr(pics[i].name, "bridge-mods/") || !strstr(pics[j].name, "bridge-mods/"))
+			if (!strstr(pics[i].name, "bridge-mods/") ||
+			    !strstr(pics[j].name, "bridge-mods/"))
 				continue;
 			int de = ks_pdq_distance(&pics[i].exact.hash, &pics[j].exact.hash);
 			int df = ks_pdq_distance(&pics[i].fast.hash, &pics[j].fast.hash);
 			if (de <= 31) {
 				pairs++;
 				if (df > 31)
-					fprintf(stderr, "%s ~ %s: %d bits exact, %d fast\n", pics[i].name,
-						pics[j].name, de, df);
+					fprintf(stderr, "%s ~ %s: %d bits exact, %d fast\n",
+						pics[i].name, pics[j].name, de, df);
 				CHECK(df <= 31);
 			}
 		}

@@ -198,9 +198,10 @@ int main(void)
 	expect_error(p, "progressive jpeg 10000x10000", pbad, plen, "jpeg");
 
 	/* GIF and BMP with huge sizes on a few bytes */
-	static const uint8_t gif[] = {'G', 'I', 'F', '8', '9', 'a', 0xFF, 0xFF, 0xFF, 0xFF, 0x80, 0, 0,
-				      0, 0, 0, 255, 255, 255, ',', 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
-				      0, 2, 2, 0x4C, 0x01, 0, ';'};
+	static const uint8_t gif[] = {'G',  'I',  'F', '8', '9',  'a',	0xFF, 0xFF, 0xFF,
+				      0xFF, 0x80, 0,   0,   0,	  0,	0,    255,  255,
+				      255,  ',',  0,   0,   0,	  0,	0xFF, 0xFF, 0xFF,
+				      0xFF, 0,	  2,   2,   0x4C, 0x01, 0,    ';'};
 	expect_error(p, "gif 65535x65535", gif, sizeof gif, "gif");
 	uint8_t gif2[sizeof gif];
 	memcpy(gif2, gif, sizeof gif);
@@ -230,7 +231,8 @@ int main(void)
 	expect_error(p, "jpeg SOI only", (const uint8_t *)"\xFF\xD8\xFF", 3, "jpeg");
 
 	/* Caller limits are honoured */
-	struct ks_decode_limits small = {.max_side = 100, .max_pixels = 1000000, .max_mem = 1 << 20};
+	struct ks_decode_limits small = {
+	    .max_side = 100, .max_pixels = 1000000, .max_mem = 1 << 20};
 	ks_pdq_set_limits(p, &small);
 	CHECK(hash_rc(p, jpg, jlen, KS_PDQ_EXACT, &err) == KS_E_LIMIT);
 	ks_pdq_set_limits(p, NULL);

@@ -13,7 +13,8 @@ static int check_file(struct ks_pdq *p, const char *dir, const char *line, int d
 	char *copy = strdup(line), *save = NULL;
 	char *field[16];
 	int n = 0;
-	for (char *t = strtok_r(copy, "\t\r\n", &save); t && n < 16; t = strtok_r(NULL, "\t\r\n", &save))
+	for (char *t = strtok_r(copy, "\t\r\n", &save); t && n < 16;
+	     t = strtok_r(NULL, "\t\r\n", &save))
 		field[n++] = t;
 	int want = dihedral ? 10 : 3;
 	if (n != want) {
@@ -46,8 +47,9 @@ static int check_file(struct ks_pdq *p, const char *dir, const char *line, int d
 			if (strcmp(hex, field[v]) != 0) {
 				struct ks_pdq_hash h;
 				ks_pdq_from_hex(field[v], strlen(field[v]), &h);
-				fprintf(stderr, "%s variant %d: %s want %s (%d bits off)\n", name, v,
-					hex, field[v], ks_pdq_distance(&h, dihedral ? &res.dih[v] : &res.hash));
+				fprintf(stderr, "%s variant %d: %s want %s (%d bits off)\n", name,
+					v, hex, field[v],
+					ks_pdq_distance(&h, dihedral ? &res.dih[v] : &res.hash));
 			}
 			CHECK_STR(hex, field[v]);
 		}
