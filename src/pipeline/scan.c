@@ -15,6 +15,7 @@
 #include "kestrel/thread.h"
 #include "pipeline_impl.h"
 #include "thumbs.h"
+#include "carve_impl.h"
 #include "provenance.h"
 
 #define MAX_ITEM_BYTES (64ull << 20)   /* items up to this are read whole into memory */
@@ -47,6 +48,7 @@ struct scan {
 	double t0, last_progress;
 	struct ks_buf problems; /* NUL-separated messages from on_problem */
 	struct ks_prov *prov;   /* app stores staged during the walk (provenance.c) */
+	struct ks_carver *carver; /* --carve: this source's carver (carve.c) */
 };
 
 /* ---- source hashing thread ------------------------------------------------------ */
@@ -246,6 +248,8 @@ static void *worker_main(void *arg)
 	struct job *j;
 	while ((j = ks_queue_pop(s->work))) {
 		ks_examine(j->g, 0, j->data, j->len, s->o->hash_all, &s->lim, h);
+		if (s->o->carve)
+			ks_carve_embedded(j->g, 0, j->data, j->len, &s->lim, h);
 		free(j->data);
 		ks_budget_release(s->budget, j->len);
 		ks_queue_push(s->done, j->g);
@@ -287,6 +291,32 @@ static size_t read_full(struct ks_item_reader *rd, uint64_t off, uint8_t *buf, s
 		got += (size_t)n;
 	}
 	return got;
+}
+
+/* Carved items go to the workers like the walk's (carve.c). */
+static void submit_job(void *ctx, struct ks_group *g, uint8_t *data, size_t len)
+{
+	struct scan *s = ctx;
+	struct job *j = ks_xcalloc(1, sizeof *j);
+	j->g = g;
+	j->data = data;
+	j->len = len;
+	ks_queue_push(s->work, j);
+}
+
+static struct ks_carver *carver_new(struct scan *s, const struct ks_source_info *si)
+{
+	struct ks_carve_env env = {
+		.budget = s->budget,
+		.budget_total = s->o->memory_budget ? s->o->memory_budget : 256ull << 20,
+		.submit = submit_job,
+		.ctx = s,
+		.source_id = s->source_id,
+		.lim = &s->lim,
+		.bytes_read = &s->bytes_read,
+		.failed = &s->failed,
+	};
+	return ks_carver_new(&env, si);
 }
 
 static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_reader *rd)
@@ -331,7 +361,10 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 	}
 	if (hn)
 		ks_media_sniff(head, hn, info->size, &kind);
-	if (kind == KS_KIND_OTHER && !s->o->hash_all) {
+	if (s->carver)
+		ks_carver_note_item(s->carver, info, kind);
+	int carve_in = s->carver && ks_carver_wants_item(s->carver, info, kind);
+	if (kind == KS_KIND_OTHER && !s->o->hash_all && !carve_in) {
 		snprintf(r->type, sizeof r->type, "%s", hn ? "data" : "empty");
 		ks_queue_push(s->done, g);
 		return KS_OK;
@@ -378,6 +411,8 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 			r->hashed = 1;
 		}
 	}
+	if (carve_in && info->size > MAX_ITEM_BYTES) /* (adds records: r may move) */
+		ks_carve_embedded_stream(s->carver, g, 0, rd, info->size, s->reader_hasher);
 	ks_queue_push(s->work, j);
 	return KS_OK;
 }
@@ -505,7 +540,10 @@ static int scan_source(struct scan *s, const char *path, struct ks_err *err)
 	pthread_create(&writer, NULL, writer_main, s);
 
 	struct ks_walk_opts wo = {.include_deleted = s->o->include_deleted};
+	s->carver = s->o->carve ? carver_new(s, si) : NULL;
 	int wrc = ks_source_walk(s->src, &wo, on_item, on_problem, s, &serr);
+	if (s->carver && wrc >= 0) /* carved items flow through the same workers */
+		wrc = ks_carver_run(s->carver, s->src, on_problem, s, &serr);
 
 	ks_queue_close(s->work);
 	for (int i = 0; i < nworkers; i++)
@@ -516,6 +554,8 @@ static int scan_source(struct scan *s, const char *path, struct ks_err *err)
 	ks_queue_free(s->work);
 	ks_queue_free(s->done);
 	s->work = s->done = NULL;
+	ks_carver_free(s->carver);
+	s->carver = NULL;
 	if (sh.started)
 		pthread_join(sh.th, NULL);
 	progress(s, 1);
