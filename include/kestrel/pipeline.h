@@ -27,6 +27,9 @@ struct ks_scan_opts {
 	int source_hash;           /* hash the source images (MD5+SHA-1) before and after */
 	int include_deleted;       /* default 1 */
 	int rescan;                /* scan sources again even when already complete */
+	int carve;                 /* also carve: unallocated blocks, unpartitioned space and
+	                              unrecognised images, and pictures/videos embedded in
+	                              files (reads every file whole: slower) */
 	uint64_t memory_budget;    /* in-flight bytes; 0 = default (256 MiB) */
 	const char *examiner;      /* who ran it, for the audit log */
 	ks_progress_fn progress;   /* may be NULL; called about every half second */
