@@ -9,7 +9,7 @@
 #include "kestrel/pipeline.h"
 
 static const char usage[] = "kestrel scan CASE_DIR EVIDENCE... --exhibit REF [--hash-all] [--threads N] "
-			    "[--no-source-hash] [--no-deleted] [--rescan] [--quiet]";
+			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--quiet]";
 
 static void show_progress(void *ctx, const struct ks_scan_progress *p)
 {
@@ -34,6 +34,7 @@ int ks_cmd_scan(int argc, char **argv)
 		{"no-source-hash", no_argument, NULL, 'S'},
 		{"no-deleted", no_argument, NULL, 'D'},
 		{"rescan", no_argument, NULL, 'R'},
+		{"carve", no_argument, NULL, 'C'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -49,6 +50,7 @@ int ks_cmd_scan(int argc, char **argv)
 		case 'S': o.source_hash = 0; break;
 		case 'D': o.include_deleted = 0; break;
 		case 'R': o.rescan = 1; break;
+		case 'C': o.carve = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			printf("usage: %s\n\nScans evidence (directories, raw/split raw images, E01 sets) into the case:\n"
@@ -61,6 +63,10 @@ int ks_cmd_scan(int argc, char **argv)
 			       "  --threads N        worker threads (default: one per core)\n"
 			       "  --no-source-hash   do not hash whole disk images (on-scene triage)\n"
 			       "  --no-deleted       skip deleted entries\n"
+			       "  --carve            also carve pictures and videos by signature from\n"
+			       "                     unallocated blocks, unpartitioned space and images\n"
+			       "                     no file system opens, and find those embedded in\n"
+			       "                     files (reads every file whole: slower)\n"
 			       "  --rescan           scan sources again that this exhibit already holds\n"
 			       "                     (without it they are skipped; an interrupted scan of\n"
 			       "                     a source is always redone from the start)\n"
