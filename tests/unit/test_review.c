@@ -191,12 +191,23 @@ static void test_grouping_matches_brute_force(const char *dir)
 	CHECK(ks_review_group_update(st, 0, &gs, &err) == KS_OK);
 	CHECK(gs.placed == N);
 	brute_groups(h, usable, N, 31, expect);
-	int agree = 0;
+	/* Same partition: members the brute force put together share a group, and there
+	 * are as many groups as it made. */
+	static int64_t gid[N];
+	int agree = 0, nexpect = 0, ngroups = 0;
+	for (int i = 0; i < N; i++)
+		gid[i] = group_of(ids[i]);
 	for (int i = 0; i < N; i++) {
-		int64_t gi = group_of(ids[i]), ge = group_of(ids[expect[i]]);
-		agree += gi > 0 && gi == ge;
+		agree += gid[i] > 0 && gid[i] == gid[expect[i]];
+		nexpect += expect[i] == i;
+		int seen = 0;
+		for (int k = 0; k < i && !seen; k++)
+			seen = gid[k] == gid[i];
+		ngroups += !seen;
 	}
 	CHECK(agree == N);
+	CHECK(ngroups == nexpect);
+	CHECK(ngroups < N * 2 / 3); /* the data does hold near-duplicates */
 	/* and the index never groups two pictures whose leaders are further apart */
 	CHECK(ks_review_group_update(st, 0, &gs, &err) == KS_OK && gs.placed == 0);
 	ks_store_close(st);
