@@ -1,0 +1,143 @@
+/* The index file's layout, shared by the builder and the reader (private to the index
+ * layer). All integers little-endian; every section starts on a 64-byte boundary.
+ *
+ *   header (128 bytes at 0) -> section table (64 bytes per section, at table_off)
+ *   sections: STRINGS, SETS, CLASSES, MD5/SHA1/SHA256 rows + directories, PDQ hashes,
+ *   payloads and multi-index tables, records (offsets + data), META.
+ *
+ * A digest row is the digest followed by a u32 payload. Payload bit 31 clear: the
+ * payload is a class (set, scheme, category) and the row is the whole entry. Bit 31
+ * set: the low 31 bits number a record, which holds the entry's every digest and the
+ * metadata kept (entries with several digests or with metadata). */
+#ifndef KS_HASHDB_FORMAT_H
+#define KS_HASHDB_FORMAT_H
+
+#include <stdint.h>
+
+#define HDB_MAGIC "KSHASHDB"
+#define HDB_VERSION 1
+#define HDB_HEADER_SIZE 128
+#define HDB_SECTION_SIZE 64
+#define HDB_ALIGN 64
+#define HDB_MAX_SECTIONS 256
+#define HDB_REC_FLAG 0x80000000u
+#define HDB_NONE 0xFFFFFFFFu /* a string reference meaning NULL */
+
+/* Header fields (byte offsets). The header's own SHA-256 covers bytes [0, 96). */
+enum {
+	HDR_MAGIC = 0,      /* 8 bytes */
+	HDR_VERSION = 8,    /* u32 */
+	HDR_HSIZE = 12,     /* u32 = HDB_HEADER_SIZE */
+	HDR_FILESIZE = 16,  /* u64 */
+	HDR_CREATED = 24,   /* i64 unix seconds */
+	HDR_NSECT = 32,     /* u32 */
+	HDR_FLAGS = 36,     /* u32, 0 */
+	HDR_TABLE_OFF = 40, /* u64 */
+	HDR_TABLE_SHA = 48, /* 32 bytes: SHA-256 of the section table */
+	HDR_SHA = 96,       /* 32 bytes: SHA-256 of bytes [0, 96) */
+};
+
+/* Section table entry: u32 kind, u32 arg, u64 off, u64 size, u64 count, sha256[32]. */
+enum hdb_kind {
+	SEC_STRINGS = 1,  /* NUL-terminated strings; references are byte offsets */
+	SEC_SETS = 2,     /* count sets of SET_SIZE bytes */
+	SEC_CLASSES = 3,  /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
+	SEC_ROWS = 4,     /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
+	SEC_DIR = 5,      /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
+	SEC_PDQ_HASH = 6, /* count PDQ hashes, 32 bytes each, sorted */
+	SEC_PDQ_PAY = 7,  /* count u32 payloads, parallel to SEC_PDQ_HASH */
+	SEC_MIH = 8,      /* count tables of 8 bytes: u16 bit offset, u8 bits, u8 high
+			   * bits, u8 low bits, 3 zero */
+	SEC_MIH_DIR = 9,  /* arg = table: (1 << high bits) + 1 u32 bounds */
+	SEC_MIH_LOW = 10, /* arg = table: one byte per PDQ row (low key bits) */
+	SEC_MIH_IDS = 11, /* arg = table (>= 1): u32 PDQ row numbers; table 0's order is
+			   * the hashes' own */
+	SEC_REC_OFF = 12, /* count + 1 u64 offsets into SEC_REC_DATA */
+	SEC_REC_DATA = 13,
+	SEC_META = 14, /* "key=value\n" text */
+};
+
+/* Digest tables. */
+enum { T_MD5 = 0, T_SHA1 = 1, T_SHA256 = 2, T_PDQ = 3, T_COUNT = 4 };
+
+/* Sets: string refs name, format, scheme, role, sources (u32 each), u32 flags
+ * (bit 0 ignorable), i64 imported, u64 entries, n_md5, n_sha1, n_sha256, n_pdq,
+ * low_quality, then zeros. */
+#define SET_SIZE 128
+enum {
+	SET_NAME = 0,
+	SET_FORMAT = 4,
+	SET_SCHEME = 8,
+	SET_ROLE = 12,
+	SET_SOURCES = 16,
+	SET_FLAGS = 20,
+	SET_IMPORTED = 24,
+	SET_ENTRIES = 32,
+	SET_N = 40, /* 4 x u64: md5, sha1, sha256, pdq */
+	SET_LOWQ = 72,
+};
+#define CLASS_SIZE 16
+
+/* Record: u32 class, u8 has (KS_HAS_*), u8 flags (REC_*), then the digests present in
+ * the order md5, sha1, sha256, pdq, then i64 size, u8 distributed, u8 quality as
+ * flagged, then name, series, photodna as flagged, each u32 length + bytes + NUL. */
+enum {
+	REC_SIZE = 1,
+	REC_DIST = 2,
+	REC_QUALITY = 4,
+	REC_NAME = 8,
+	REC_SERIES = 16,
+	REC_PHOTODNA = 32,
+};
+#define REC_MAX_STRING 65536
+
+#define MIH_MAX_TABLES 32
+
+static inline uint32_t hdb_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t hdb_le64(const uint8_t *p)
+{
+	return (uint64_t)hdb_le32(p) | (uint64_t)hdb_le32(p + 4) << 32;
+}
+
+static inline void hdb_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void hdb_put64(uint8_t *p, uint64_t v)
+{
+	hdb_put32(p, (uint32_t)v);
+	hdb_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline unsigned hdb_digest_len(int table)
+{
+	return table == T_MD5 ? 16 : table == T_SHA1 ? 20 : 32;
+}
+
+/* Bits [off, off + len) of a 32-byte hash read as a big-endian integer (len <= 32). */
+static inline uint32_t hdb_bits(const uint8_t *h, unsigned off, unsigned len)
+{
+	unsigned byte = off >> 3, sh = off & 7;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 5; i++)
+		v = v << 8 | (byte + i < 32 ? h[byte + i] : 0);
+	return (uint32_t)((v >> (40 - sh - len)) & ((1ull << len) - 1));
+}
+
+/* The substring tables for n PDQ hashes: m tables (0 = chosen from n) cutting the
+ * 256 bits into contiguous pieces, longer ones first; each key is split into a
+ * directory part (high bits) and at most 8 low bits kept per row. */
+struct hdb_mih_shape {
+	int m;
+	uint16_t off[MIH_MAX_TABLES];
+	uint8_t len[MIH_MAX_TABLES], hb[MIH_MAX_TABLES], lb[MIH_MAX_TABLES];
+};
+void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out);
+
+#endif

@@ -1,0 +1,71 @@
+/* The opened index file as the reader's parts share it (private to the index layer):
+ * pointers into the map for every section, validated at open so that lookups need
+ * only check the values they follow (row numbers, payloads, record offsets). */
+#ifndef KS_HASHDB_INT_H
+#define KS_HASHDB_INT_H
+
+#include <string.h>
+
+#include "hashdb_format.h"
+#include "kestrel/index.h"
+
+struct hdb_table {
+	const uint8_t *rows; /* digest + u32 payload */
+	uint64_t n;
+	unsigned rsz, dlen;
+	const uint8_t *dir; /* (1 << bits) + 1 u32 bounds, monotonic, last == n */
+	unsigned bits;
+	uint64_t bytes;
+};
+
+struct hdb_mih {
+	unsigned off, len, hb, lb;
+	const uint8_t *dir; /* (1 << hb) + 1 u32 bounds */
+	const uint8_t *low; /* n bytes, NULL when lb == 0 */
+	const uint8_t *ids; /* n u32, NULL for table 0 */
+	uint64_t mask[4];   /* the table's bits in the hash, as loaded by hdb_load4 */
+};
+
+struct hdb_class {
+	uint32_t set;
+	const char *scheme, *category;
+	int ignorable;
+};
+
+struct ks_hashdb {
+	const uint8_t *map;
+	size_t size;
+	const uint8_t *sect; /* section table */
+	uint32_t nsect;
+	uint32_t version;
+	int64_t created;
+	const char *strings;
+	uint64_t strings_len;
+	struct ks_hashdb_set *sets;
+	size_t nsets;
+	struct hdb_class *cls;
+	size_t ncls;
+	struct hdb_table t[3];
+	const uint8_t *pdq; /* n_pdq x 32 bytes, sorted */
+	const uint8_t *pdq_pay;
+	uint64_t n_pdq, pdq_bytes;
+	int m;
+	struct hdb_mih mih[MIH_MAX_TABLES];
+	const uint8_t *rec_off; /* nrec + 1 u64 */
+	const uint8_t *rec_data;
+	uint64_t nrec, rec_bytes;
+	uint64_t entries;
+	int fast; /* the CPU has POPCNT */
+};
+
+static inline void hdb_load4(const uint8_t *h, uint64_t w[4])
+{
+	memcpy(w, h, 32);
+}
+
+/* Calls fn for row `row` of table `table` (T_*) with the given payload and digest;
+ * resolves class or record. Returns 1 if reported, 0 if the payload is damaged. */
+int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest,
+	       uint32_t payload, uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx);
+
+#endif

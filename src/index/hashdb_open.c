@@ -1,0 +1,724 @@
+/* Reading an index file: mmap it read-only, check the header, the section table and
+ * the shape of every section (so that a damaged or hostile file can give wrong answers
+ * at worst, never a read outside the map), then answer exact lookups from the sorted
+ * digest tables through their bucket directories, decode records, and walk entries
+ * for export. Near lookup of PDQ hashes is in hashdb_near.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hashdb_int.h"
+
+static const unsigned table_bit[T_COUNT] = {KS_HAS_MD5, KS_HAS_SHA1, KS_HAS_SHA256, KS_HAS_PDQ};
+
+struct sec {
+	uint32_t kind, arg;
+	uint64_t off, size, count;
+	const uint8_t *sha;
+};
+
+static void sec_at(const struct ks_hashdb *db, uint32_t i, struct sec *s)
+{
+	const uint8_t *e = db->sect + (size_t)i * HDB_SECTION_SIZE;
+	s->kind = hdb_le32(e);
+	s->arg = hdb_le32(e + 4);
+	s->off = hdb_le64(e + 8);
+	s->size = hdb_le64(e + 16);
+	s->count = hdb_le64(e + 24);
+	s->sha = e + 32;
+}
+
+static const char *kind_name(uint32_t kind)
+{
+	static const char *const names[] = {"?",	 "strings", "sets",	 "classes",
+					    "rows",	 "directory", "pdq hashes", "pdq payloads",
+					    "pdq tables", "pdq table directory", "pdq low bits",
+					    "pdq table rows", "record offsets", "records", "meta"};
+	return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
+}
+
+static int sec_check_sha(const struct ks_hashdb *db, const struct sec *s, struct ks_err *err)
+{
+	uint8_t md[32];
+	unsigned len;
+	EVP_Digest(db->map + s->off, (size_t)s->size, md, &len, EVP_sha256(), NULL);
+	if (memcmp(md, s->sha, 32) != 0)
+		return ks_err_set(err, KS_E_FORMAT,
+				  "checksum mismatch in section %s (arg %u) at byte %llu",
+				  kind_name(s->kind), s->arg, (unsigned long long)s->off);
+	return KS_OK;
+}
+
+static const char *str_at(const struct ks_hashdb *db, uint32_t ref)
+{
+	return ref == HDB_NONE ? NULL : db->strings + ref;
+}
+
+static int ref_ok(const struct ks_hashdb *db, uint32_t ref, int null_ok)
+{
+	return ref == HDB_NONE ? null_ok : ref < db->strings_len;
+}
+
+/* A directory of nb + 1 u32 bounds must run from 0 up to n without going down. */
+static int dir_ok(const uint8_t *dir, size_t nb, uint64_t n)
+{
+	uint32_t prev = 0;
+	if (hdb_le32(dir) != 0)
+		return 0;
+	for (size_t k = 1; k <= nb; k++) {
+		uint32_t v = hdb_le32(dir + 4 * k);
+		if (v < prev)
+			return 0;
+		prev = v;
+	}
+	return prev == n;
+}
+
+#define BAD(...)                                                                           \
+	do {                                                                               \
+		rc = ks_err_set(err, KS_E_FORMAT, __VA_ARGS__);                            \
+		goto out;                                                                  \
+	} while (0)
+
+static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *err)
+{
+	int rc = KS_OK;
+	struct sec s;
+	struct sec rows[3] = {{0}}, dirs[3] = {{0}};
+	int have_rows[3] = {0}, have_dir[3] = {0};
+	struct sec pdq_hash = {0}, pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
+	struct sec mdir[MIH_MAX_TABLES], mlow[MIH_MAX_TABLES], mids[MIH_MAX_TABLES];
+	int have_mdir[MIH_MAX_TABLES] = {0}, have_mlow[MIH_MAX_TABLES] = {0},
+	    have_mids[MIH_MAX_TABLES] = {0};
+	const uint8_t *sets = NULL, *classes = NULL;
+	uint64_t nsets = 0, ncls = 0;
+	uint64_t table_off = hdb_le64(db->map + HDR_TABLE_OFF);
+
+	for (uint32_t i = 0; i < db->nsect; i++) {
+		sec_at(db, i, &s);
+		if (s.off < HDB_HEADER_SIZE || s.off % HDB_ALIGN || s.off > table_off ||
+		    s.size > table_off - s.off)
+			BAD("section %u (%s) lies outside the file's data", i, kind_name(s.kind));
+		if ((flags & KS_HASHDB_VERIFY) ||
+		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_HASH &&
+		     s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_LOW &&
+		     s.kind != SEC_MIH_IDS && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
+			if ((rc = sec_check_sha(db, &s, err)) < 0)
+				goto out;
+		const uint8_t *p = db->map + s.off;
+		switch (s.kind) {
+		case SEC_STRINGS:
+			if (db->strings || s.size != s.count || (s.size && p[s.size - 1] != 0))
+				BAD("bad strings section");
+			db->strings = (const char *)p;
+			db->strings_len = s.size;
+			break;
+		case SEC_SETS:
+			if (sets || s.count == 0 || s.count > 1u << 20 || s.size != s.count * SET_SIZE)
+				BAD("bad sets section");
+			sets = p;
+			nsets = s.count;
+			break;
+		case SEC_CLASSES:
+			if (classes || s.count >= HDB_REC_FLAG || s.size != s.count * CLASS_SIZE)
+				BAD("bad classes section");
+			classes = p;
+			ncls = s.count;
+			break;
+		case SEC_ROWS:
+			if (s.arg > T_SHA256 || have_rows[s.arg] || s.count > 0xFFFFFFFFull ||
+			    s.size != s.count * (hdb_digest_len((int)s.arg) + 4))
+				BAD("bad rows section (table %u)", s.arg);
+			rows[s.arg] = s;
+			have_rows[s.arg] = 1;
+			break;
+		case SEC_DIR: {
+			unsigned t = s.arg & 0xff, bits = s.arg >> 8;
+			if (t > T_SHA256 || have_dir[t] || bits > 24 ||
+			    s.size != (((uint64_t)1 << bits) + 1) * 4)
+				BAD("bad directory section (table %u)", t);
+			dirs[t] = s;
+			have_dir[t] = 1;
+			break;
+		}
+		case SEC_PDQ_HASH:
+			if (pdq_hash.size || s.count > 0xFFFFFFFFull || s.size != s.count * 32)
+				BAD("bad PDQ hash section");
+			pdq_hash = s;
+			break;
+		case SEC_PDQ_PAY:
+			if (pdq_pay.size || s.size != s.count * 4)
+				BAD("bad PDQ payload section");
+			pdq_pay = s;
+			break;
+		case SEC_MIH:
+			if (mih.size || s.count < 1 || s.count > MIH_MAX_TABLES || s.size != s.count * 8)
+				BAD("bad PDQ table section");
+			mih = s;
+			break;
+		case SEC_MIH_DIR:
+		case SEC_MIH_LOW:
+		case SEC_MIH_IDS: {
+			if (s.arg >= MIH_MAX_TABLES)
+				BAD("bad PDQ table number %u", s.arg);
+			struct sec *dst = s.kind == SEC_MIH_DIR   ? &mdir[s.arg]
+					  : s.kind == SEC_MIH_LOW ? &mlow[s.arg]
+								  : &mids[s.arg];
+			int *have = s.kind == SEC_MIH_DIR   ? &have_mdir[s.arg]
+				    : s.kind == SEC_MIH_LOW ? &have_mlow[s.arg]
+							    : &have_mids[s.arg];
+			if (*have)
+				BAD("PDQ table %u has two %s sections", s.arg, kind_name(s.kind));
+			*dst = s;
+			*have = 1;
+			break;
+		}
+		case SEC_REC_OFF:
+			if (rec_off.size || s.count >= HDB_REC_FLAG || s.size != (s.count + 1) * 8)
+				BAD("bad record offsets section");
+			rec_off = s;
+			break;
+		case SEC_REC_DATA:
+			if (rec_data.size || s.size != s.count)
+				BAD("bad records section");
+			rec_data = s;
+			break;
+		default:
+			break; /* META, and kinds a later version adds */
+		}
+	}
+	if (!db->strings || !sets || !classes)
+		BAD("the strings, sets or classes section is missing");
+
+	db->nsets = (size_t)nsets;
+	db->sets = ks_xcalloc(db->nsets, sizeof *db->sets);
+	for (size_t i = 0; i < db->nsets; i++) {
+		const uint8_t *v = sets + i * SET_SIZE;
+		struct ks_hashdb_set *m = &db->sets[i];
+		uint32_t r[5] = {hdb_le32(v + SET_NAME), hdb_le32(v + SET_FORMAT),
+				 hdb_le32(v + SET_SCHEME), hdb_le32(v + SET_ROLE),
+				 hdb_le32(v + SET_SOURCES)};
+		if (!ref_ok(db, r[0], 0) || !ref_ok(db, r[1], 1) || !ref_ok(db, r[2], 1) ||
+		    !ref_ok(db, r[3], 0) || !ref_ok(db, r[4], 0))
+			BAD("set %zu refers to text outside the strings section", i);
+		m->name = str_at(db, r[0]);
+		m->format = str_at(db, r[1]);
+		m->scheme = str_at(db, r[2]);
+		m->role = str_at(db, r[3]);
+		m->sources = str_at(db, r[4]);
+		m->imported = (int64_t)hdb_le64(v + SET_IMPORTED);
+		m->entries = hdb_le64(v + SET_ENTRIES);
+		m->n_md5 = hdb_le64(v + SET_N);
+		m->n_sha1 = hdb_le64(v + SET_N + 8);
+		m->n_sha256 = hdb_le64(v + SET_N + 16);
+		m->n_pdq = hdb_le64(v + SET_N + 24);
+		m->low_quality = hdb_le64(v + SET_LOWQ);
+		db->entries += m->entries;
+	}
+	db->ncls = (size_t)ncls;
+	db->cls = ks_xcalloc(db->ncls ? db->ncls : 1, sizeof *db->cls);
+	for (size_t i = 0; i < db->ncls; i++) {
+		const uint8_t *v = classes + i * CLASS_SIZE;
+		uint32_t set = hdb_le32(v), sr = hdb_le32(v + 4), cr = hdb_le32(v + 8);
+		if (set >= nsets || !ref_ok(db, sr, 1) || !ref_ok(db, cr, 1))
+			BAD("class %zu is damaged", i);
+		db->cls[i].set = set;
+		db->cls[i].scheme = str_at(db, sr);
+		db->cls[i].category = str_at(db, cr);
+		db->cls[i].ignorable = hdb_le32(sets + set * SET_SIZE + SET_FLAGS) & 1;
+	}
+
+	for (int t = 0; t < 3; t++) {
+		struct hdb_table *tb = &db->t[t];
+		tb->dlen = hdb_digest_len(t);
+		tb->rsz = tb->dlen + 4;
+		if (!have_rows[t])
+			continue;
+		if (!have_dir[t])
+			BAD("the %s table has no directory", t == T_MD5 ? "MD5" : t == T_SHA1 ? "SHA-1" : "SHA-256");
+		tb->rows = db->map + rows[t].off;
+		tb->n = rows[t].count;
+		tb->bits = dirs[t].arg >> 8;
+		tb->dir = db->map + dirs[t].off;
+		tb->bytes = rows[t].size + dirs[t].size;
+		if (!dir_ok(tb->dir, (size_t)1 << tb->bits, tb->n))
+			BAD("the directory of table %d is damaged", t);
+	}
+
+	if (pdq_hash.size || pdq_pay.size || mih.size) {
+		if (!pdq_hash.size || pdq_pay.count != pdq_hash.count || !mih.size)
+			BAD("the PDQ sections do not fit together");
+		db->pdq = db->map + pdq_hash.off;
+		db->pdq_pay = db->map + pdq_pay.off;
+		db->n_pdq = pdq_hash.count;
+		db->m = (int)mih.count;
+		db->pdq_bytes = pdq_hash.size + pdq_pay.size + mih.size;
+		unsigned next = 0;
+		for (int i = 0; i < db->m; i++) {
+			const uint8_t *v = db->map + mih.off + 8 * (size_t)i;
+			struct hdb_mih *x = &db->mih[i];
+			x->off = v[0] | (unsigned)v[1] << 8;
+			x->len = v[2];
+			x->hb = v[3];
+			x->lb = v[4];
+			if (x->off != next || x->len < 1 || x->len > 32 || x->hb > 24 || x->lb > 8 ||
+			    x->hb + x->lb != x->len || x->off + x->len > 256)
+				BAD("PDQ table %d has a bad shape", i);
+			next = x->off + x->len;
+			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->hb) + 1) * 4)
+				BAD("PDQ table %d has no directory", i);
+			if (x->lb && (!have_mlow[i] || mlow[i].size != db->n_pdq))
+				BAD("PDQ table %d has no low bits", i);
+			if (i > 0 && (!have_mids[i] || mids[i].size != db->n_pdq * 4))
+				BAD("PDQ table %d has no rows", i);
+			x->dir = db->map + mdir[i].off;
+			x->low = x->lb ? db->map + mlow[i].off : NULL;
+			x->ids = i > 0 ? db->map + mids[i].off : NULL;
+			if (!dir_ok(x->dir, (size_t)1 << x->hb, db->n_pdq))
+				BAD("the directory of PDQ table %d is damaged", i);
+			db->pdq_bytes += mdir[i].size + (x->lb ? mlow[i].size : 0) +
+					 (i > 0 ? mids[i].size : 0);
+			uint8_t mask[32] = {0};
+			for (unsigned k = x->off; k < x->off + x->len; k++)
+				mask[k >> 3] |= (uint8_t)(0x80u >> (k & 7));
+			hdb_load4(mask, x->mask);
+		}
+		if (next != 256)
+			BAD("the PDQ tables do not cover the 256 bits");
+	}
+	if (rec_off.size || rec_data.size) {
+		if (!rec_off.size)
+			BAD("records without offsets");
+		db->rec_off = db->map + rec_off.off;
+		db->nrec = rec_off.count;
+		db->rec_data = rec_data.size ? db->map + rec_data.off : db->map;
+		db->rec_bytes = rec_data.size;
+	}
+out:
+	return rc;
+}
+
+int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, struct ks_err *err)
+{
+	struct ks_err local;
+	if (!err)
+		err = &local;
+	*out = NULL;
+	int rc = KS_OK;
+	struct ks_hashdb *db = ks_xcalloc(1, sizeof *db);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = ks_err_set(err, errno == ENOENT ? KS_E_NOTFOUND : KS_E_ENV, "%s: cannot open: %s",
+				path, strerror(errno));
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = ks_err_set(err, KS_E_USAGE, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size < HDB_HEADER_SIZE) {
+		rc = ks_err_set(err, KS_E_FORMAT, "%s: not a kestrel index (too short)", path);
+		goto out;
+	}
+	db->size = (size_t)st.st_size;
+	void *map = mmap(NULL, db->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		rc = ks_err_set(err, KS_E_ENV, "%s: mmap: %s", path, strerror(errno));
+		goto out;
+	}
+	db->map = map;
+	const uint8_t *h = db->map;
+	if (memcmp(h + HDR_MAGIC, HDB_MAGIC, 8) != 0) {
+		rc = ks_err_set(err, KS_E_FORMAT, "%s: not a kestrel index (bad magic)", path);
+		goto out;
+	}
+	db->version = hdb_le32(h + HDR_VERSION);
+	if (db->version != HDB_VERSION) {
+		rc = ks_err_set(err, KS_E_UNSUPPORTED,
+				"%s: index format version %u; this kestrel reads version %d", path,
+				db->version, HDB_VERSION);
+		goto out;
+	}
+	uint8_t md[32];
+	unsigned mdlen;
+	EVP_Digest(h, HDR_SHA, md, &mdlen, EVP_sha256(), NULL);
+	if (memcmp(md, h + HDR_SHA, 32) != 0 || hdb_le32(h + HDR_HSIZE) != HDB_HEADER_SIZE) {
+		rc = ks_err_set(err, KS_E_FORMAT, "%s: the header is damaged (checksum)", path);
+		goto out;
+	}
+	if (hdb_le64(h + HDR_FILESIZE) != (uint64_t)db->size) {
+		rc = ks_err_set(err, KS_E_FORMAT,
+				"%s: the file is %llu bytes but its header says %llu (truncated?)",
+				path, (unsigned long long)db->size,
+				(unsigned long long)hdb_le64(h + HDR_FILESIZE));
+		goto out;
+	}
+	db->created = (int64_t)hdb_le64(h + HDR_CREATED);
+	db->nsect = hdb_le32(h + HDR_NSECT);
+	uint64_t toff = hdb_le64(h + HDR_TABLE_OFF);
+	if (db->nsect > HDB_MAX_SECTIONS || toff < HDB_HEADER_SIZE || toff > db->size ||
+	    (uint64_t)db->nsect * HDB_SECTION_SIZE > db->size - toff) {
+		rc = ks_err_set(err, KS_E_FORMAT, "%s: the section table is out of place", path);
+		goto out;
+	}
+	db->sect = db->map + toff;
+	EVP_Digest(db->sect, (size_t)db->nsect * HDB_SECTION_SIZE, md, &mdlen, EVP_sha256(),
+		   NULL);
+	if (memcmp(md, h + HDR_TABLE_SHA, 32) != 0) {
+		rc = ks_err_set(err, KS_E_FORMAT, "%s: the section table is damaged (checksum)",
+				path);
+		goto out;
+	}
+	if ((rc = load_sections(db, flags, err)) < 0) {
+		ks_err_prefix(err, "%s", path);
+		goto out;
+	}
+#if defined(__x86_64__) || defined(__i386__)
+	db->fast = __builtin_cpu_supports("popcnt") ? 1 : 0;
+#endif
+	*out = db;
+	db = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	ks_hashdb_close(db);
+	return rc;
+}
+
+void ks_hashdb_close(struct ks_hashdb *db)
+{
+	if (!db)
+		return;
+	if (db->map)
+		munmap((void *)db->map, db->size);
+	free(db->sets);
+	free(db->cls);
+	free(db);
+}
+
+int ks_hashdb_verify(const struct ks_hashdb *db, struct ks_err *err)
+{
+	for (uint32_t i = 0; i < db->nsect; i++) {
+		struct sec s;
+		sec_at(db, i, &s);
+		int rc = sec_check_sha(db, &s, err);
+		if (rc < 0)
+			return rc;
+	}
+	return KS_OK;
+}
+
+void ks_hashdb_get_info(const struct ks_hashdb *db, struct ks_hashdb_info *out)
+{
+	memset(out, 0, sizeof *out);
+	out->version = db->version;
+	out->file_size = db->size;
+	out->created = db->created;
+	out->nsets = db->nsets;
+	out->n_md5 = db->t[T_MD5].n;
+	out->n_sha1 = db->t[T_SHA1].n;
+	out->n_sha256 = db->t[T_SHA256].n;
+	out->n_pdq = db->n_pdq;
+	out->records = db->nrec;
+	out->entries = db->entries;
+	out->mih_tables = db->n_pdq ? db->m : 0;
+	out->bytes_md5 = db->t[T_MD5].bytes;
+	out->bytes_sha1 = db->t[T_SHA1].bytes;
+	out->bytes_sha256 = db->t[T_SHA256].bytes;
+	out->bytes_pdq = db->pdq_bytes;
+}
+
+const struct ks_hashdb_set *ks_hashdb_set_at(const struct ks_hashdb *db, size_t i)
+{
+	return db && i < db->nsets ? &db->sets[i] : NULL;
+}
+
+/* ---- records ----------------------------------------------------------------------- */
+
+/* Bounds of record r in the data section; 0 if damaged. */
+static int rec_span(const struct ks_hashdb *db, uint64_t r, const uint8_t **p, size_t *n)
+{
+	if (r >= db->nrec)
+		return 0;
+	uint64_t a = hdb_le64(db->rec_off + 8 * r), b = hdb_le64(db->rec_off + 8 * (r + 1));
+	if (a > b || b > db->rec_bytes || b - a < 6)
+		return 0;
+	*p = db->rec_data + a;
+	*n = (size_t)(b - a);
+	return 1;
+}
+
+static int rec_class(const struct ks_hashdb *db, uint64_t r, uint32_t *cls)
+{
+	const uint8_t *p;
+	size_t n;
+	if (!rec_span(db, r, &p, &n))
+		return 0;
+	*cls = hdb_le32(p);
+	return *cls < db->ncls;
+}
+
+/* Decodes record r into e (strings point into the map). 0 if damaged. */
+static int rec_decode(const struct ks_hashdb *db, uint64_t r, struct ks_hash_entry *e,
+		      uint32_t *cls)
+{
+	const uint8_t *p;
+	size_t n, i = 6;
+	if (!rec_span(db, r, &p, &n))
+		return 0;
+	memset(e, 0, sizeof *e);
+	e->size = -1;
+	e->distributed = -1;
+	e->pdq_quality = -1;
+	*cls = hdb_le32(p);
+	if (*cls >= db->ncls)
+		return 0;
+	unsigned has = p[4], flags = p[5];
+	if (!has || (has & ~15u))
+		return 0;
+	e->has = has;
+	uint8_t *dst[4] = {e->md5, e->sha1, e->sha256, e->pdq};
+	for (int t = 0; t < T_COUNT; t++) {
+		if (!(has & table_bit[t]))
+			continue;
+		size_t l = hdb_digest_len(t);
+		if (n - i < l)
+			return 0;
+		memcpy(dst[t], p + i, l);
+		i += l;
+	}
+	if (flags & REC_SIZE) {
+		if (n - i < 8)
+			return 0;
+		e->size = (int64_t)hdb_le64(p + i);
+		i += 8;
+	}
+	if (flags & REC_DIST) {
+		if (n - i < 1)
+			return 0;
+		e->distributed = p[i++] ? 1 : 0;
+	}
+	if (flags & REC_QUALITY) {
+		if (n - i < 1)
+			return 0;
+		e->pdq_quality = p[i++];
+	}
+	const char **str[3] = {&e->name, &e->series, &e->photodna};
+	static const unsigned sflag[3] = {REC_NAME, REC_SERIES, REC_PHOTODNA};
+	for (int k = 0; k < 3; k++) {
+		if (!(flags & sflag[k]))
+			continue;
+		if (n - i < 4)
+			return 0;
+		uint32_t l = hdb_le32(p + i);
+		i += 4;
+		if (l > REC_MAX_STRING || n - i < (size_t)l + 1 || p[i + l] != 0)
+			return 0;
+		*str[k] = (const char *)p + i;
+		i += (size_t)l + 1;
+	}
+	e->scheme = db->cls[*cls].scheme;
+	e->category = db->cls[*cls].category;
+	return 1;
+}
+
+int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest,
+	       uint32_t payload, uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx)
+{
+	uint32_t cls;
+	uint64_t ref;
+	if (payload & HDB_REC_FLAG) {
+		uint32_t r = payload & ~HDB_REC_FLAG;
+		if (!rec_class(db, r, &cls))
+			return 0;
+		ref = (uint64_t)1 << 63 | r;
+	} else {
+		cls = payload;
+		if (cls >= db->ncls)
+			return 0;
+		ref = (uint64_t)(table + 1) << 40 | row;
+	}
+	if (fn) {
+		const struct hdb_class *c = &db->cls[cls];
+		struct ks_hashdb_hit h = {.kind = table_bit[table],
+					  .hash = digest,
+					  .distance = distance,
+					  .set = c->set,
+					  .ignorable = c->ignorable,
+					  .scheme = c->scheme,
+					  .category = c->category,
+					  .ref = ref};
+		fn(ctx, &h);
+	}
+	return 1;
+}
+
+/* ---- exact lookup -------------------------------------------------------------------- */
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* First row in [lo, hi) not less than key: a guess from the key's value (digests are
+ * near uniform inside a bucket), a gallop to bracket it, then bisection. */
+static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, uint64_t lo,
+			    uint64_t hi, const uint8_t *key, unsigned bits)
+{
+	uint64_t n = hi - lo;
+	if (n > 8) {
+		uint64_t frac = bits < 64 ? (be64(key) << bits) >> 32 : 0; /* 32 bits */
+		uint64_t g = lo + ((n * frac) >> 32), step = 1;
+		if (g >= hi)
+			g = hi - 1;
+		if (memcmp(rows + g * rsz, key, dlen) < 0) {
+			/* the answer is in (g, hi]: gallop up until a row is not less */
+			lo = g + 1;
+			while (lo + step - 1 < hi && memcmp(rows + (lo + step - 1) * rsz, key, dlen) < 0) {
+				lo += step;
+				step *= 2;
+			}
+			if (lo + step - 1 < hi)
+				hi = lo + step - 1;
+		} else {
+			/* the answer is in [lo, g]: gallop down until a row is less */
+			hi = g;
+			while (hi >= lo + step && memcmp(rows + (hi - step) * rsz, key, dlen) >= 0) {
+				hi -= step;
+				step *= 2;
+			}
+			if (hi >= lo + step)
+				lo = hi - step + 1;
+		}
+	}
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (memcmp(rows + mid * rsz, key, dlen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *digest,
+		     ks_hashdb_hit_fn fn, void *ctx)
+{
+	if (!db || !digest)
+		return 0;
+	int hits = 0;
+	if (kind == KS_HAS_PDQ) {
+		uint64_t lo = 0, hi = db->n_pdq;
+		while (lo < hi) {
+			uint64_t mid = lo + (hi - lo) / 2;
+			if (memcmp(db->pdq + mid * 32, digest, 32) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < db->n_pdq && memcmp(db->pdq + lo * 32, digest, 32) == 0; lo++)
+			hits += hdb_report(db, T_PDQ, db->pdq + lo * 32, hdb_le32(db->pdq_pay + 4 * lo),
+					   lo, 0, fn, ctx);
+		return hits;
+	}
+	int t = kind == KS_HAS_MD5 ? T_MD5 : kind == KS_HAS_SHA1 ? T_SHA1 : kind == KS_HAS_SHA256 ? T_SHA256 : -1;
+	if (t < 0)
+		return 0;
+	const struct hdb_table *tb = &db->t[t];
+	if (!tb->n)
+		return 0;
+	uint32_t k = tb->bits ? (uint32_t)(be64(digest) >> (64 - tb->bits)) : 0;
+	uint64_t lo = hdb_le32(tb->dir + 4 * (size_t)k), hi = hdb_le32(tb->dir + 4 * (size_t)k + 4);
+	uint64_t i = lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, digest, tb->bits);
+	for (; i < hi && memcmp(tb->rows + i * tb->rsz, digest, tb->dlen) == 0; i++) {
+		const uint8_t *row = tb->rows + i * tb->rsz;
+		hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen), i, 0, fn, ctx);
+	}
+	return hits;
+}
+
+int ks_hashdb_entry(const struct ks_hashdb *db, const struct ks_hashdb_hit *hit,
+		    struct ks_hash_entry *out)
+{
+	uint32_t cls;
+	if (hit->ref >> 63) {
+		if (!rec_decode(db, hit->ref & 0x7FFFFFFFull, out, &cls))
+			return KS_E_FORMAT;
+		return KS_OK;
+	}
+	memset(out, 0, sizeof *out);
+	out->size = -1;
+	out->distributed = -1;
+	out->pdq_quality = -1;
+	out->has = hit->kind;
+	uint8_t *dst = hit->kind == KS_HAS_MD5    ? out->md5
+		       : hit->kind == KS_HAS_SHA1 ? out->sha1
+		       : hit->kind == KS_HAS_SHA256 ? out->sha256
+						    : out->pdq;
+	unsigned len = hit->kind == KS_HAS_MD5 ? 16 : hit->kind == KS_HAS_SHA1 ? 20 : 32;
+	memcpy(dst, hit->hash, len);
+	out->scheme = hit->scheme;
+	out->category = hit->category;
+	return KS_OK;
+}
+
+int ks_hashdb_each(const struct ks_hashdb *db, int set,
+		   int (*fn)(void *ctx, uint32_t set, const struct ks_hash_entry *e), void *ctx,
+		   struct ks_err *err)
+{
+	int rc;
+	for (uint64_t r = 0; r < db->nrec; r++) {
+		struct ks_hash_entry e;
+		uint32_t cls;
+		if (!rec_decode(db, r, &e, &cls))
+			return ks_err_set(err, KS_E_FORMAT, "record %llu is damaged",
+					  (unsigned long long)r);
+		uint32_t s = db->cls[cls].set;
+		if (set >= 0 && s != (uint32_t)set)
+			continue;
+		if ((rc = fn(ctx, s, &e)) < 0)
+			return rc;
+	}
+	for (int t = 0; t < T_COUNT; t++) {
+		uint64_t n = t == T_PDQ ? db->n_pdq : db->t[t].n;
+		for (uint64_t i = 0; i < n; i++) {
+			const uint8_t *digest;
+			uint32_t pay;
+			if (t == T_PDQ) {
+				digest = db->pdq + i * 32;
+				pay = hdb_le32(db->pdq_pay + 4 * i);
+			} else {
+				digest = db->t[t].rows + i * db->t[t].rsz;
+				pay = hdb_le32(digest + db->t[t].dlen);
+			}
+			if (pay & HDB_REC_FLAG)
+				continue; /* the record was delivered above */
+			if (pay >= db->ncls)
+				return ks_err_set(err, KS_E_FORMAT, "row %llu of table %d is damaged",
+						  (unsigned long long)i, t);
+			const struct hdb_class *c = &db->cls[pay];
+			if (set >= 0 && c->set != (uint32_t)set)
+				continue;
+			struct ks_hash_entry e = {.has = table_bit[t],
+						  .scheme = c->scheme,
+						  .category = c->category,
+						  .size = -1,
+						  .distributed = -1,
+						  .pdq_quality = -1};
+			uint8_t *dst[4] = {e.md5, e.sha1, e.sha256, e.pdq};
+			memcpy(dst[t], digest, hdb_digest_len(t));
+			if ((rc = fn(ctx, c->set, &e)) < 0)
+				return rc;
+		}
+	}
+	return KS_OK;
+}

@@ -1,0 +1,304 @@
+/* PDQ near lookup in the index file: multi-index hashing must return exactly what a
+ * brute-force scan of the entries returns, for clustered data (random originals with
+ * variants 0-40 bits away, and skewed hashes sharing long runs of bits), many radii,
+ * several sizes and forced table counts; and Meta's MIH vectors (100 needles, 1,350
+ * haystack hashes, radius 31) give exactly the 250 expected pairs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kestrel/index.h"
+#include "ktest.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t next64(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void random_hash(uint8_t h[32])
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t v = next64();
+		memcpy(h + 8 * i, &v, 8);
+	}
+}
+
+static void flip(uint8_t h[32], int k)
+{
+	for (int i = 0; i < k; i++) {
+		unsigned b = (unsigned)(next64() % 256);
+		h[b >> 3] ^= (uint8_t)(0x80u >> (b & 7));
+	}
+}
+
+static int dist(const uint8_t *a, const uint8_t *b)
+{
+	int d = 0;
+	for (int i = 0; i < 32; i++)
+		d += __builtin_popcount((unsigned)(a[i] ^ b[i]));
+	return d;
+}
+
+struct hit {
+	uint8_t h[32];
+	int d;
+	uint32_t set;
+	uint64_t ref;
+};
+
+struct hits {
+	struct hit v[32768];
+	int n, over;
+};
+
+static void on_hit(void *ctx, const struct ks_hashdb_hit *hit)
+{
+	struct hits *l = ctx;
+	if (l->n == 32768) {
+		l->over = 1;
+		return;
+	}
+	memcpy(l->v[l->n].h, hit->hash, 32);
+	l->v[l->n].d = hit->distance;
+	l->v[l->n].set = hit->set;
+	l->v[l->n].ref = hit->ref;
+	l->n++;
+}
+
+static int by_ref(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+static const char *dir;
+
+/* Builds an index of n hashes (given) in two sets, with m tables (0 = auto). */
+static struct ks_hashdb *build(const uint8_t (*hs)[32], size_t n, int m, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	struct ks_err err = {0};
+	struct ks_hashdb_builder *b = NULL;
+	struct ks_hashdb_build_opts o = {.mih_tables = m, .memory = 16u << 20};
+	CHECK(ks_hashdb_builder_new(path, &o, &b, &err) == KS_OK);
+	struct ks_hashdb_set s1 = {.name = "first", .scheme = "uk"};
+	struct ks_hashdb_set s2 = {.name = "second", .scheme = "uk", .role = "ignore"};
+	CHECK(ks_hashdb_builder_set(b, &s1, &err) == KS_OK);
+	for (size_t i = 0; i < n; i++) {
+		if (i == n / 2)
+			CHECK(ks_hashdb_builder_set(b, &s2, &err) == KS_OK);
+		struct ks_hash_entry e = {.has = KS_HAS_PDQ, .scheme = "uk",
+					  .category = i % 3 ? "A" : NULL, .size = -1,
+					  .distributed = -1, .pdq_quality = 90};
+		memcpy(e.pdq, hs[i], 32);
+		CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_OK);
+	}
+	int rc = ks_hashdb_builder_finish(b, &err);
+	if (rc != KS_OK)
+		fprintf(stderr, "finish: %s\n", err.msg);
+	CHECK(rc == KS_OK);
+	ks_hashdb_builder_free(b);
+	struct ks_hashdb *db = NULL;
+	CHECK(ks_hashdb_open(path, KS_HASHDB_VERIFY, &db, &err) == KS_OK);
+	return db;
+}
+
+static struct hits got, ref;
+static unsigned char *dup;
+
+/* One query: MIH against the scan and against the list itself. Returns mismatches. */
+static int compare(struct ks_hashdb *db, const uint8_t (*hs)[32], size_t n, const uint8_t q[32],
+		   int r)
+{
+	got.n = ref.n = 0;
+	got.over = ref.over = 0;
+	int a = ks_hashdb_near(db, q, r, on_hit, &got);
+	int b = ks_hashdb_near_scan(db, q, r, on_hit, &ref);
+	int bad = 0;
+	if (a != got.n || b != ref.n || got.over || ref.over)
+		return 1;
+	/* every row once: no ref twice */
+	qsort(got.v, (size_t)got.n, sizeof got.v[0], by_ref);
+	for (int i = 1; i < got.n; i++)
+		if (got.v[i].ref == got.v[i - 1].ref)
+			bad++;
+	qsort(ref.v, (size_t)ref.n, sizeof ref.v[0], by_ref);
+	if (got.n != ref.n)
+		return bad + 1;
+	for (int i = 0; i < got.n; i++)
+		if (got.v[i].ref != ref.v[i].ref || got.v[i].d != ref.v[i].d ||
+		    memcmp(got.v[i].h, ref.v[i].h, 32) || dist(got.v[i].h, q) != got.v[i].d ||
+		    got.v[i].d > r)
+			bad++;
+	/* and the scan against the list we built from (a hash twice in one set with one
+	 * category is held once: dup[] marks the later copies) */
+	int expect = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!dup[i] && dist(hs[i], q) <= r)
+			expect++;
+	if (expect != ref.n) {
+		fprintf(stderr, "scan %d, list %d\n", ref.n, expect);
+		bad++;
+	}
+	return bad;
+}
+
+static void differential(size_t n, int m, int clustered, int nq)
+{
+	uint8_t (*hs)[32] = malloc((n ? n : 1) * 32);
+	size_t orig = clustered ? n / 8 + 1 : n;
+	for (size_t i = 0; i < n; i++) {
+		if (i < orig) {
+			random_hash(hs[i]);
+			if (clustered == 2) /* skewed: long shared runs of zero bits */
+				memset(hs[i] + (i % 4) * 6, 0, 12);
+		} else {
+			memcpy(hs[i], hs[next64() % orig], 32);
+			flip(hs[i], (int)(next64() % 41));
+		}
+	}
+	if (n > 3)
+		memcpy(hs[n - 1], hs[1], 32); /* one hash in both sets */
+	dup = calloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i && !dup[i]; j++)
+			if ((i < n / 2) == (j < n / 2) && (i % 3 != 0) == (j % 3 != 0) &&
+			    hs[i][0] == hs[j][0] &&
+			    memcmp(hs[i], hs[j], 32) == 0)
+				dup[i] = 1;
+	char name[64];
+	snprintf(name, sizeof name, "near-%zu-%d-%d.kix", n, m, clustered);
+	struct ks_hashdb *db = build((const uint8_t(*)[32])hs, n, m, name);
+	if (!db) {
+		free(hs);
+		free(dup);
+		return;
+	}
+	static const int radii[] = {0, 1, 2, 5, 8, 13, 16, 22, 31, 32, 33, 40, 47, 63, 64, 90, 256};
+	int bad = 0, total_hits = 0;
+	for (int k = 0; k < nq; k++) {
+		uint8_t q[32];
+		if (n && k % 4 != 3) {
+			memcpy(q, hs[next64() % n], 32);
+			flip(q, (int)(next64() % 48));
+		} else {
+			random_hash(q);
+		}
+		int r = radii[next64() % (sizeof radii / sizeof radii[0])];
+		if (k % 5 == 0)
+			r = 31;
+		int b = compare(db, (const uint8_t(*)[32])hs, n, q, r);
+		if (b && bad < 5)
+			fprintf(stderr, "n=%zu m=%d clustered=%d query %d radius %d: %d mismatches "
+					"(mih %d, scan %d)\n",
+				n, m, clustered, k, r, b, got.n, ref.n);
+		bad += b;
+		total_hits += ref.n;
+	}
+	CHECK(bad == 0);
+	if (n > 100)
+		CHECK(total_hits > nq); /* the queries did find things */
+	ks_hashdb_close(db);
+	free(hs);
+	free(dup);
+}
+
+static void test_mih_vectors(void)
+{
+	const char *shared = ktest_shared();
+	if (!shared) {
+		fprintf(stderr, "SHARED not set: skipping the MIH vectors\n");
+		return;
+	}
+	char p[512];
+	static uint8_t hay[2000][32], nee[200][32];
+	size_t nh = 0, nn = 0;
+	char line[256];
+	snprintf(p, sizeof p, "%s/testdata/pdq/mih/haystack.txt", shared);
+	FILE *f = fopen(p, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f) && nh < 2000)
+		if (ks_hex_decode(line, 64, hay[nh], 32) == 0)
+			nh++;
+	fclose(f);
+	snprintf(p, sizeof p, "%s/testdata/pdq/mih/needles.txt", shared);
+	f = fopen(p, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f) && nn < 200)
+		if (ks_hex_decode(line, 64, nee[nn], 32) == 0)
+			nn++;
+	fclose(f);
+	CHECK(nh == 1350 && nn == 100);
+
+	/* expected pairs as "needle_line haystack_hash distance" strings */
+	snprintf(p, sizeof p, "%s/testdata/pdq/mih/expected-matches-d31.tsv", shared);
+	f = fopen(p, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	static char expect[400][100], seen[400][100];
+	int ne = 0, ns = 0;
+	while (fgets(line, sizeof line, f)) {
+		int nl, hl, d;
+		char nhx[80], hhx[80];
+		if (sscanf(line, "%d %d %d %70s %70s", &nl, &hl, &d, nhx, hhx) == 5 && ne < 400)
+			snprintf(expect[ne++], 100, "%d %s %d", nl, hhx, d);
+	}
+	fclose(f);
+	CHECK(ne == 250);
+
+	for (int m = 0; m <= 32; m += 16) {
+		char name[32];
+		snprintf(name, sizeof name, "mih-%d.kix", m);
+		struct ks_hashdb *db = build((const uint8_t(*)[32])hay, nh, m, name);
+		if (!db)
+			return;
+		ns = 0;
+		for (size_t i = 0; i < nn; i++) {
+			got.n = 0;
+			ks_hashdb_near(db, nee[i], 31, on_hit, &got);
+			for (int k = 0; k < got.n && ns < 400; k++) {
+				char hx[65];
+				ks_hex_encode(got.v[k].h, 32, hx);
+				snprintf(seen[ns++], 100, "%zu %s %d", i + 1, hx, got.v[k].d);
+			}
+		}
+		CHECK(ns == 250);
+		int missing = 0;
+		for (int a = 0; a < ne; a++) {
+			int found = 0;
+			for (int b = 0; b < ns && !found; b++)
+				found = strcmp(expect[a], seen[b]) == 0;
+			if (!found && missing++ < 3)
+				fprintf(stderr, "m=%d: expected pair not found: %s\n", m, expect[a]);
+		}
+		CHECK(missing == 0);
+		ks_hashdb_close(db);
+	}
+}
+
+int main(void)
+{
+	dir = ktest_tmpdir();
+	test_mih_vectors();
+	differential(0, 0, 0, 10);
+	differential(1, 0, 0, 50);
+	differential(7, 0, 1, 100);
+	differential(300, 0, 1, 300);
+	differential(5000, 0, 1, 600);
+	differential(5000, 10, 2, 400);
+	differential(20000, 0, 1, 400);
+	differential(20000, 16, 0, 200);
+	differential(20000, 32, 2, 200);
+	return ktest_done();
+}
