@@ -603,6 +603,18 @@ static const struct lfile *find_file(const struct linker *k, const char *rel, in
 	return best;
 }
 
+/* Which link names the media best: the hash the app recorded, then the file its
+ * path names (the original, even when the store also held a thumbnail of it), then
+ * the thumbnail the store held, then a separate thumbnail file. */
+static int link_rank(const char *how)
+{
+	static const char *const order[] = {"thumb_path", "thumbnail", "path", "sha256"};
+	for (int i = 0; how && i < 4; i++)
+		if (strcmp(how, order[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
 int ks_prov_link_exhibit(struct ks_store *st, int64_t exhibit_id, struct ks_err *err)
 {
 	struct linker k = {0};
@@ -622,7 +634,7 @@ int ks_prov_link_exhibit(struct ks_store *st, int64_t exhibit_id, struct ks_err 
 		if (f) {
 			r->l.file_id = f->file_id;
 			changed = 1;
-			if (!r->l.media_id && f->media_id) {
+			if (f->media_id && link_rank(r->l.link_how) < link_rank("path")) {
 				r->l.media_id = f->media_id;
 				r->l.link_how = "path";
 			}
@@ -631,7 +643,7 @@ int ks_prov_link_exhibit(struct ks_store *st, int64_t exhibit_id, struct ks_err 
 		if (f) {
 			r->l.thumb_file_id = f->file_id;
 			changed = 1;
-			if (!r->l.media_id && f->media_id) {
+			if (f->media_id && link_rank(r->l.link_how) < link_rank("thumb_path")) {
 				r->l.media_id = f->media_id;
 				r->l.link_how = "thumb_path";
 			}

@@ -46,8 +46,9 @@ struct ks_prov_run {
 };
 /* Parses every store staged for the source, records the references, makes items of
  * the thumbnails held in the stores (hashed, matched, parent = the store's file row),
- * links references to media (SHA-256, thumbnail, path, thumbnail path: see
- * README "Provenance"), all in one transaction. Then forgets the staged stores.
+ * links references to media (best first: the SHA-256 the app recorded, the file its
+ * path names, the thumbnail it held, a thumbnail file it names), then forgets the
+ * staged stores.
  * Returns KS_OK or an environment error. */
 int ks_prov_finish(struct ks_prov *p, struct ks_prov_run *run, struct ks_err *err);
 
