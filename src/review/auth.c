@@ -10,7 +10,9 @@
 #include "review_impl.h"
 
 #define ABSOLUTE_HOURS 12
-#define FREE_FAILS 4       /* failures before any lock-out */
+#define FREE_FAILS_NAME 4  /* failures of one name before it is locked out */
+#define FREE_FAILS_ADDR 20 /* of one address (several officers may share one) */
+#define FIRST_LOCK 5       /* seconds; doubles with every further failure */
 #define MAX_LOCK_SECONDS 900
 #define STREAK_GAP 300     /* seconds without grading that end a stretch of grading */
 
@@ -96,12 +98,12 @@ static struct rv_throttle *throttle_slot(struct rv_server *s, const char *key)
 	return t;
 }
 
-static void throttle_fail(struct rv_throttle *t, int64_t now)
+static void throttle_fail(struct rv_throttle *t, int free_fails, int64_t now)
 {
 	t->fails++;
-	if (t->fails > FREE_FAILS) {
-		int shift = t->fails - FREE_FAILS - 1;
-		int64_t lock = shift >= 10 ? MAX_LOCK_SECONDS : (int64_t)1 << shift;
+	if (t->fails > free_fails) {
+		int shift = t->fails - free_fails - 1;
+		int64_t lock = shift >= 10 ? MAX_LOCK_SECONDS : (int64_t)FIRST_LOCK << shift;
 		t->until = now + (lock > MAX_LOCK_SECONDS ? MAX_LOCK_SECONDS : lock);
 	}
 }
@@ -139,8 +141,8 @@ int rv_auth_login(struct rv_server *s, const char *name, const char *password,
 	tn = throttle_slot(s, kn);
 	ta = throttle_slot(s, ka);
 	if (!ok) {
-		throttle_fail(tn, now);
-		throttle_fail(ta, now);
+		throttle_fail(tn, FREE_FAILS_NAME, now);
+		throttle_fail(ta, FREE_FAILS_ADDR, now);
 		pthread_mutex_unlock(&s->sess_lock);
 		return ks_err_set(err, KS_E_USAGE, "wrong name or password");
 	}
