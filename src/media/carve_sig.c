@@ -289,6 +289,10 @@ enum ks_valid ks_media_measure(const char *type, const uint8_t *data, size_t len
 	uint64_t e = 0;
 	if (v != KS_VALID_BAD)
 		e = f.end && f.end <= len ? f.end : len;
+	/* What follows the item is not part of it: no note about it. */
+	if (v == KS_VALID_OK && f.why &&
+	    (!strncmp(f.why, "data after", 10) || !strncmp(f.why, "zero padding", 12)))
+		f.why = NULL;
 	/* A container whose declared sizes were met only because zeros fill the rest
 	 * (a cut file in zeroed space) is not whole: compressed data does not end in a
 	 * run of zeros. Not for pictures whose pixels may be stored raw (BMP, TIFF). */
