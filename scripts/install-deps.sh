@@ -11,7 +11,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libsodium-dev"
 TOOL_PKGS="sqlite3 sleuthkit ewf-tools unzip zip p7zip-full mtools dosfstools e2fsprogs
   ntfs-3g fdisk imagemagick webp ffmpeg img2pdf pandoc libimage-exiftool-perl
-  python3 openssl xxd time cpio xorriso chromium"
+  python3 openssl xxd time cpio xorriso chromium testdisk"
 
 want=""
 for p in $BUILD_PKGS $TOOL_PKGS; do
