@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "kestrel/pdq.h"
 
-int ks_cmd_pdq(int argc, char **argv);
 
 static const char usage[] = "kestrel pdq [--exact] [--dihedral] [--stdin] FILE...";
 
