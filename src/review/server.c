@@ -2,8 +2,8 @@
  * then only with TLS or --insecure), sends every response with a strict
  * Content-Security-Policy and no-store caching, serves the built-in web assets by
  * exact name, and hands /api/ to the handlers in api.c. Nothing but the login page
- * and its two assets is served without a session. The main loop keeps the groups up
- * to date and writes officers' exposure figures. */
+ * and its three assets (script, style, icon) is served without a session. The main
+ * loop keeps the groups up to date and writes officers' exposure figures. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -141,7 +141,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else if (get && strcmp(url, "/login") == 0) {
 		asset(&rs, "login.html");
 	} else if (get && (strcmp(url, "/static/login.js") == 0 ||
-			   strcmp(url, "/static/style.css") == 0)) {
+			   strcmp(url, "/static/style.css") == 0 ||
+			   strcmp(url, "/static/favicon.svg") == 0)) {
 		asset(&rs, url + strlen("/static/"));
 	} else if (strncmp(url, "/api/", 5) == 0) {
 		char client[64];

@@ -37,7 +37,7 @@ echo "grader-one-pass" | "$KESTREL" user add "$T/case" g1 --role grader --passwo
 "$KESTREL" serve "$T/case" --listen 127.0.0.1:0 >"$T/serve.out" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do grep -q "listening on" "$T/serve.out" && break; sleep 0.2; done
+for _ in $(seq 50); do grep -qs "listening on" "$T/serve.out" && break; sleep 0.2; done
 URL=$(grep -o 'http://[^ ]*' "$T/serve.out")
 [ -n "$URL" ] || { cat "$T/serve.out"; exit 1; }
 

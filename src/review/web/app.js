@@ -80,8 +80,10 @@ async function refreshWelfare() {
 
 async function load() {
   const m = S.mode;
-  $('main').hidden = !(m === 'queue' || m === 'group' || m === 'verify');
-  $('toolbar').hidden = false;
+  const grid = m === 'queue' || m === 'group' || m === 'verify';
+  $('main').hidden = !grid;
+  $('crumb').hidden = !grid;
+  $('pager').hidden = !grid;
   $('disputes-view').hidden = m !== 'disputes';
   $('counts-view').hidden = m !== 'counts';
   $('all-label').hidden = m !== 'queue';

@@ -4,7 +4,8 @@ set(KS_REVIEW_WEB ${CMAKE_SOURCE_DIR}/src/review/web/login.html
                   ${CMAKE_SOURCE_DIR}/src/review/web/login.js
                   ${CMAKE_SOURCE_DIR}/src/review/web/app.html
                   ${CMAKE_SOURCE_DIR}/src/review/web/app.js
-                  ${CMAKE_SOURCE_DIR}/src/review/web/style.css)
+                  ${CMAKE_SOURCE_DIR}/src/review/web/style.css
+                  ${CMAKE_SOURCE_DIR}/src/review/web/favicon.svg)
 set(KS_REVIEW_ASSETS_C ${CMAKE_BINARY_DIR}/review_assets.c)
 add_custom_command(
   OUTPUT ${KS_REVIEW_ASSETS_C}
