@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/pdq/run.sh: makes (once, cached) benign 4000x3000 and 1600x1200 JPEGs with
 # ImageMagick (plasma fractals, built-in pictures), then runs bench_pdq over them, one
-# thread. The reference tool (Meta's pdq-photo-hasher) is timed too when it is on PATH;
-# otherwise its dominant cost, `convert FILE pnm:-` (its decode), is timed as a lower
-# bound of its time and so an upper bound of its rate.
+# thread, rates from CPU time. The reference tool (Meta's pdq-photo-hasher) is timed too
+# when it is on PATH; otherwise its dominant cost, `convert FILE pnm:-` (its decode), is
+# timed as a lower bound of its time and so an upper bound of its rate (the exact /
+# reference ratio printed is then a lower bound).
 # Usage: bench/pdq/run.sh [BUILD_DIR] [CACHE_DIR]    (defaults: build, /tmp/kestrel-bench-pdq)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,18 +30,25 @@ for i in 1 2 3; do
   make_one "plasma$i-2mp.jpg" 1600x1200 -seed $((10 + i)) -size 800x600 plasma:fractal -attenuate 0.4 +noise Gaussian
 done
 
-ref_rate() { # FILES...: photos/s of the reference tool, or of its ImageMagick decode
-  local t0 t1 n=$#
-  if command -v pdq-photo-hasher >/dev/null 2>&1; then
-    t0=$(date +%s.%N); pdq-photo-hasher "$@" >/dev/null; t1=$(date +%s.%N)
-    echo "reference pdq-photo-hasher" >&2
-  else
-    t0=$(date +%s.%N)
-    for f in "$@"; do "$CONVERT" "$f" pnm:- >/dev/null; done
-    t1=$(date +%s.%N)
-    echo "reference proxy: convert FILE pnm:- (pdq-photo-hasher not installed)" >&2
-  fi
-  python3 -c "print('%.3f' % ($n / ($t1 - $t0)))"
+ref_rate() { # FILES...: photos/s of the reference tool, or of its ImageMagick decode,
+  # from the CPU time (user + system) of the child processes, as bench_pdq counts its own
+  python3 - "$CONVERT" "$@" <<'PY'
+import os, resource, shutil, subprocess, sys
+convert, files = sys.argv[1], sys.argv[2:]
+ref = shutil.which("pdq-photo-hasher")
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+if ref:
+    subprocess.run([ref] + files, stdout=subprocess.DEVNULL, check=False)
+    what = "reference pdq-photo-hasher"
+else:
+    for f in files:
+        subprocess.run([convert, f, "pnm:-"], stdout=subprocess.DEVNULL, check=False)
+    what = "reference proxy: convert FILE pnm:- (pdq-photo-hasher not installed)"
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+print(what, file=sys.stderr)
+print("%.3f" % (len(files) / cpu))
+PY
 }
 
 for set in 12mp 2mp; do

@@ -72,13 +72,6 @@ void ks_pdq_free(struct ks_pdq *p)
 	free(p);
 }
 
-/* The reference's luma (constants are floats; the sum is taken left to right). */
-static inline float luma_rgb(unsigned r, unsigned g, unsigned b)
-{
-	const float cr = 0.299f, cg = 0.587f, cb = 0.114f;
-	return cr * (float)r + cg * (float)g + cb * (float)b;
-}
-
 /* Output geometry: the grid the reference hashes, in coordinates of the full-size
  * picture (fw x fh), mapped onto the w x h rows actually delivered. CImg's nearest
  * resize takes source index floor(x * fw / 512), top-left aligned. */
@@ -190,9 +183,18 @@ static void make_luma(struct ks_pdq *p)
 		for (size_t i = 0; i < n; i++)
 			p->luma[i] = (float)lut[p->px[3 * i]];
 	} else {
+		/* The reference's luma, 0.299f * R + 0.587f * G + 0.114f * B summed left to
+		 * right in float: each product is rounded once whether it is computed per
+		 * pixel or looked up, so tables give the same bits. */
+		float tr[256], tg[256], tb[256];
+		for (unsigned v = 0; v < 256; v++) {
+			tr[v] = 0.299f * (float)lut[v];
+			tg[v] = 0.587f * (float)lut[v];
+			tb[v] = 0.114f * (float)lut[v];
+		}
 		for (size_t i = 0; i < n; i++) {
 			const uint8_t *q = p->px + 3 * i;
-			p->luma[i] = luma_rgb(lut[q[0]], lut[q[1]], lut[q[2]]);
+			p->luma[i] = tr[q[0]] + tg[q[1]] + tb[q[2]];
 		}
 	}
 }
