@@ -179,6 +179,25 @@ check "HTML report has the distribution with the peer" \
 check "CSV report has the distributed rows" \
   bash -c "'$KESTREL' report '$c' --format csv --out '$T/r.csv' >/dev/null && grep -q '^distributed,PHONE-A,uk,A,Category A,1' '$T/r.csv' && grep -q '^sent,PHONE-I,$(sha "$P/plasma.jpg")' '$T/r.csv'"
 
+# The hash set imported after the scan matches the media known by hash only; a rescan
+# replaces the source's references instead of adding to them.
+c4="$T/case-late"
+"$KESTREL" case init "$c4" --ref WA-4 --examiner test >/dev/null
+"$KESTREL" scan "$c4" "$A" --exhibit PHONE-A --quiet >/dev/null
+check "VICS set imported after the scan matches the sent and deleted picture" \
+  bash -c "'$KESTREL' hashset import '$c4' '$T/set.json' --format vics --scheme uk | grep -q '1 media of the case matched'"
+check "rescan the Android tree" "$KESTREL" scan "$c4" "$A" --exhibit PHONE-A --rescan --quiet
+"$KESTREL" report "$c4" --format json --out "$T/r4.json" >/dev/null
+check "after import and rescan: the same distribution, category A from the late import" \
+  python3 - "$T/r4.json" "$(sha "$P/rose.jpg")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ex = r["distribution"][0]
+assert ex["distributed_media"] == 2 and ex["sent_references"] == 2, ex
+m = [m for m in ex["media"] if m["sha256"] == sys.argv[2]][0]
+assert m["category_code"] == "A" and len(m["references"]) == 1, m
+PY
+
 # ---- the Android phone as a FAT image, the sent picture deleted (recoverable) ------------
 img="$T/android.img"
 dd if=/dev/zero of="$img" bs=1M count=32 status=none
