@@ -85,10 +85,17 @@ int ks_store_review_unplaced(struct ks_store *st, size_t limit,
 int ks_store_review_leaders(struct ks_store *st, int min_quality,
 			    int (*fn)(void *ctx, int64_t group, const uint8_t pdq[32]), void *ctx,
 			    struct ks_err *err);
-/* Places media in group (0: a new group led by it, whose id goes to *group; it sorts
- * by the exhibit and path of the media's first occurrence). dist: PDQ distance to the
- * leader. Write transaction needed. */
-int ks_store_review_place(struct ks_store *st, int64_t media, int64_t *group, int dist,
+/* One media to place. group > 0: an existing group; 0: a new group led by this
+ * media (it sorts by the exhibit and path of the media's first occurrence); -k: the
+ * new group made for element k-1 of the same batch. dist: PDQ distance to the
+ * leader. On return every group is the real id. */
+struct ks_review_place {
+	int64_t media;
+	int64_t group;
+	int dist;
+};
+/* Places v[0..n) in order. Write transaction needed. */
+int ks_store_review_place(struct ks_store *st, struct ks_review_place *v, size_t n,
 			  struct ks_err *err);
 /* Moves media out of its group into a new group of its own (a "split"): two frames of
  * one scene can differ in category. *group gets the new group. */
@@ -135,6 +142,10 @@ struct ks_queue_member {
 int ks_store_group_members(struct ks_store *st, int64_t group,
 			   int (*fn)(void *ctx, const struct ks_queue_member *m), void *ctx,
 			   struct ks_err *err);
+/* The members of a group still to grade (neither known nor graded), in (distance, id)
+ * order: *ids (the caller frees it) and *n. Cheaper than ks_store_group_members. */
+int ks_store_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_t *n,
+			struct ks_err *err);
 /* One media as a member row (its group, state, first occurrence). KS_E_NOTFOUND if it
  * is not in a group. */
 int ks_store_review_member(struct ks_store *st, int64_t media,

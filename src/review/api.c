@@ -466,19 +466,6 @@ struct open_ctx {
 	size_t n, cap;
 };
 
-static int on_open_member(void *ctx, const struct ks_queue_member *m)
-{
-	struct open_ctx *c = ctx;
-	if (m->known || m->state != KS_GRADE_NONE)
-		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->ids = ks_xrealloc(c->ids, c->cap * sizeof *c->ids);
-	}
-	c->ids[c->n++] = m->media;
-	return 0;
-}
-
 static void break_json(struct rv_req *rq, struct ks_buf *b, int graded)
 {
 	int64_t streak = 0;
@@ -513,7 +500,7 @@ static void h_grade(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	lock(rq);
 	rc = KS_OK;
 	if (group)
-		rc = ks_store_group_members(rq->srv->st, group, on_open_member, &oc, &err);
+		rc = ks_store_group_open(rq->srv->st, group, &oc.ids, &oc.n, &err);
 	if (rc == KS_OK)
 		rc = ks_store_begin(rq->srv->st, &err);
 	if (rc == KS_OK)

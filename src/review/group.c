@@ -141,6 +141,7 @@ int ks_review_group_update(struct ks_store *st, int threshold, struct ks_review_
 {
 	struct mih m = {0};
 	struct pending p = {0};
+	struct ks_review_place *v = NULL;
 	struct ks_review_group_stats s = {0};
 	int rc;
 	if (threshold <= 0)
@@ -163,34 +164,40 @@ int ks_review_group_update(struct ks_store *st, int threshold, struct ks_review_
 			goto out;
 		if (!p.n)
 			break;
-		if ((rc = ks_store_begin(st, err)) != KS_OK)
-			goto out;
-		for (size_t i = 0; i < p.n && rc == KS_OK; i++) {
+		/* Leaders made in this batch are known by -(their index + 1) until the
+		 * store gives them ids. */
+		v = ks_xrealloc(v, p.n * sizeof *v);
+		size_t first_new = m.n;
+		for (size_t i = 0; i < p.n; i++) {
 			const struct ks_review_new *x = &p.v[i];
 			int usable = x->kind == KS_KIND_PICTURE && x->has_pdq &&
 				     x->quality >= KS_REVIEW_MIN_QUALITY;
 			uint16_t w[16];
 			int dist = 0;
-			int64_t group = 0, idx = -1;
+			int64_t idx = -1;
+			v[i] = (struct ks_review_place){.media = x->media};
 			if (usable) {
 				words(x->pdq, w);
 				idx = mih_find(&m, w, threshold, &dist);
-				if (idx >= 0)
-					group = m.l[idx].group;
 			}
-			rc = ks_store_review_place(st, x->media, &group, dist, err);
-			if (rc != KS_OK)
-				break;
-			s.placed++;
-			if (idx >= 0)
+			if (idx >= 0) {
+				v[i].group = m.l[idx].group;
+				v[i].dist = dist;
 				s.joined++;
-			else if (usable)
-				mih_add(&m, group, w);
+			} else if (usable) {
+				mih_add(&m, -(int64_t)i - 1, w);
+			}
 		}
+		if ((rc = ks_store_begin(st, err)) != KS_OK)
+			goto out;
+		rc = ks_store_review_place(st, v, p.n, err);
 		if (rc == KS_OK)
 			rc = ks_store_commit(st, err);
 		if (rc != KS_OK)
 			goto out;
+		for (size_t k = first_new; k < m.n; k++)
+			m.l[k].group = v[-m.l[k].group - 1].group;
+		s.placed += (int64_t)p.n;
 	}
 	rc = KS_OK;
 out:
@@ -198,6 +205,7 @@ out:
 	if (stats)
 		*stats = s;
 	free(p.v);
+	free(v);
 	mih_free(&m);
 	return rc;
 }

@@ -388,24 +388,50 @@ static int group_new(sqlite3 *db, int64_t leader, int split, int64_t *id, struct
 	return rc;
 }
 
-static int r_place(struct ks_store *st, int64_t media, int64_t *group, int dist,
+static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n,
 		   struct ks_err *err)
 {
 	sqlite3 *db = dbof(st);
-	int rc;
-	if (*group == 0 && (rc = group_new(db, media, 0, group, err)))
-		return rc;
+	sqlite3_stmt *grp = NULL, *item = NULL, *count = NULL;
 	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO review_group(leader, sortkey, split) VALUES(?1, " FIRST_SQL ", 0)",
+		 "?1");
+	int rc = prep(db, sql, &grp, err, "place");
 	snprintf(sql, sizeof sql,
 		 "INSERT INTO review_item(media, grp, dist, known, graded) VALUES(?1, ?2, ?3, " KNOWN_SQL
 		 ", EXISTS(SELECT 1 FROM review_grade WHERE media = ?1))",
 		 "?1");
-	if ((rc = exec3(db, sql, 3, media, *group, dist, err, "place")))
-		return rc;
-	return exec3(db,
-		     "UPDATE review_group SET size = size + 1, open = open + (SELECT known = 0 AND"
-		     " graded = 0 FROM review_item WHERE media = ?1) WHERE id = ?2",
-		     2, media, *group, 0, err, "place");
+	if (rc == KS_OK)
+		rc = prep(db, sql, &item, err, "place");
+	if (rc == KS_OK)
+		rc = prep(db,
+			  "UPDATE review_group SET size = size + 1, open = open + (SELECT known = 0"
+			  " AND graded = 0 FROM review_item WHERE media = ?1) WHERE id = ?2",
+			  &count, err, "place");
+	for (size_t i = 0; i < n && rc == KS_OK; i++) {
+		struct ks_review_place *p = &v[i];
+		if (p->group < 0) {
+			p->group = v[-p->group - 1].group;
+		} else if (p->group == 0) {
+			sqlite3_bind_int64(grp, 1, p->media);
+			if ((rc = run(db, grp, err, "place")))
+				break;
+			p->group = sqlite3_last_insert_rowid(db);
+		}
+		sqlite3_bind_int64(item, 1, p->media);
+		sqlite3_bind_int64(item, 2, p->group);
+		sqlite3_bind_int(item, 3, p->dist);
+		if ((rc = run(db, item, err, "place")))
+			break;
+		sqlite3_bind_int64(count, 1, p->media);
+		sqlite3_bind_int64(count, 2, p->group);
+		rc = run(db, count, err, "place");
+	}
+	sqlite3_finalize(grp);
+	sqlite3_finalize(item);
+	sqlite3_finalize(count);
+	return rc;
 }
 
 static int r_split(struct ks_store *st, int64_t media, int64_t *group, struct ks_err *err)
@@ -559,6 +585,31 @@ out:
 	return rc;
 }
 
+static int r_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_t *n,
+			struct ks_err *err)
+{
+	sqlite3 *db = dbof(st);
+	sqlite3_stmt *q;
+	size_t cap = 0;
+	int rc = prep(db,
+		      "SELECT media FROM review_item WHERE grp = ?1 AND known = 0 AND graded = 0"
+		      " ORDER BY dist, media",
+		      &q, err, "group");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, group);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*ids = ks_xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+	}
+	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "group");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int r_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			 struct ks_err *err)
 {
@@ -653,6 +704,8 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *ins = NULL, *item = NULL, *grp = NULL, *hist = NULL;
+	int64_t *gid = NULL, *gcount = NULL; /* open members graded, per group */
+	size_t ng = 0, gcap = 0;
 	int rc = action_new(db, who, "grade", action, err);
 	if (rc)
 		goto out;
@@ -660,12 +713,12 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 		       "INSERT INTO review_grade(media, scheme, category, grader, graded_at, action,"
 		       " state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(media) DO NOTHING",
 		       &ins, err, "grade")) ||
-	    (rc = prep(db, "UPDATE review_item SET graded = 1 WHERE media = ?1 AND graded = 0", &item,
-		       err, "grade")) ||
 	    (rc = prep(db,
-		       "UPDATE review_group SET open = open - 1 WHERE id = (SELECT grp FROM"
-		       " review_item WHERE media = ?1 AND known = 0)",
-		       &grp, err, "grade")))
+		       "UPDATE review_item SET graded = 1 WHERE media = ?1 AND graded = 0"
+		       " RETURNING grp, known",
+		       &item, err, "grade")) ||
+	    (rc = prep(db, "UPDATE review_group SET open = open - ?2 WHERE id = ?1", &grp, err,
+		       "grade")))
 		goto out;
 	int64_t now = ks_time_now();
 	for (size_t i = 0; i < n; i++) {
@@ -681,20 +734,46 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 			continue; /* graded already */
 		(*done)++;
 		sqlite3_bind_int64(item, 1, media[i]);
-		if ((rc = run(db, item, err, "grade")))
+		rc = sqlite3_step(item);
+		if (rc == SQLITE_ROW && sqlite3_column_int(item, 1) == 0) {
+			int64_t g = sqlite3_column_int64(item, 0);
+			size_t k = 0;
+			while (k < ng && gid[k] != g)
+				k++;
+			if (k == ng) {
+				if (ng == gcap) {
+					gcap = gcap ? gcap * 2 : 8;
+					gid = ks_xrealloc(gid, gcap * sizeof *gid);
+					gcount = ks_xrealloc(gcount, gcap * sizeof *gcount);
+				}
+				gid[ng] = g;
+				gcount[ng++] = 0;
+			}
+			gcount[k]++;
+		}
+		while (rc == SQLITE_ROW)
+			rc = sqlite3_step(item);
+		sqlite3_reset(item);
+		if (rc != SQLITE_DONE) {
+			rc = fail(db, rc, err, "grade");
 			goto out;
-		if (sqlite3_changes(db) == 1) {
-			sqlite3_bind_int64(grp, 1, media[i]);
-			if ((rc = run(db, grp, err, "grade")))
-				goto out;
 		}
 		if ((rc = history(db, &hist, media[i], who, scheme, category, "grade", err)))
 			goto out;
 	}
+	for (size_t k = 0; k < ng; k++) {
+		sqlite3_bind_int64(grp, 1, gid[k]);
+		sqlite3_bind_int64(grp, 2, gcount[k]);
+		if ((rc = run(db, grp, err, "grade")))
+			goto out;
+	}
+	rc = KS_OK;
 	if (*done == 0)
 		rc = exec3(db, "DELETE FROM review_action WHERE id = ?1", 1, *action, 0, 0, err,
 			   "grade");
 out:
+	free(gid);
+	free(gcount);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(item);
 	sqlite3_finalize(grp);
@@ -1097,6 +1176,7 @@ const struct ks_store_review_ops ks_store_sqlite_review_ops = {
 	.split = r_split,
 	.queue_page = r_queue_page,
 	.members = r_members,
+	.group_open = r_group_open,
 	.media_files = r_media_files,
 	.grade = r_grade,
 	.verify = r_verify,

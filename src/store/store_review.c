@@ -147,14 +147,16 @@ int ks_store_review_leaders(struct ks_store *st, int min_quality,
 	return r->leaders(st, min_quality, fn, ctx, err);
 }
 
-int ks_store_review_place(struct ks_store *st, int64_t media, int64_t *group, int dist,
+int ks_store_review_place(struct ks_store *st, struct ks_review_place *v, size_t n,
 			  struct ks_err *err)
 {
 	const struct ks_store_review_ops *r = wops(st, err);
 	NEED(r);
-	if (!group || dist < 0 || dist > 256)
-		return ks_err_set(err, KS_E_USAGE, "place: bad arguments");
-	return r->place(st, media, group, dist, err);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dist < 0 || v[i].dist > 256 ||
+		    (v[i].group < 0 && (uint64_t)-v[i].group > i))
+			return ks_err_set(err, KS_E_USAGE, "place: bad element %zu", i);
+	return r->place(st, v, n, err);
 }
 
 int ks_store_review_split(struct ks_store *st, int64_t media, int64_t *group,
@@ -192,6 +194,16 @@ int ks_store_review_member(struct ks_store *st, int64_t media,
 	const struct ks_store_review_ops *r = rops(st, err);
 	NEED(r);
 	return r->members(st, 0, media, fn, ctx, err);
+}
+
+int ks_store_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_t *n,
+			struct ks_err *err)
+{
+	*ids = NULL;
+	*n = 0;
+	const struct ks_store_review_ops *r = rops(st, err);
+	NEED(r);
+	return r->group_open(st, group, ids, n, err);
 }
 
 int ks_store_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,

@@ -24,7 +24,7 @@ struct ks_store_review_ops {
 	int (*leaders)(struct ks_store *st, int min_quality,
 		       int (*fn)(void *ctx, int64_t group, const uint8_t pdq[32]), void *ctx,
 		       struct ks_err *err);
-	int (*place)(struct ks_store *st, int64_t media, int64_t *group, int dist,
+	int (*place)(struct ks_store *st, struct ks_review_place *v, size_t n,
 		     struct ks_err *err);
 	int (*split)(struct ks_store *st, int64_t media, int64_t *group, struct ks_err *err);
 	int (*queue_page)(struct ks_store *st, int all, int64_t offset, int limit, int64_t *total,
@@ -33,6 +33,8 @@ struct ks_store_review_ops {
 	int (*members)(struct ks_store *st, int64_t group, int64_t media,
 		       int (*fn)(void *ctx, const struct ks_queue_member *m), void *ctx,
 		       struct ks_err *err);
+	int (*group_open)(struct ks_store *st, int64_t group, int64_t **ids, size_t *n,
+			  struct ks_err *err);
 	int (*media_files)(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			   struct ks_err *err);
 	int (*grade)(struct ks_store *st, const int64_t *media, size_t n, const char *who,
