@@ -250,14 +250,15 @@ int ks_store_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_link
 /* Sets media_id, file_id, thumb_file_id and link_how of reference l->id. */
 int ks_store_ref_set_link(struct ks_store *st, const struct ks_ref_link *l, struct ks_err *err);
 
-/* An occurrence as the linking pass sees it: top-level file rows (no parent). */
+/* An occurrence as the linking pass sees it (path: as recorded, for an archive
+ * member the path inside its archive). */
 struct ks_file_brief {
 	int64_t file_id, media_id;
 	const char *path;
 	int state;
 };
 typedef int (*ks_file_brief_fn)(void *ctx, const struct ks_file_brief *f);
-/* Every top-level file row of an exhibit, in id order. */
+/* Every file row of an exhibit, in id order. */
 int ks_store_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_file_brief_fn fn,
 				void *ctx, struct ks_err *err);
 

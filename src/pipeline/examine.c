@@ -105,6 +105,7 @@ static int on_member(void *vctx, const struct ks_member_info *m, const uint8_t *
 				(unsigned long long)c->lim->max_member_bytes);
 	*c->total += len;
 	size_t ri = (size_t)(r - c->g->recs);
+	ks_prov_offer_member(c->g, ri, data, len, m->truncated);
 	examine_at(c->g, ri, data, len, c->depth, c->hash_all, c->lim, c->hasher, c->total);
 	if (*c->total > c->lim->max_total_bytes)
 		return KS_E_LIMIT;

@@ -10,6 +10,7 @@
 #include "kestrel/index.h"
 
 struct ks_exif;
+struct ks_prov;
 
 struct ks_rec {
 	char *volume, *path;
@@ -36,6 +37,7 @@ struct ks_group {
 	size_t n, cap;
 	int64_t source_id;
 	uint64_t budget_bytes; /* returned to the budget when the writer is done */
+	struct ks_prov *prov;  /* stages app stores found among archive members */
 };
 
 /* Limits on archive expansion, per top-level item. */

@@ -29,7 +29,9 @@ struct tagged {
 
 struct ks_prov {
 	struct ks_artefact_stage *stage;
-	pthread_mutex_t mu; /* tags: appended by the reader, file ids set by the writer */
+	pthread_mutex_t stage_mu; /* the stage: the reader and workers (archive members) */
+	pthread_mutex_t mu;       /* tags: appended by the reader and workers, file ids set
+	                             by the writer */
 	struct tagged *tags;
 	size_t ntags, cap;
 };
@@ -49,6 +51,7 @@ int ks_prov_new(const char *case_dir, struct ks_prov **out, struct ks_err *err)
 		goto out;
 	}
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->stage_mu, NULL);
 	*out = p;
 out:
 	free(tmp);
@@ -72,7 +75,21 @@ void ks_prov_free(struct ks_prov *p)
 	forget_tags(p);
 	free(p->tags);
 	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->stage_mu);
 	free(p);
+}
+
+static uint64_t new_tag(struct ks_prov *p, const char *volume, const char *path)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->ntags == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->tags = ks_xrealloc(p->tags, p->cap * sizeof *p->tags);
+	}
+	p->tags[p->ntags] = (struct tagged){ks_xstrdup(volume ? volume : ""), ks_xstrdup(path), 0};
+	uint64_t tag = ++p->ntags;
+	pthread_mutex_unlock(&p->mu);
+	return tag;
 }
 
 int ks_prov_offer(struct ks_prov *p, const struct ks_item_info *info, struct ks_item_reader *rd,
@@ -80,18 +97,11 @@ int ks_prov_offer(struct ks_prov *p, const struct ks_item_info *info, struct ks_
 {
 	if (!p || !info->path || !ks_artefact_wants(info->path, head, hlen))
 		return KS_OK;
-	pthread_mutex_lock(&p->mu);
-	if (p->ntags == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 16;
-		p->tags = ks_xrealloc(p->tags, p->cap * sizeof *p->tags);
-	}
-	p->tags[p->ntags] = (struct tagged){ks_xstrdup(info->volume ? info->volume : ""),
-					    ks_xstrdup(info->path), 0};
-	uint64_t tag = ++p->ntags;
-	pthread_mutex_unlock(&p->mu);
-
+	uint64_t tag = new_tag(p, info->volume, info->path);
 	struct ks_err e = {0};
+	pthread_mutex_lock(&p->stage_mu);
 	int rc = ks_artefact_stage_offer(p->stage, info, rd, head, hlen, tag, &e);
+	pthread_mutex_unlock(&p->stage_mu);
 	if (rc == 1)
 		r->prov_tag = tag;
 	else if (rc == KS_E_LIMIT)
@@ -104,6 +114,36 @@ int ks_prov_offer(struct ks_prov *p, const struct ks_item_info *info, struct ks_
 		return rc;
 	}
 	return KS_OK;
+}
+
+void ks_prov_offer_member(struct ks_group *g, size_t ri, const uint8_t *data, size_t len,
+			  int truncated)
+{
+	struct ks_prov *p = g->prov;
+	struct ks_rec *r = &g->recs[ri];
+	if (!p || !r->path || !ks_artefact_wants(r->path, data, len < 4096 ? len : 4096))
+		return;
+	if (truncated || r->error) {
+		ks_rec_set_note(r, "app store not parsed: only part of it was read");
+		return;
+	}
+	/* Stores pair with their -wal by (volume, state, path): the container keeps two
+	 * archives' members apart. */
+	const struct ks_rec *parent = r->parent >= 0 ? &g->recs[r->parent] : NULL;
+	char *key = ks_xasprintf("%s \xe2\x80\xba %s", r->volume ? r->volume : "",
+				 parent && parent->path ? parent->path : "");
+	uint64_t tag = new_tag(p, r->volume, r->path);
+	struct ks_err e = {0};
+	pthread_mutex_lock(&p->stage_mu);
+	int rc = ks_artefact_stage_offer_bytes(p->stage, key, r->path, r->state, data, len, tag, &e);
+	pthread_mutex_unlock(&p->stage_mu);
+	free(key);
+	if (rc == 1)
+		r->prov_tag = tag;
+	else if (rc == KS_E_LIMIT)
+		ks_rec_set_note(r, "app store not parsed: %s", e.msg);
+	else if (rc < 0)
+		ks_rec_set_error(r, "app store: %s", e.msg);
 }
 
 void ks_prov_note_file(struct ks_prov *p, uint64_t tag, int64_t file_id)

@@ -28,6 +28,11 @@ void ks_prov_free(struct ks_prov *p); /* accepts NULL; deletes every private cop
 int ks_prov_offer(struct ks_prov *p, const struct ks_item_info *info, struct ks_item_reader *rd,
 		  const uint8_t *head, size_t hlen, struct ks_rec *r, struct ks_err *err);
 
+/* Worker, for an archive member (record ri of g, whole content data[0..len) unless
+ * truncated): stages it if it is an app store, as ks_prov_offer does. Thread-safe. */
+void ks_prov_offer_member(struct ks_group *g, size_t ri, const uint8_t *data, size_t len,
+			  int truncated);
+
 /* Writer: the record tagged tag (r->prov_tag) became file row file_id. Thread-safe
  * against ks_prov_offer. */
 void ks_prov_note_file(struct ks_prov *p, uint64_t tag, int64_t file_id);
@@ -53,7 +58,8 @@ struct ks_prov_run {
 int ks_prov_finish(struct ks_prov *p, struct ks_prov_run *run, struct ks_err *err);
 
 /* Links the references of an exhibit that name a path or thumbnail path to the
- * exhibit's file rows (suffix match). Needs a write transaction. */
+ * exhibit's file rows, archive members included (suffix match). Needs a write
+ * transaction. */
 int ks_prov_link_exhibit(struct ks_store *st, int64_t exhibit_id, struct ks_err *err);
 
 /* Worker: reads the EXIF of the picture record ri (data: what is held of it) into

@@ -328,6 +328,7 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 
 	struct ks_group *g = ks_xcalloc(1, sizeof *g);
 	g->source_id = s->source_id;
+	g->prov = s->prov;
 	struct ks_rec *r = ks_group_add(g);
 	r->volume = ks_xstrdup(info->volume ? info->volume : "");
 	r->path = ks_xstrdup(info->path ? info->path : "");

@@ -398,7 +398,7 @@ static int sq_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_fil
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v2(db,
 				    "SELECT id, coalesce(media, 0), path, state FROM file"
-				    " WHERE exhibit = ?1 AND parent IS NULL ORDER BY id",
+				    " WHERE exhibit = ?1 ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		rc = fail(db, rc, err, "files");

@@ -198,6 +198,30 @@ m = [m for m in ex["media"] if m["sha256"] == sys.argv[2]][0]
 assert m["category_code"] == "A" and len(m["references"]) == 1, m
 PY
 
+# ---- the same extraction delivered as a zip (app stores and media as archive members) ----
+need_tool zip zip
+(cd "$A" && zip -q -r "$T/extraction.zip" data media)
+mkdir -p "$T/zipev" && mv "$T/extraction.zip" "$T/zipev/"
+c5="$T/case-zip"
+"$KESTREL" case init "$c5" --ref WA-5 --examiner test >/dev/null
+"$KESTREL" hashset import "$c5" "$T/set.json" --format vics --scheme uk >/dev/null
+check "scan the zipped extraction" "$KESTREL" scan "$c5" "$T/zipev" --exhibit PHONE-A-ZIP --quiet
+"$KESTREL" report "$c5" --format json --out "$T/r5.json" >/dev/null
+check "zip: the stores inside the archive give the same distribution, linked inside the archive" \
+  python3 - "$T/r5.json" "$(sha "$P/rose.jpg")" "$(sha "$P/logo.jpg")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ex = r["distribution"][0]
+assert ex["distributed_media"] == 2 and ex["sent_references"] == 2, ex
+by = {m["sha256"]: m for m in ex["media"]}
+assert by[sys.argv[2]]["files_in_case"] == 0 and by[sys.argv[2]]["category_code"] == "A", by
+assert by[sys.argv[3]]["references"][0]["record"] == "message 3", by  # the WAL row, in the zip
+t = [i for i in r["items"] if i["path"].endswith("msgstore.db \u203a message 1")]
+assert len(t) == 1 and t[0]["state"] == "cache" and "/extraction.zip \u203a " in t[0]["path"], t
+logo = [i for i in r["items"] if i["sha256"] == sys.argv[3]][0]
+assert logo["references"][0]["link"] == "path" and logo["in_container"], logo
+PY
+
 # ---- the Android phone as a FAT image, the sent picture deleted (recoverable) ------------
 img="$T/android.img"
 dd if=/dev/zero of="$img" bs=1M count=32 status=none
