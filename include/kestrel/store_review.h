@@ -157,6 +157,12 @@ int ks_store_review_member(struct ks_store *st, int64_t media,
 int ks_store_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			 struct ks_err *err);
 
+/* The media's EXIF as the scan recorded it (kestrel/store.h ks_store_exif_put), as
+ * (field, text) pairs for the fields that have a value; nothing when none was kept. */
+int ks_store_media_exif_fields(struct ks_store *st, int64_t media,
+			       int (*fn)(void *ctx, const char *field, const char *value),
+			       void *ctx, struct ks_err *err);
+
 /* ---- grading ---------------------------------------------------------------------------- */
 /* Grades media[0..n) as category (of scheme) by who: media already graded are left as
  * they are. *done gets how many were graded, *action the action's id (for undo).

@@ -393,15 +393,27 @@ static int on_occurrence(void *ctx, const struct ks_file_row *r)
 	return 0;
 }
 
+static int on_exif(void *ctx, const char *field, const char *value)
+{
+	struct list_ctx *c = ctx;
+	ks_buf_adds(c->b, c->n++ ? "," : "");
+	rv_json_str(c->b, field);
+	ks_buf_adds(c->b, ":");
+	rv_json_str(c->b, value);
+	return 0;
+}
+
 static void h_media(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 {
 	struct ks_err err = {0};
-	struct ks_buf m = {0}, occ = {0};
-	struct list_ctx cm = {.b = &m, .viewer = me(rq)}, co = {.b = &occ};
+	struct ks_buf m = {0}, occ = {0}, exif = {0};
+	struct list_ctx cm = {.b = &m, .viewer = me(rq)}, co = {.b = &occ}, ce = {.b = &exif};
 	lock(rq);
 	int rc = ks_store_review_member(rq->srv->st, id, on_member, &cm, &err);
 	if (rc == KS_OK)
 		rc = ks_store_media_files(rq->srv->st, id, on_occurrence, &co, &err);
+	if (rc == KS_OK)
+		rc = ks_store_media_exif_fields(rq->srv->st, id, on_exif, &ce, &err);
 	unlock(rq);
 	if (rc != KS_OK) {
 		store_error(rs, &err);
@@ -411,10 +423,18 @@ static void h_media(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		ks_buf_add(&rs->body, m.data, m.len);
 		ks_buf_adds(&rs->body, ",\"occurrences\":[");
 		ks_buf_add(&rs->body, occ.data, occ.len);
-		ks_buf_adds(&rs->body, "]}");
+		ks_buf_adds(&rs->body, "],\"exif\":");
+		if (ce.n) {
+			ks_buf_adds(&rs->body, "{");
+			ks_buf_add(&rs->body, exif.data, exif.len);
+			ks_buf_adds(&rs->body, "}}");
+		} else {
+			ks_buf_adds(&rs->body, "null}");
+		}
 	}
 	ks_buf_release(&m);
 	ks_buf_release(&occ);
+	ks_buf_release(&exif);
 }
 
 static void h_thumb(struct rv_req *rq, struct rv_resp *rs, int64_t id)

@@ -610,6 +610,37 @@ static int r_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_
 	return rc;
 }
 
+static int r_exif_fields(struct ks_store *st, int64_t media,
+			 int (*fn)(void *ctx, const char *field, const char *value), void *ctx,
+			 struct ks_err *err)
+{
+	sqlite3 *db = dbof(st);
+	sqlite3_stmt *q = NULL;
+	/* Read generically: the provenance part owns the table and its columns. */
+	if (sqlite3_prepare_v2(db, "SELECT * FROM media_exif WHERE media = ?1", -1, &q, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(q);
+		return KS_OK; /* a case without EXIF records */
+	}
+	sqlite3_bind_int64(q, 1, media);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		rc = KS_OK;
+		for (int i = 0; i < sqlite3_column_count(q) && rc == KS_OK; i++) {
+			const char *name = sqlite3_column_name(q, i);
+			if (!name || strcmp(name, "media") == 0 ||
+			    sqlite3_column_type(q, i) == SQLITE_NULL ||
+			    sqlite3_column_type(q, i) == SQLITE_BLOB || !*text(q, i))
+				continue;
+			rc = fn(ctx, name, text(q, i));
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "exif");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int r_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			 struct ks_err *err)
 {
@@ -1177,6 +1208,7 @@ const struct ks_store_review_ops ks_store_sqlite_review_ops = {
 	.queue_page = r_queue_page,
 	.members = r_members,
 	.group_open = r_group_open,
+	.exif_fields = r_exif_fields,
 	.media_files = r_media_files,
 	.grade = r_grade,
 	.verify = r_verify,

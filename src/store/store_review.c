@@ -206,6 +206,15 @@ int ks_store_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_
 	return r->group_open(st, group, ids, n, err);
 }
 
+int ks_store_media_exif_fields(struct ks_store *st, int64_t media,
+			       int (*fn)(void *ctx, const char *field, const char *value),
+			       void *ctx, struct ks_err *err)
+{
+	const struct ks_store_review_ops *r = rops(st, err);
+	NEED(r);
+	return r->exif_fields(st, media, fn, ctx, err);
+}
+
 int ks_store_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			 struct ks_err *err)
 {

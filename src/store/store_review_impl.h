@@ -35,6 +35,9 @@ struct ks_store_review_ops {
 		       struct ks_err *err);
 	int (*group_open)(struct ks_store *st, int64_t group, int64_t **ids, size_t *n,
 			  struct ks_err *err);
+	int (*exif_fields)(struct ks_store *st, int64_t media,
+			   int (*fn)(void *ctx, const char *field, const char *value), void *ctx,
+			   struct ks_err *err);
 	int (*media_files)(struct ks_store *st, int64_t media, ks_file_row_fn fn, void *ctx,
 			   struct ks_err *err);
 	int (*grade)(struct ks_store *st, const int64_t *media, size_t n, const char *who,

@@ -15,6 +15,12 @@ $C rose: -resize 320x240! "$T/ev/a/rose.jpg"
 $C rose: -resize 320x240! -quality 50 "$T/ev/a/rose_q50.jpg"
 $C logo: -resize 320x240! "$T/ev/b/logo.jpg"
 $C -size 320x240 -seed 7 plasma:fractal "$T/ev/b/plasma.png"
+if command -v exiftool >/dev/null; then
+  exiftool -q -overwrite_original -Make=KestrelTestCam -Model=Bench1 "$T/ev/b/logo.jpg"
+  HAVE_EXIF=1
+else
+  HAVE_EXIF=0
+fi
 "$KESTREL" case init "$T/case" --ref API1 --examiner tester >/dev/null
 "$KESTREL" scan "$T/case" "$T/ev" --exhibit EX1 --quiet >/dev/null 2>&1
 echo "grader-one-pass" | "$KESTREL" user add "$T/case" g1 --role grader --password-stdin >/dev/null
@@ -30,10 +36,10 @@ for _ in $(seq 50); do grep -qs "listening on" "$T/serve.out" && break; sleep 0.
 URL=$(grep -o 'http://[^ ]*' "$T/serve.out")
 [ -n "$URL" ] || { cat "$T/serve.out"; echo "server did not start"; exit 1; }
 
-PYTHONPATH="$(dirname "$0")/lib" python3 - "$URL" "$T/case/case.db" <<'PY'
-import sys, time
+PYTHONPATH="$(dirname "$0")/lib" python3 - "$URL" "$HAVE_EXIF" <<'PY'
+import sys
 from review_client import Session, check, finish
-url, db = sys.argv[1], sys.argv[2]
+url, have_exif = sys.argv[1], sys.argv[2] == "1"
 anon = Session(url)
 st, h, b = anon.raw("GET", "/")
 check("/ without a session redirects to the login page", st == 303 and h.get("location") == "/login")
@@ -101,6 +107,9 @@ check("a grader cannot verify (%d)" % st, st == 403)
 st, q = v1.get("/api/queue")
 logo = [g for g in q["groups"] if g["name"].startswith("logo")][0]
 check("v1 grades the logo", v1.post("/api/grade", {"group": logo["id"], "category": "N"})[0] == 200)
+if have_exif:
+    st, m = v1.get("/api/media/%d" % logo["cover"])
+    check("media detail shows the EXIF the scan kept", st == 200 and (m.get("exif") or {}).get("make") == "KestrelTestCam")
 st, vq = v1.get("/api/verify")
 ids = [i["media"] for i in vq["items"]]
 check("v1's blind queue holds g1's two roses only", st == 200 and vq["total"] == 2 and logo["cover"] not in ids)
