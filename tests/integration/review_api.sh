@@ -15,6 +15,10 @@ $C rose: -resize 320x240! "$T/ev/a/rose.jpg"
 $C rose: -resize 320x240! -quality 50 "$T/ev/a/rose_q50.jpg"
 $C logo: -resize 320x240! "$T/ev/b/logo.jpg"
 $C -size 320x240 -seed 7 plasma:fractal "$T/ev/b/plasma.png"
+HAVE_VIDEO=0
+if command -v ffmpeg >/dev/null; then
+  ffmpeg -loglevel error -f lavfi -i testsrc2=duration=4:size=320x240:rate=10 -pix_fmt yuv420p "$T/ev/b/clip.mp4" && HAVE_VIDEO=1
+fi
 if command -v exiftool >/dev/null; then
   exiftool -q -overwrite_original -Make=KestrelTestCam -Model=Bench1 "$T/ev/b/logo.jpg"
   HAVE_EXIF=1
@@ -36,10 +40,10 @@ for _ in $(seq 50); do grep -qs "listening on" "$T/serve.out" && break; sleep 0.
 URL=$(grep -o 'http://[^ ]*' "$T/serve.out")
 [ -n "$URL" ] || { cat "$T/serve.out"; echo "server did not start"; exit 1; }
 
-PYTHONPATH="$(dirname "$0")/lib" python3 - "$URL" "$HAVE_EXIF" <<'PY'
+PYTHONPATH="$(dirname "$0")/lib" python3 - "$URL" "$HAVE_EXIF" "$HAVE_VIDEO" <<'PY'
 import sys
 from review_client import Session, check, finish
-url, have_exif = sys.argv[1], sys.argv[2] == "1"
+url, have_exif, have_video = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1"
 anon = Session(url)
 st, h, b = anon.raw("GET", "/")
 check("/ without a session redirects to the login page", st == 303 and h.get("location") == "/login")
@@ -68,7 +72,13 @@ check("session cookie is HttpOnly and SameSite=Strict", "HttpOnly" in cookie and
 check("v1 logs in", v1.login("v1", "verifier-one-pass")[0] == 200)
 
 st, q = g1.get("/api/queue")
-check("queue lists the groups", st == 200 and q["total"] == 3)
+check("queue lists the groups", st == 200 and q["total"] == 3 + have_video)
+if have_video:
+    clip = [g for g in q["groups"] if g["name"] == "clip.mp4"]
+    st, h, b = g1.raw("GET", "/api/thumb/%d" % clip[0]["cover"]) if clip else (0, {}, b"")
+    check("a video is shown as a contact sheet (a JPEG, never the video)", st == 200 and b[:2] == b"\xff\xd8" and h.get("content-type") == "image/jpeg")
+    st, grp = g1.get("/api/group/%d" % clip[0]["id"])
+    check("...and listed as a video", grp["members"][0]["kind"] == "video")
 rose = [g for g in q["groups"] if g["name"].startswith("rose")]
 check("the two roses are one group of two", len(rose) == 1 and rose[0]["size"] == 2)
 gid = rose[0]["id"]
