@@ -115,7 +115,7 @@ static void build(const char *dir, long n, size_t pbytes)
 	printf("built %ld media in %.1f s\n", n, ks_time_mono() - t0);
 	t0 = ks_time_mono();
 	struct ks_review_group_stats gs;
-	if (ks_review_group_update(st, 0, &gs, &err))
+	if (ks_review_group_update(st, 0, 1, &gs, &err))
 		die("group", &err);
 	printf("grouped %lld media (%lld joined a group) in %.1f s\n", (long long)gs.placed,
 	       (long long)gs.joined, ks_time_mono() - t0);

@@ -25,10 +25,12 @@ struct ks_review_group_stats {
  * a picture whose PDQ (quality >= KS_REVIEW_MIN_QUALITY) lies within threshold of a
  * group leader's joins the nearest such group (ties: the older group); anything else
  * leads a group of its own. Placement never moves a media already placed (splits
- * stay split). threshold 0 means the default. st must be read-write and outside a
- * transaction (commits in batches). stats may be NULL. */
-int ks_review_group_update(struct ks_store *st, int threshold, struct ks_review_group_stats *stats,
-			   struct ks_err *err);
+ * stay split). threshold 0 means the default. full: also look for media older than
+ * the newest placed one (ks_store_review_unplaced; the server does it on start). st
+ * must be read-write and outside a transaction (commits in batches). stats may be
+ * NULL. */
+int ks_review_group_update(struct ks_store *st, int threshold, int full,
+			   struct ks_review_group_stats *stats, struct ks_err *err);
 
 /* ---- accounts ----------------------------------------------------------------------- */
 #define KS_PASSWORD_MIN 10  /* bytes */

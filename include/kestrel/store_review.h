@@ -76,8 +76,11 @@ struct ks_review_new {
 	int quality;
 };
 /* Every picture/video media not yet in a group, in id order, at most limit of them
- * (0: no limit). fn returns 0 to go on. */
-int ks_store_review_unplaced(struct ks_store *st, size_t limit,
+ * (0: no limit); media known by hash only (no bytes, no preview) wait until their
+ * bytes turn up. Without full, only media newer than the newest placed one are looked
+ * at (cheap); full also finds older ones (a hash-only media completed since). fn
+ * returns 0 to go on. */
+int ks_store_review_unplaced(struct ks_store *st, size_t limit, int full,
 			     int (*fn)(void *ctx, const struct ks_review_new *m), void *ctx,
 			     struct ks_err *err);
 /* The leader (first member) of every group that near-duplicates may join: groups not

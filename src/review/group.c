@@ -136,8 +136,8 @@ static int on_unplaced(void *ctx, const struct ks_review_new *m)
 	return 0;
 }
 
-int ks_review_group_update(struct ks_store *st, int threshold, struct ks_review_group_stats *stats,
-			   struct ks_err *err)
+int ks_review_group_update(struct ks_store *st, int threshold, int full,
+			   struct ks_review_group_stats *stats, struct ks_err *err)
 {
 	struct mih m = {0};
 	struct pending p = {0};
@@ -160,7 +160,7 @@ int ks_review_group_update(struct ks_store *st, int threshold, struct ks_review_
 		goto out;
 	for (;;) {
 		p.n = 0;
-		if ((rc = ks_store_review_unplaced(st, BATCH, on_unplaced, &p, err)) != KS_OK)
+		if ((rc = ks_store_review_unplaced(st, BATCH, full, on_unplaced, &p, err)) != KS_OK)
 			goto out;
 		if (!p.n)
 			break;

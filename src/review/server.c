@@ -265,7 +265,7 @@ static void regroup(struct rv_server *s)
 	struct ks_err err = {0};
 	struct ks_review_group_stats gs;
 	pthread_mutex_lock(&s->store_lock);
-	if (ks_review_group_update(s->st, s->threshold, &gs, &err) != KS_OK)
+	if (ks_review_group_update(s->st, s->threshold, 0, &gs, &err) != KS_OK)
 		ks_log(KS_LOG_WARN, "review: grouping: %s", err.msg);
 	else if (gs.placed || gs.known)
 		ks_log(KS_LOG_INFO, "review: %lld media placed (%lld joined a group), %lld left the"
@@ -320,7 +320,7 @@ int ks_review_serve(const char *case_dir, const struct ks_review_opts *o,
 	}
 	if ((rc = rv_auth_init(s, err)) != KS_OK)
 		goto out;
-	if ((rc = ks_review_group_update(s->st, s->threshold, NULL, err)) != KS_OK)
+	if ((rc = ks_review_group_update(s->st, s->threshold, 1, NULL, err)) != KS_OK)
 		goto out;
 
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;

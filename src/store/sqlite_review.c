@@ -313,19 +313,26 @@ static int r_refresh(struct ks_store *st, int64_t *changed, struct ks_err *err)
 		     0, 0, 0, 0, err, "refresh");
 }
 
-static int r_unplaced(struct ks_store *st, size_t limit,
+static int r_unplaced(struct ks_store *st, size_t limit, int full,
 		      int (*fn)(void *ctx, const struct ks_review_new *m), void *ctx,
 		      struct ks_err *err)
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
 	/* Media are placed in id order, so everything up to the largest placed id is
-	 * placed: the walk starts after it. */
+	 * placed, but for hash-only media completed since: the cheap walk starts after
+	 * it, the full one looks at every media. */
 	int rc = prep(db,
-		      "SELECT m.id, m.kind, p.hash, p.quality FROM media m"
-		      " LEFT JOIN media_pdq p ON p.media = m.id"
-		      " WHERE m.id > coalesce((SELECT max(media) FROM review_item), 0)"
-		      " AND m.kind IN (?1, ?2) ORDER BY m.id LIMIT ?3",
+		      full ? "SELECT m.id, m.kind, p.hash, p.quality FROM media m"
+			     " LEFT JOIN media_pdq p ON p.media = m.id"
+			     " WHERE NOT EXISTS(SELECT 1 FROM review_item i WHERE i.media = m.id)"
+			     " AND m.kind IN (?1, ?2) AND m.type != 'hash-only' ORDER BY m.id"
+			     " LIMIT ?3"
+			   : "SELECT m.id, m.kind, p.hash, p.quality FROM media m"
+			     " LEFT JOIN media_pdq p ON p.media = m.id"
+			     " WHERE m.id > coalesce((SELECT max(media) FROM review_item), 0)"
+			     " AND m.kind IN (?1, ?2) AND m.type != 'hash-only' ORDER BY m.id"
+			     " LIMIT ?3",
 		      &q, err, "unplaced");
 	if (rc)
 		return rc;

@@ -129,13 +129,13 @@ int ks_store_review_refresh(struct ks_store *st, int64_t *changed, struct ks_err
 	return rc;
 }
 
-int ks_store_review_unplaced(struct ks_store *st, size_t limit,
+int ks_store_review_unplaced(struct ks_store *st, size_t limit, int full,
 			     int (*fn)(void *ctx, const struct ks_review_new *m), void *ctx,
 			     struct ks_err *err)
 {
 	const struct ks_store_review_ops *r = rops(st, err);
 	NEED(r);
-	return r->unplaced(st, limit, fn, ctx, err);
+	return r->unplaced(st, limit, full, fn, ctx, err);
 }
 
 int ks_store_review_leaders(struct ks_store *st, int min_quality,

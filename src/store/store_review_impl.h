@@ -18,7 +18,7 @@ struct ks_store_review_ops {
 	int (*user_get)(struct ks_store *st, const char *name, struct ks_user *out,
 			struct ks_err *err);
 	int (*refresh)(struct ks_store *st, int64_t *changed, struct ks_err *err);
-	int (*unplaced)(struct ks_store *st, size_t limit,
+	int (*unplaced)(struct ks_store *st, size_t limit, int full,
 			int (*fn)(void *ctx, const struct ks_review_new *m), void *ctx,
 			struct ks_err *err);
 	int (*leaders)(struct ks_store *st, int min_quality,
