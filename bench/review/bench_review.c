@@ -92,20 +92,32 @@ static void build(const char *dir, long n, size_t pbytes)
 		memcpy(d.sha256, &v, sizeof v);
 		memcpy(d.md5, &v, sizeof v);
 		memcpy(d.sha1, &v, sizeof v);
-		struct ks_media_rec m = {&d, 40000, "jpeg", KS_KIND_PICTURE, 1024, 768, KS_VALID_OK};
+		struct ks_media_rec m = {&d,   40000, "jpeg",	  KS_KIND_PICTURE,
+					 1024, 768,   KS_VALID_OK};
 		int64_t id = 0, fid = 0;
 		int is_new;
 		if (ks_store_media_put(st, &m, &id, &is_new, &err))
 			die("media", &err);
 		char path[96];
-		snprintf(path, sizeof path, "Users/u/Pictures/f%04ld/img%07ld.jpg", (i / 500) % 10000, i);
-		struct ks_file_rec f = {.exhibit_id = ex, .source_id = src, .media_id = id,
-					.path = path, .size = 40000, .offset = -1, .type = "jpeg",
+		snprintf(path, sizeof path, "Users/u/Pictures/f%04ld/img%07ld.jpg",
+			 (i / 500) % 10000, i);
+		struct ks_file_rec f = {.exhibit_id = ex,
+					.source_id = src,
+					.media_id = id,
+					.path = path,
+					.size = 40000,
+					.offset = -1,
+					.type = "jpeg",
 					.kind = KS_KIND_PICTURE};
 		if (ks_store_file_add(st, &f, &fid, &err))
 			die("file", &err);
-		struct ks_preview p = {.kind = KS_PREVIEW_STILL, .jpeg = jpeg, .len = pbytes,
-				       .width = 256, .height = 192, .has_pdq = 1, .pdq_quality = 90};
+		struct ks_preview p = {.kind = KS_PREVIEW_STILL,
+				       .jpeg = jpeg,
+				       .len = pbytes,
+				       .width = 256,
+				       .height = 192,
+				       .has_pdq = 1,
+				       .pdq_quality = 90};
 		memcpy(p.pdq, h, 32);
 		if (ks_store_preview_put(st, id, &p, &err))
 			die("preview", &err);
@@ -172,7 +184,8 @@ static double grid_page(struct ks_store *st, int64_t offset)
 	       (cpu() - c0) * 1000);
 	ks_buf_release(&b);
 	if (p.n != 100)
-		fprintf(stderr, "bench_review: page at %lld had %d groups\n", (long long)offset, p.n);
+		fprintf(stderr, "bench_review: page at %lld had %d groups\n", (long long)offset,
+			p.n);
 	(void)bytes;
 	return ms;
 }

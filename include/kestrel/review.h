@@ -16,9 +16,9 @@
 #define KS_REVIEW_MIN_QUALITY 50       /* PDQ quality below which a picture stands alone */
 
 struct ks_review_group_stats {
-	int64_t placed;      /* media placed in a group by this call */
-	int64_t joined;      /* ... of which joined an existing group */
-	int64_t known;       /* media newly left out because a hash set decided */
+	int64_t placed; /* media placed in a group by this call */
+	int64_t joined; /* ... of which joined an existing group */
+	int64_t known;	/* media newly left out because a hash set decided */
 };
 /* Brings the case's groups up to date: media a hash set has since categorised leave
  * the queue, and every picture or video not yet placed is placed, in media id order:
@@ -33,7 +33,7 @@ int ks_review_group_update(struct ks_store *st, int threshold, int full,
 			   struct ks_review_group_stats *stats, struct ks_err *err);
 
 /* ---- accounts ----------------------------------------------------------------------- */
-#define KS_PASSWORD_MIN 10  /* bytes */
+#define KS_PASSWORD_MIN 10 /* bytes */
 #define KS_PASSWORD_MAX 1024
 /* Creates the account or sets its role and password (hashed with Argon2id), and
  * audits it ("user.add" / "user.update", who = by). password: KS_PASSWORD_MIN ..
@@ -43,14 +43,14 @@ int ks_review_user_set(const char *case_dir, const char *name, const char *role,
 
 /* ---- the server ----------------------------------------------------------------------- */
 struct ks_review_opts {
-	const char *listen;      /* "ADDR:PORT" ("[v6]:PORT"); NULL: 127.0.0.1:8443. Port 0
-				    picks a free port. */
-	const char *tls_cert;    /* PEM files: both or neither */
+	const char *listen;   /* "ADDR:PORT" ("[v6]:PORT"); NULL: 127.0.0.1:8443. Port 0
+				 picks a free port. */
+	const char *tls_cert; /* PEM files: both or neither */
 	const char *tls_key;
-	int insecure;            /* allow plain HTTP on a non-loopback address */
-	int threshold;           /* PDQ grouping threshold; 0: default */
-	int break_minutes;       /* continuous grading before a break prompt; 0: 45 */
-	int idle_minutes;        /* a session unused this long ends; 0: 30 */
+	int insecure;	   /* allow plain HTTP on a non-loopback address */
+	int threshold;	   /* PDQ grouping threshold; 0: default */
+	int break_minutes; /* continuous grading before a break prompt; 0: 45 */
+	int idle_minutes;  /* a session unused this long ends; 0: 30 */
 	/* Called once the server listens, with its URL (e.g. for the cli to print). */
 	void (*ready)(void *ctx, const char *url);
 	void *ready_ctx;

@@ -21,15 +21,15 @@ enum ks_preview_kind {
 };
 
 struct ks_preview {
-	int kind;             /* enum ks_preview_kind */
-	const uint8_t *jpeg;  /* baseline JPEG, NULL for KS_PREVIEW_NONE */
+	int kind;	     /* enum ks_preview_kind */
+	const uint8_t *jpeg; /* baseline JPEG, NULL for KS_PREVIEW_NONE */
 	size_t len;
 	uint32_t width, height;
-	const char *note;     /* why there is no preview, or NULL */
+	const char *note; /* why there is no preview, or NULL */
 	int has_pdq;
-	uint8_t pdq[32];      /* struct ks_pdq_hash words, little-endian */
-	int pdq_quality;      /* 0..100 */
-	int pdq_mode;         /* enum ks_pdq_mode */
+	uint8_t pdq[32]; /* struct ks_pdq_hash words, little-endian */
+	int pdq_quality; /* 0..100 */
+	int pdq_mode;	 /* enum ks_pdq_mode */
 };
 /* Records the preview (and PDQ, if has_pdq) of a media; an existing one is kept. */
 int ks_store_preview_put(struct ks_store *st, int64_t media_id, const struct ks_preview *p,
@@ -44,8 +44,8 @@ enum ks_role { KS_ROLE_GRADER = 1, KS_ROLE_VERIFIER = 2, KS_ROLE_ADMIN = 3 };
 const char *ks_role_name(int role);  /* "grader" … ; "" for anything else */
 int ks_role_parse(const char *name); /* enum ks_role, or 0 */
 
-#define KS_USER_NAME_MAX 64   /* bytes, NUL included */
-#define KS_USER_HASH_MAX 128  /* a libsodium crypto_pwhash_str string, NUL included */
+#define KS_USER_NAME_MAX 64  /* bytes, NUL included */
+#define KS_USER_HASH_MAX 128 /* a libsodium crypto_pwhash_str string, NUL included */
 struct ks_user {
 	int64_t id;
 	char name[KS_USER_NAME_MAX];
@@ -70,7 +70,7 @@ int ks_store_review_refresh(struct ks_store *st, int64_t *changed, struct ks_err
 /* A picture or video not yet placed in a group. */
 struct ks_review_new {
 	int64_t media;
-	int kind;        /* enum ks_kind */
+	int kind; /* enum ks_kind */
 	int has_pdq;
 	uint8_t pdq[32];
 	int quality;
@@ -102,16 +102,15 @@ int ks_store_review_place(struct ks_store *st, struct ks_review_place *v, size_t
 			  struct ks_err *err);
 /* Moves media out of its group into a new group of its own (a "split"): two frames of
  * one scene can differ in category. *group gets the new group. */
-int ks_store_review_split(struct ks_store *st, int64_t media, int64_t *group,
-			  struct ks_err *err);
+int ks_store_review_split(struct ks_store *st, int64_t media, int64_t *group, struct ks_err *err);
 
 /* ---- the queue ------------------------------------------------------------------------ */
 struct ks_queue_group {
 	int64_t id;
-	int64_t cover;         /* media shown for the group (first open member) */
-	int64_t size, open;    /* members, members still to grade */
-	const char *exhibit;   /* of the leader's first occurrence */
-	const char *path;      /* its path (folder and name) */
+	int64_t cover;	     /* media shown for the group (first open member) */
+	int64_t size, open;  /* members, members still to grade */
+	const char *exhibit; /* of the leader's first occurrence */
+	const char *path;    /* its path (folder and name) */
 };
 /* Groups with members to grade (all groups if all), ordered by exhibit, then folder
  * and name, then id; offset/limit page through them. *total (may be NULL) gets the
@@ -131,13 +130,13 @@ const char *ks_grade_state_name(int state); /* "none", "pending", … */
 
 struct ks_queue_member {
 	int64_t media, group;
-	int kind;              /* enum ks_kind */
+	int kind; /* enum ks_kind */
 	const char *type;
 	uint32_t width, height;
-	int dist;              /* PDQ distance to the group's leader */
-	int known;             /* categorised or known-good through a hash set */
-	int state;             /* enum ks_grade_state */
-	const char *category;  /* first grade (NULL if none): callers keep it from verifiers */
+	int dist;	      /* PDQ distance to the group's leader */
+	int known;	      /* categorised or known-good through a hash set */
+	int state;	      /* enum ks_grade_state */
+	const char *category; /* first grade (NULL if none): callers keep it from verifiers */
 	const char *grader;
 	const char *exhibit, *path; /* first occurrence */
 };
@@ -177,8 +176,8 @@ int ks_store_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
  * become disputes. A media graded by who is refused (KS_E_USAGE, nothing written); a
  * media that is not pending is left as it is. *agreed / *disputed get the counts. */
 int ks_store_grade_verify(struct ks_store *st, const int64_t *media, size_t n, const char *who,
-			  const char *category, int64_t *agreed, int64_t *disputed,
-			  int64_t *action, struct ks_err *err);
+			  const char *category, int64_t *agreed, int64_t *disputed, int64_t *action,
+			  struct ks_err *err);
 /* Settles a dispute with the final category and a note (required). KS_E_USAGE if the
  * media is not disputed. */
 int ks_store_grade_resolve(struct ks_store *st, int64_t media, const char *who,
@@ -197,7 +196,7 @@ int ks_store_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 
 struct ks_dispute {
 	int64_t media;
-	const char *category, *grader;   /* first grade */
+	const char *category, *grader; /* first grade */
 	int64_t graded_at;
 	const char *vcategory, *verifier; /* second grade */
 	int64_t verified_at;
@@ -208,11 +207,10 @@ int ks_store_disputes_each(struct ks_store *st, int (*fn)(void *ctx, const struc
 /* ---- figures ---------------------------------------------------------------------------- */
 struct ks_review_counts {
 	int64_t groups_open, media_open; /* still to grade */
-	int64_t known;                   /* left out because a hash set decided */
+	int64_t known;			 /* left out because a hash set decided */
 	int64_t pending, verified, disputed, resolved;
 };
-int ks_store_review_counts(struct ks_store *st, struct ks_review_counts *out,
-			   struct ks_err *err);
+int ks_store_review_counts(struct ks_store *st, struct ks_review_counts *out, struct ks_err *err);
 /* Final categories (verified or resolved grades): fn per (category, media count). */
 int ks_store_review_final_each(struct ks_store *st,
 			       int (*fn)(void *ctx, const char *category, int64_t n), void *ctx,

@@ -19,20 +19,23 @@ static int last_row(void *ctx, const struct ks_audit_row *r)
 int ks_cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			printf("usage: %s\n\nChecks the audit log's hash chain row by row and prints the"
-			       " number of rows\nand the head hash (keep it elsewhere: removing the newest"
+			printf("usage: %s\n\nChecks the audit log's hash chain row by row and "
+			       "prints the"
+			       " number of rows\nand the head hash (keep it elsewhere: removing "
+			       "the newest"
 			       " rows can only be\nseen against a head hash kept before).\n",
 			       usage);
 			return EXIT_OK;
-		default: return ks_cli_usage(usage, "bad option");
+		default:
+			return ks_cli_usage(usage, "bad option");
 		}
 	}
 	if (optind + 2 != argc || strcmp(argv[optind], "verify") != 0)
@@ -48,8 +51,8 @@ int ks_cmd_audit(int argc, char **argv)
 		rc = ks_store_audit_each(st, last_row, head, &err);
 	ks_store_close(st);
 	if (rc < 0) {
-		fprintf(stderr, "kestrel: audit: BROKEN after %lld good rows: %s\n", (long long)rows,
-			err.msg);
+		fprintf(stderr, "kestrel: audit: BROKEN after %lld good rows: %s\n",
+			(long long)rows, err.msg);
 		return EXIT_ERR;
 	}
 	printf("audit log intact: %lld rows, head %s\n", (long long)rows, head);

@@ -10,8 +10,8 @@
 #include "kestrel/review.h"
 
 static const char usage[] =
-	"kestrel serve CASE_DIR [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM | --insecure]\n"
-	"       [--threshold N] [--break-minutes N] [--idle-minutes N]";
+    "kestrel serve CASE_DIR [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM | --insecure]\n"
+    "       [--threshold N] [--break-minutes N] [--idle-minutes N]";
 
 static volatile sig_atomic_t stop;
 
@@ -41,25 +41,33 @@ static int number(const char *s, int lo, int hi, int *out)
 int ks_cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"tls-cert", required_argument, NULL, 'c'},
-		{"tls-key", required_argument, NULL, 'k'},
-		{"insecure", no_argument, NULL, 'i'},
-		{"threshold", required_argument, NULL, 't'},
-		{"break-minutes", required_argument, NULL, 'b'},
-		{"idle-minutes", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 'c'},
+	    {"tls-key", required_argument, NULL, 'k'},
+	    {"insecure", no_argument, NULL, 'i'},
+	    {"threshold", required_argument, NULL, 't'},
+	    {"break-minutes", required_argument, NULL, 'b'},
+	    {"idle-minutes", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct ks_review_opts o = {.ready = ready};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': o.listen = optarg; break;
-		case 'c': o.tls_cert = optarg; break;
-		case 'k': o.tls_key = optarg; break;
-		case 'i': o.insecure = 1; break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'c':
+			o.tls_cert = optarg;
+			break;
+		case 'k':
+			o.tls_key = optarg;
+			break;
+		case 'i':
+			o.insecure = 1;
+			break;
 		case 't':
 			if (number(optarg, 1, 255, &o.threshold))
 				return ks_cli_usage(usage, "serve: --threshold is 1..255");
@@ -73,14 +81,17 @@ int ks_cmd_serve(int argc, char **argv)
 				return ks_cli_usage(usage, "serve: --idle-minutes is 1..1440");
 			break;
 		case 'h':
-			printf("usage: %s\n\nServes the review UI for the case. Binds to 127.0.0.1:8443 by"
-			       " default; any\nother address needs --tls-cert and --tls-key (PEM), or"
-			       " --insecure.\nPDQ near-duplicates within --threshold (default %d) are"
-			       " stacked; a break is\nprompted after --break-minutes (default 45) of"
-			       " continuous grading.\nAccounts: kestrel user add.\n",
-			       usage, KS_REVIEW_DEFAULT_THRESHOLD);
+			printf(
+			    "usage: %s\n\nServes the review UI for the case. Binds to "
+			    "127.0.0.1:8443 by"
+			    " default; any\nother address needs --tls-cert and --tls-key (PEM), or"
+			    " --insecure.\nPDQ near-duplicates within --threshold (default %d) are"
+			    " stacked; a break is\nprompted after --break-minutes (default 45) of"
+			    " continuous grading.\nAccounts: kestrel user add.\n",
+			    usage, KS_REVIEW_DEFAULT_THRESHOLD);
 			return EXIT_OK;
-		default: return ks_cli_usage(usage, "bad option");
+		default:
+			return ks_cli_usage(usage, "bad option");
 		}
 	}
 	if (optind + 1 != argc)

@@ -72,9 +72,9 @@ static struct tstate *tstate_get(void)
 struct shrink {
 	uint32_t sw, sh, tw, th;
 	int ch;
-	uint32_t cur;      /* destination row being summed */
+	uint32_t cur; /* destination row being summed */
 	uint32_t *sum, *count;
-	uint8_t *out;      /* th rows of tw * ch */
+	uint8_t *out; /* th rows of tw * ch */
 };
 
 static int shrink_begin(void *ctx, const struct ks_image_info *info, struct ks_err *err)
@@ -109,7 +109,7 @@ static void shrink_flush(struct shrink *s)
 		uint32_t n = s->count[x] ? s->count[x] : 1;
 		for (int c = 0; c < s->ch; c++)
 			row[x * (uint32_t)s->ch + (uint32_t)c] =
-				(uint8_t)((s->sum[x * (uint32_t)s->ch + (uint32_t)c] + n / 2) / n);
+			    (uint8_t)((s->sum[x * (uint32_t)s->ch + (uint32_t)c] + n / 2) / n);
 	}
 	memset(s->sum, 0, (size_t)s->tw * (size_t)s->ch * sizeof *s->sum);
 	memset(s->count, 0, s->tw * sizeof *s->count);
@@ -133,7 +133,8 @@ static int shrink_rows(void *ctx, uint32_t y, uint32_t n, const uint8_t *pix, si
 			uint32_t dx = (uint32_t)((uint64_t)x * s->tw / s->sw);
 			s->count[dx]++;
 			for (int c = 0; c < s->ch; c++)
-				s->sum[dx * (uint32_t)s->ch + (uint32_t)c] += p[x * (uint32_t)s->ch + (uint32_t)c];
+				s->sum[dx * (uint32_t)s->ch + (uint32_t)c] +=
+				    p[x * (uint32_t)s->ch + (uint32_t)c];
 		}
 	}
 	return KS_OK;
@@ -150,13 +151,34 @@ static uint8_t *orient(const uint8_t *in, uint32_t *w, uint32_t *h, int ch, int 
 		for (uint32_t dx = 0; dx < ow; dx++) {
 			uint32_t sx, sy;
 			switch (o) {
-			case 2: sx = W - 1 - dx; sy = dy; break;
-			case 3: sx = W - 1 - dx; sy = H - 1 - dy; break;
-			case 4: sx = dx; sy = H - 1 - dy; break;
-			case 5: sx = dy; sy = dx; break;
-			case 6: sx = dy; sy = H - 1 - dx; break;
-			case 7: sx = W - 1 - dy; sy = H - 1 - dx; break;
-			default: sx = W - 1 - dy; sy = dx; break; /* 8 */
+			case 2:
+				sx = W - 1 - dx;
+				sy = dy;
+				break;
+			case 3:
+				sx = W - 1 - dx;
+				sy = H - 1 - dy;
+				break;
+			case 4:
+				sx = dx;
+				sy = H - 1 - dy;
+				break;
+			case 5:
+				sx = dy;
+				sy = dx;
+				break;
+			case 6:
+				sx = dy;
+				sy = H - 1 - dx;
+				break;
+			case 7:
+				sx = W - 1 - dy;
+				sy = H - 1 - dx;
+				break;
+			default:
+				sx = W - 1 - dy;
+				sy = dx;
+				break; /* 8 */
 			}
 			memcpy(out + ((size_t)dy * ow + dx) * (size_t)ch,
 			       in + ((size_t)sy * W + sx) * (size_t)ch, (size_t)ch);
@@ -281,7 +303,8 @@ static void video(struct ks_thumb *t, const uint8_t *data, size_t len)
 		struct ks_video_sample_opts so = {.mode = KS_VIDEO_KEY};
 		if (info.duration > SHEET_TILES)
 			so.rate = SHEET_TILES / info.duration;
-		struct ks_contact_opts co = {.columns = 4, .max_tiles = SHEET_TILES, .tile_width = 160};
+		struct ks_contact_opts co = {
+		    .columns = 4, .max_tiles = SHEET_TILES, .tile_width = 160};
 		rc = ks_video_contact_sheet(v, &so, &co, &t->jpeg, NULL, &err);
 	}
 	ks_video_close(v);

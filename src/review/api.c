@@ -134,8 +134,8 @@ static void h_login(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	char *d = ks_xasprintf("from %s%s%s", rq->client, rc ? ": " : "", rc ? err.msg : "");
 	struct ks_err aerr = {0};
 	lock(rq);
-	int arc = ks_store_audit(rq->srv->st, name, rc == KS_OK ? "review.login" : "review.login.fail",
-				 d, &aerr);
+	int arc = ks_store_audit(rq->srv->st, name,
+				 rc == KS_OK ? "review.login" : "review.login.fail", d, &aerr);
 	unlock(rq);
 	free(d);
 	if (rc == KS_E_LIMIT) {
@@ -152,8 +152,9 @@ static void h_login(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		rv_error(rs, 500, aerr.msg);
 		goto out;
 	}
-	snprintf(rs->cookie, sizeof rs->cookie, "ks_session=%s; Path=/; HttpOnly; SameSite=Strict%s",
-		 sess.token, rq->srv->tls ? "; Secure" : "");
+	snprintf(rs->cookie, sizeof rs->cookie,
+		 "ks_session=%s; Path=/; HttpOnly; SameSite=Strict%s", sess.token,
+		 rq->srv->tls ? "; Secure" : "");
 	ok_json(rs);
 	ks_buf_adds(&rs->body, "{\"user\":");
 	rv_json_str(&rs->body, sess.user);
@@ -313,12 +314,12 @@ static void member_json(struct ks_buf *b, const struct ks_queue_member *m, const
 		   ((m->grader && strcmp(m->grader, viewer) == 0) ||
 		    m->state == KS_GRADE_VERIFIED || m->state == KS_GRADE_RESOLVED);
 	ks_buf_addf(b,
-		    "{\"media\":%lld,\"group\":%lld,\"kind\":\"%s\",\"type\":",
-		    (long long)m->media, (long long)m->group,
-		    m->kind == KS_KIND_VIDEO ? "video" : "picture");
+		    "{\"media\":%lld,\"group\":%lld,\"kind\":\"%s\",\"type\":", (long long)m->media,
+		    (long long)m->group, m->kind == KS_KIND_VIDEO ? "video" : "picture");
 	rv_json_str(b, m->type);
-	ks_buf_addf(b, ",\"width\":%u,\"height\":%u,\"dist\":%d,\"known\":%s,\"state\":\"%s\","
-		       "\"category\":",
+	ks_buf_addf(b,
+		    ",\"width\":%u,\"height\":%u,\"dist\":%d,\"known\":%s,\"state\":\"%s\","
+		    "\"category\":",
 		    m->width, m->height, m->dist, m->known ? "true" : "false",
 		    ks_grade_state_name(m->state));
 	rv_json_str_or_null(b, show ? m->category : NULL);
@@ -544,7 +545,8 @@ static void h_grade(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		goto out;
 	}
 	ok_json(rs);
-	ks_buf_addf(&rs->body, "{\"graded\":%lld,\"action\":%lld", (long long)done, (long long)action);
+	ks_buf_addf(&rs->body, "{\"graded\":%lld,\"action\":%lld", (long long)done,
+		    (long long)action);
 	break_json(rq, &rs->body, done > 0);
 	ks_buf_adds(&rs->body, "}");
 out:
@@ -597,7 +599,8 @@ static void h_split(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		rc = ks_store_review_split(rq->srv->st, media, &group, &err);
 	if (rc == KS_OK) {
 		char d[96];
-		snprintf(d, sizeof d, "media %lld to group %lld", (long long)media, (long long)group);
+		snprintf(d, sizeof d, "media %lld to group %lld", (long long)media,
+			 (long long)group);
 		rc = audited(rq, "review.split", d, &err);
 	}
 	if (rc == KS_OK)
@@ -625,15 +628,15 @@ static void h_verify_queue(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	struct ks_buf items = {0};
 	struct list_ctx c = {.b = &items, .viewer = me(rq), .blind = 1};
 	lock(rq);
-	int rc = ks_store_verify_page(rq->srv->st, me(rq), offset, limit, &total, on_member, &c,
-				      &err);
+	int rc =
+	    ks_store_verify_page(rq->srv->st, me(rq), offset, limit, &total, on_member, &c, &err);
 	unlock(rq);
 	if (rc != KS_OK) {
 		store_error(rs, &err);
 	} else {
 		ok_json(rs);
-		ks_buf_addf(&rs->body, "{\"total\":%lld,\"offset\":%lld,\"items\":[", (long long)total,
-			    (long long)offset);
+		ks_buf_addf(&rs->body, "{\"total\":%lld,\"offset\":%lld,\"items\":[",
+			    (long long)total, (long long)offset);
 		ks_buf_add(&rs->body, items.data, items.len);
 		ks_buf_adds(&rs->body, "]}");
 	}
@@ -696,7 +699,8 @@ out:
 static int on_dispute(void *ctx, const struct ks_dispute *x)
 {
 	struct list_ctx *c = ctx;
-	ks_buf_addf(c->b, "%s{\"media\":%lld,\"category\":", c->n++ ? "," : "", (long long)x->media);
+	ks_buf_addf(c->b, "%s{\"media\":%lld,\"category\":", c->n++ ? "," : "",
+		    (long long)x->media);
 	rv_json_str(c->b, x->category);
 	ks_buf_adds(c->b, ",\"grader\":");
 	rv_json_str(c->b, x->grader);
@@ -751,7 +755,8 @@ static void h_resolve(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	int64_t media = 0;
 	struct ks_err err = {0};
 	struct grader_ctx g = {{0}};
-	if (rv_json_get_int(j, "media", &media) != 0 || media <= 0 || !valid_category(rq->srv, cat)) {
+	if (rv_json_get_int(j, "media", &media) != 0 || media <= 0 ||
+	    !valid_category(rq->srv, cat)) {
 		rv_error(rs, 400, "media and a category of the case's scheme are required");
 		goto out;
 	}
@@ -762,7 +767,8 @@ static void h_resolve(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	lock(rq);
 	int rc = ks_store_review_member(rq->srv->st, media, on_grader, &g, &err);
 	if (rc == KS_OK && strcmp(g.grader, me(rq)) == 0)
-		rc = ks_err_set(&err, KS_E_USAGE, "the first grader cannot resolve their own dispute");
+		rc = ks_err_set(&err, KS_E_USAGE,
+				"the first grader cannot resolve their own dispute");
 	if (rc == KS_OK)
 		rc = ks_store_begin(rq->srv->st, &err);
 	if (rc == KS_OK)
@@ -813,12 +819,13 @@ static void h_counts(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		store_error(rs, &err);
 	} else {
 		ok_json(rs);
-		ks_buf_addf(&rs->body,
-			    "{\"groups_open\":%lld,\"media_open\":%lld,\"known\":%lld,\"pending\":%lld,"
-			    "\"verified\":%lld,\"disputed\":%lld,\"resolved\":%lld,\"final\":%s}}",
-			    (long long)c.groups_open, (long long)c.media_open, (long long)c.known,
-			    (long long)c.pending, (long long)c.verified, (long long)c.disputed,
-			    (long long)c.resolved, (const char *)fin.data);
+		ks_buf_addf(
+		    &rs->body,
+		    "{\"groups_open\":%lld,\"media_open\":%lld,\"known\":%lld,\"pending\":%lld,"
+		    "\"verified\":%lld,\"disputed\":%lld,\"resolved\":%lld,\"final\":%s}}",
+		    (long long)c.groups_open, (long long)c.media_open, (long long)c.known,
+		    (long long)c.pending, (long long)c.verified, (long long)c.disputed,
+		    (long long)c.resolved, (const char *)fin.data);
 	}
 	ks_buf_release(&fin);
 }
@@ -827,31 +834,31 @@ static void h_counts(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 
 struct route {
 	const char *method;
-	const char *path;  /* exact, or a prefix ending in '/' followed by an id */
+	const char *path; /* exact, or a prefix ending in '/' followed by an id */
 	int with_id;
-	int role;          /* least role; 0: no session needed */
-	int change;        /* needs the CSRF token */
+	int role;   /* least role; 0: no session needed */
+	int change; /* needs the CSRF token */
 	handler fn;
 };
 
 static const struct route routes[] = {
-	{"POST", "/api/login", 0, 0, 0, h_login},
-	{"POST", "/api/logout", 0, KS_ROLE_GRADER, 1, h_logout},
-	{"GET", "/api/me", 0, KS_ROLE_GRADER, 0, h_me},
-	{"GET", "/api/welfare", 0, KS_ROLE_GRADER, 0, h_welfare},
-	{"GET", "/api/queue", 0, KS_ROLE_GRADER, 0, h_queue},
-	{"GET", "/api/counts", 0, KS_ROLE_GRADER, 0, h_counts},
-	{"GET", "/api/group/", 1, KS_ROLE_GRADER, 0, h_group},
-	{"GET", "/api/media/", 1, KS_ROLE_GRADER, 0, h_media},
-	{"GET", "/api/thumb/", 1, KS_ROLE_GRADER, 0, h_thumb},
-	{"POST", "/api/unblur", 0, KS_ROLE_GRADER, 1, h_unblur},
-	{"POST", "/api/grade", 0, KS_ROLE_GRADER, 1, h_grade},
-	{"POST", "/api/undo", 0, KS_ROLE_GRADER, 1, h_undo},
-	{"POST", "/api/split", 0, KS_ROLE_GRADER, 1, h_split},
-	{"GET", "/api/verify", 0, KS_ROLE_VERIFIER, 0, h_verify_queue},
-	{"POST", "/api/verify", 0, KS_ROLE_VERIFIER, 1, h_verify},
-	{"GET", "/api/disputes", 0, KS_ROLE_VERIFIER, 0, h_disputes},
-	{"POST", "/api/resolve", 0, KS_ROLE_VERIFIER, 1, h_resolve},
+    {"POST", "/api/login", 0, 0, 0, h_login},
+    {"POST", "/api/logout", 0, KS_ROLE_GRADER, 1, h_logout},
+    {"GET", "/api/me", 0, KS_ROLE_GRADER, 0, h_me},
+    {"GET", "/api/welfare", 0, KS_ROLE_GRADER, 0, h_welfare},
+    {"GET", "/api/queue", 0, KS_ROLE_GRADER, 0, h_queue},
+    {"GET", "/api/counts", 0, KS_ROLE_GRADER, 0, h_counts},
+    {"GET", "/api/group/", 1, KS_ROLE_GRADER, 0, h_group},
+    {"GET", "/api/media/", 1, KS_ROLE_GRADER, 0, h_media},
+    {"GET", "/api/thumb/", 1, KS_ROLE_GRADER, 0, h_thumb},
+    {"POST", "/api/unblur", 0, KS_ROLE_GRADER, 1, h_unblur},
+    {"POST", "/api/grade", 0, KS_ROLE_GRADER, 1, h_grade},
+    {"POST", "/api/undo", 0, KS_ROLE_GRADER, 1, h_undo},
+    {"POST", "/api/split", 0, KS_ROLE_GRADER, 1, h_split},
+    {"GET", "/api/verify", 0, KS_ROLE_VERIFIER, 0, h_verify_queue},
+    {"POST", "/api/verify", 0, KS_ROLE_VERIFIER, 1, h_verify},
+    {"GET", "/api/disputes", 0, KS_ROLE_VERIFIER, 0, h_disputes},
+    {"POST", "/api/resolve", 0, KS_ROLE_VERIFIER, 1, h_resolve},
 };
 
 static int json_body(struct rv_req *rq)
@@ -897,7 +904,8 @@ void rv_api(struct rv_req *rq, struct rv_resp *rs)
 		break;
 	}
 	if (!r) {
-		rv_error(rs, path_known ? 405 : 404, path_known ? "method not allowed" : "not found");
+		rv_error(rs, path_known ? 405 : 404,
+			 path_known ? "method not allowed" : "not found");
 		return;
 	}
 	if (r->role && !rq->sess) {
@@ -915,7 +923,7 @@ void rv_api(struct rv_req *rq, struct rv_resp *rs)
 		}
 		if (r->change) {
 			const char *t =
-				MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+			    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
 			if (!t || strlen(t) != RV_TOKEN_HEX ||
 			    sodium_memcmp(t, rq->sess->csrf, RV_TOKEN_HEX) != 0) {
 				rv_error(rs, 403, "missing or wrong CSRF token");

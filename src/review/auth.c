@@ -12,9 +12,9 @@
 #define ABSOLUTE_HOURS 12
 #define FREE_FAILS_NAME 4  /* failures of one name before it is locked out */
 #define FREE_FAILS_ADDR 20 /* of one address (several officers may share one) */
-#define FIRST_LOCK 5       /* seconds; doubles with every further failure */
+#define FIRST_LOCK 5	   /* seconds; doubles with every further failure */
 #define MAX_LOCK_SECONDS 900
-#define STREAK_GAP 300     /* seconds without grading that end a stretch of grading */
+#define STREAK_GAP 300 /* seconds without grading that end a stretch of grading */
 
 int rv_password_hash(const char *password, char out[KS_USER_HASH_MAX], struct ks_err *err)
 {
@@ -108,8 +108,8 @@ static void throttle_fail(struct rv_throttle *t, int free_fails, int64_t now)
 	}
 }
 
-int rv_auth_login(struct rv_server *s, const char *name, const char *password,
-		  const char *client, struct rv_session *out, int *retry, struct ks_err *err)
+int rv_auth_login(struct rv_server *s, const char *name, const char *password, const char *client,
+		  struct rv_session *out, int *retry, struct ks_err *err)
 {
 	char kn[96], ka[96];
 	int64_t now = ks_time_now();

@@ -147,7 +147,8 @@ int ks_review_group_update(struct ks_store *st, int threshold, int full,
 	if (threshold <= 0)
 		threshold = KS_REVIEW_DEFAULT_THRESHOLD;
 	if (threshold > 255)
-		return ks_err_set(err, KS_E_USAGE, "grouping threshold %d is out of range", threshold);
+		return ks_err_set(err, KS_E_USAGE, "grouping threshold %d is out of range",
+				  threshold);
 
 	if ((rc = ks_store_begin(st, err)) != KS_OK)
 		goto out;

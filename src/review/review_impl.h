@@ -60,8 +60,8 @@ struct rv_server {
 struct rv_req {
 	struct rv_server *srv;
 	const char *method, *path, *query_all; /* query_all unused: see rv_query */
-	void *conn;                             /* struct MHD_Connection */
-	struct rv_session *sess;                /* copy of the caller's session, or NULL */
+	void *conn;			       /* struct MHD_Connection */
+	struct rv_session *sess;	       /* copy of the caller's session, or NULL */
 	const char *body;
 	size_t body_len;
 	const char *client; /* client address text */
@@ -80,8 +80,8 @@ int rv_auth_init(struct rv_server *s, struct ks_err *err);
 /* Checks name/password, with throttling by name and by address. On success fills
  * *out with a new session. Returns 0, KS_E_USAGE (bad credentials), KS_E_LIMIT
  * (throttled: *retry gets seconds). */
-int rv_auth_login(struct rv_server *s, const char *name, const char *password,
-		  const char *client, struct rv_session *out, int *retry, struct ks_err *err);
+int rv_auth_login(struct rv_server *s, const char *name, const char *password, const char *client,
+		  struct rv_session *out, int *retry, struct ks_err *err);
 /* Finds the live session of token (idle and absolute expiry applied) and copies it
  * into *out, touching it. 0 or KS_E_NOTFOUND. */
 int rv_session_get(struct rv_server *s, const char *token, struct rv_session *out);

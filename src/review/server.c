@@ -22,9 +22,9 @@
 #define FLUSH_SECONDS 10
 
 static const char csp[] =
-	"default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-	"connect-src 'self'; object-src 'none'; media-src 'none'; frame-src 'none'; "
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; media-src 'none'; frame-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /* Per-connection state across the access handler's calls (the body arrives in parts). */
 struct conn {
@@ -59,7 +59,7 @@ const struct ks_review_asset *ks_review_asset_find(const char *name)
 static enum MHD_Result respond(struct MHD_Connection *c, struct rv_server *s, struct rv_resp *rs)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", rs->type ? rs->type : "application/json");
@@ -69,7 +69,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct rv_server *s, st
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(r, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+	MHD_add_response_header(r, "Permissions-Policy",
+				"camera=(), microphone=(), geolocation=()");
 	/* Pictures must never land in a browser's disk cache. */
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (s->tls)
@@ -86,7 +87,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct rv_server *s, st
 static void client_text(struct MHD_Connection *c, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, n, "?");
 	if (!ci || !ci->client_addr)
 		return;
@@ -94,7 +95,8 @@ static void client_text(struct MHD_Connection *c, char *out, size_t n)
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
 }
 
 static void asset(struct rv_resp *rs, const char *name)
@@ -140,22 +142,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rv_error(&rs, 413, "request body too large");
 	} else if (get && strcmp(url, "/login") == 0) {
 		asset(&rs, "login.html");
-	} else if (get && (strcmp(url, "/static/login.js") == 0 ||
-			   strcmp(url, "/static/style.css") == 0 ||
-			   strcmp(url, "/static/favicon.svg") == 0)) {
+	} else if (get &&
+		   (strcmp(url, "/static/login.js") == 0 || strcmp(url, "/static/style.css") == 0 ||
+		    strcmp(url, "/static/favicon.svg") == 0)) {
 		asset(&rs, url + strlen("/static/"));
 	} else if (strncmp(url, "/api/", 5) == 0) {
 		char client[64];
 		client_text(c, client, sizeof client);
 		struct rv_req rq = {
-			.srv = s,
-			.method = method,
-			.path = url,
-			.conn = c,
-			.sess = have ? &sess : NULL,
-			.body = (const char *)cn->body.data,
-			.body_len = cn->body.len,
-			.client = client,
+		    .srv = s,
+		    .method = method,
+		    .path = url,
+		    .conn = c,
+		    .sess = have ? &sess : NULL,
+		    .body = (const char *)cn->body.data,
+		    .body_len = cn->body.len,
+		    .client = client,
 		};
 		rv_api(&rq, &rs);
 	} else if (!have) {
@@ -268,8 +270,9 @@ static void regroup(struct rv_server *s)
 	if (ks_review_group_update(s->st, s->threshold, 0, &gs, &err) != KS_OK)
 		ks_log(KS_LOG_WARN, "review: grouping: %s", err.msg);
 	else if (gs.placed || gs.known)
-		ks_log(KS_LOG_INFO, "review: %lld media placed (%lld joined a group), %lld left the"
-				    " queue through hash sets",
+		ks_log(KS_LOG_INFO,
+		       "review: %lld media placed (%lld joined a group), %lld left the"
+		       " queue through hash sets",
 		       (long long)gs.placed, (long long)gs.joined, (long long)gs.known);
 	pthread_mutex_unlock(&s->store_lock);
 }
@@ -315,7 +318,8 @@ int ks_review_serve(const char *case_dir, const struct ks_review_opts *o,
 	snprintf(s->scheme_name, sizeof s->scheme_name, "%s", meta.scheme);
 	s->scheme = ks_scheme_find(meta.scheme);
 	if (!s->scheme) {
-		rc = ks_err_set(err, KS_E_UNSUPPORTED, "the case's scheme %s is unknown", meta.scheme);
+		rc = ks_err_set(err, KS_E_UNSUPPORTED, "the case's scheme %s is unknown",
+				meta.scheme);
 		goto out;
 	}
 	if ((rc = rv_auth_init(s, err)) != KS_OK)
@@ -329,21 +333,19 @@ int ks_review_serve(const char *case_dir, const struct ks_review_opts *o,
 	if (s->tls)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem tls_opts[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
-		{MHD_OPTION_END, 0, NULL},
+	    {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+	    {MHD_OPTION_END, 0, NULL},
 	};
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
-			     MHD_OPTION_ARRAY, s->tls ? tls_opts : &tls_opts[2],
-			     MHD_OPTION_END);
+	d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    (void *)s, MHD_OPTION_ARRAY, s->tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	if (!d) {
-		rc = ks_err_set(err, KS_E_ENV, "cannot listen on %s (in use, or not an address of"
-					       " this machine?)",
+		rc = ks_err_set(err, KS_E_ENV,
+				"cannot listen on %s (in use, or not an address of"
+				" this machine?)",
 				o->listen ? o->listen : "127.0.0.1:8443");
 		goto out;
 	}

@@ -13,55 +13,56 @@
 #include "store_review_impl.h"
 
 #define PATH_SEP " \xe2\x80\xba " /* " › " between container and member, as files_each */
-#define MAX_UP 64                 /* container depth walked for a display path */
+#define MAX_UP 64		  /* container depth walked for a display path */
 
 static const char review_schema[] =
-	"CREATE TABLE IF NOT EXISTS media_preview(media INTEGER PRIMARY KEY REFERENCES media(id),"
-	" kind INTEGER NOT NULL, width INTEGER, height INTEGER, jpeg BLOB, note TEXT);"
-	"CREATE TABLE IF NOT EXISTS media_pdq(media INTEGER PRIMARY KEY REFERENCES media(id),"
-	" hash BLOB NOT NULL, quality INTEGER NOT NULL, mode INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS review_user(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-	" role INTEGER NOT NULL, pwhash TEXT NOT NULL, created INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS review_group(id INTEGER PRIMARY KEY, leader INTEGER NOT NULL,"
-	" sortkey TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0,"
-	" split INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS review_group_open ON review_group(sortkey, id) WHERE open > 0;"
-	"CREATE INDEX IF NOT EXISTS review_group_key ON review_group(sortkey, id);"
-	"CREATE TABLE IF NOT EXISTS review_item(media INTEGER PRIMARY KEY REFERENCES media(id),"
-	" grp INTEGER NOT NULL REFERENCES review_group(id), dist INTEGER NOT NULL DEFAULT 0,"
-	" known INTEGER NOT NULL DEFAULT 0, graded INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS review_item_grp ON review_item(grp, dist, media);"
-	"CREATE TABLE IF NOT EXISTS review_action(id INTEGER PRIMARY KEY, who TEXT NOT NULL,"
-	" kind TEXT NOT NULL, at INTEGER NOT NULL, undone INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS review_action_who ON review_action(who, id);"
-	"CREATE TABLE IF NOT EXISTS review_grade(media INTEGER PRIMARY KEY REFERENCES media(id),"
-	" scheme TEXT NOT NULL, category TEXT NOT NULL, grader TEXT NOT NULL,"
-	" graded_at INTEGER NOT NULL, action INTEGER NOT NULL, state INTEGER NOT NULL,"
-	" vcategory TEXT, verifier TEXT, verified_at INTEGER, vaction INTEGER, final TEXT,"
-	" resolver TEXT, resolved_at INTEGER, note TEXT);"
-	"CREATE INDEX IF NOT EXISTS review_grade_action ON review_grade(action);"
-	"CREATE INDEX IF NOT EXISTS review_grade_vaction ON review_grade(vaction);"
-	"CREATE INDEX IF NOT EXISTS review_grade_state ON review_grade(state);"
-	"CREATE TABLE IF NOT EXISTS review_welfare(who TEXT NOT NULL, day TEXT NOT NULL,"
-	" viewed INTEGER NOT NULL DEFAULT 0, unblurred INTEGER NOT NULL DEFAULT 0,"
-	" seconds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(who, day));";
+    "CREATE TABLE IF NOT EXISTS media_preview(media INTEGER PRIMARY KEY REFERENCES media(id),"
+    " kind INTEGER NOT NULL, width INTEGER, height INTEGER, jpeg BLOB, note TEXT);"
+    "CREATE TABLE IF NOT EXISTS media_pdq(media INTEGER PRIMARY KEY REFERENCES media(id),"
+    " hash BLOB NOT NULL, quality INTEGER NOT NULL, mode INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS review_user(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " role INTEGER NOT NULL, pwhash TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS review_group(id INTEGER PRIMARY KEY, leader INTEGER NOT NULL,"
+    " sortkey TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0,"
+    " split INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS review_group_open ON review_group(sortkey, id) WHERE open > 0;"
+    "CREATE INDEX IF NOT EXISTS review_group_key ON review_group(sortkey, id);"
+    "CREATE TABLE IF NOT EXISTS review_item(media INTEGER PRIMARY KEY REFERENCES media(id),"
+    " grp INTEGER NOT NULL REFERENCES review_group(id), dist INTEGER NOT NULL DEFAULT 0,"
+    " known INTEGER NOT NULL DEFAULT 0, graded INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS review_item_grp ON review_item(grp, dist, media);"
+    "CREATE TABLE IF NOT EXISTS review_action(id INTEGER PRIMARY KEY, who TEXT NOT NULL,"
+    " kind TEXT NOT NULL, at INTEGER NOT NULL, undone INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS review_action_who ON review_action(who, id);"
+    "CREATE TABLE IF NOT EXISTS review_grade(media INTEGER PRIMARY KEY REFERENCES media(id),"
+    " scheme TEXT NOT NULL, category TEXT NOT NULL, grader TEXT NOT NULL,"
+    " graded_at INTEGER NOT NULL, action INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " vcategory TEXT, verifier TEXT, verified_at INTEGER, vaction INTEGER, final TEXT,"
+    " resolver TEXT, resolved_at INTEGER, note TEXT);"
+    "CREATE INDEX IF NOT EXISTS review_grade_action ON review_grade(action);"
+    "CREATE INDEX IF NOT EXISTS review_grade_vaction ON review_grade(vaction);"
+    "CREATE INDEX IF NOT EXISTS review_grade_state ON review_grade(state);"
+    "CREATE TABLE IF NOT EXISTS review_welfare(who TEXT NOT NULL, day TEXT NOT NULL,"
+    " viewed INTEGER NOT NULL DEFAULT 0, unblurred INTEGER NOT NULL DEFAULT 0,"
+    " seconds INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(who, day));";
 
 /* A media is left out of the queue when a hash set decided: an alert match with a
  * category, or any match of an ignore (known-good) set. */
-#define KNOWN_SQL                                                                          \
-	"EXISTS(SELECT 1 FROM \"match\" x JOIN hashset h ON h.id = x.hashset"              \
+#define KNOWN_SQL                                                                                  \
+	"EXISTS(SELECT 1 FROM \"match\" x JOIN hashset h ON h.id = x.hashset"                      \
 	" WHERE x.media = %s AND (h.role = 'ignore' OR x.category IS NOT NULL))"
 
 /* Where a media was first found: exhibit ref, unit separator, path (the smallest). */
-#define FIRST_SQL                                                                          \
-	"coalesce((SELECT e.ref || char(31) || f.path FROM file f JOIN exhibit e"          \
+#define FIRST_SQL                                                                                  \
+	"coalesce((SELECT e.ref || char(31) || f.path FROM file f JOIN exhibit e"                  \
 	" ON e.id = f.exhibit WHERE f.media = %s ORDER BY 1 LIMIT 1), '')"
 
 int ks_sq_review_schema(sqlite3 *db, struct ks_err *err)
 {
 	int rc = sqlite3_exec(db, review_schema, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return ks_err_set(err, KS_E_ENV, "case store: review tables: %s", sqlite3_errmsg(db));
+		return ks_err_set(err, KS_E_ENV, "case store: review tables: %s",
+				  sqlite3_errmsg(db));
 	return KS_OK;
 }
 
@@ -214,8 +215,8 @@ static int r_preview_get(struct ks_store *st, int64_t media, struct ks_buf *out,
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db, "SELECT kind, jpeg FROM media_preview WHERE media = ?1", &q, err,
-		      "preview");
+	int rc =
+	    prep(db, "SELECT kind, jpeg FROM media_preview WHERE media = ?1", &q, err, "preview");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -307,10 +308,11 @@ static int r_refresh(struct ks_store *st, int64_t *changed, struct ks_err *err)
 	*changed = sqlite3_changes(db);
 	if (*changed == 0)
 		return KS_OK;
-	return exec3(db,
-		     "UPDATE review_group SET open = (SELECT count(*) FROM review_item i"
-		     " WHERE i.grp = review_group.id AND i.known = 0 AND i.graded = 0) WHERE open > 0",
-		     0, 0, 0, 0, err, "refresh");
+	return exec3(
+	    db,
+	    "UPDATE review_group SET open = (SELECT count(*) FROM review_item i"
+	    " WHERE i.grp = review_group.id AND i.known = 0 AND i.graded = 0) WHERE open > 0",
+	    0, 0, 0, 0, err, "refresh");
 }
 
 static int r_unplaced(struct ks_store *st, size_t limit, int full,
@@ -341,8 +343,8 @@ static int r_unplaced(struct ks_store *st, size_t limit, int full,
 	sqlite3_bind_int64(q, 3, limit ? (int64_t)limit : -1);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_review_new m = {
-			.media = sqlite3_column_int64(q, 0),
-			.kind = sqlite3_column_int(q, 1),
+		    .media = sqlite3_column_int64(q, 0),
+		    .kind = sqlite3_column_int(q, 1),
 		};
 		if (sqlite3_column_type(q, 2) == SQLITE_BLOB && sqlite3_column_bytes(q, 2) == 32) {
 			m.has_pdq = 1;
@@ -364,10 +366,11 @@ static int r_leaders(struct ks_store *st, int min_quality,
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db,
-		      "SELECT g.id, p.hash FROM review_group g JOIN media_pdq p ON p.media = g.leader"
-		      " WHERE g.split = 0 AND p.quality >= ?1 ORDER BY g.id",
-		      &q, err, "leaders");
+	int rc =
+	    prep(db,
+		 "SELECT g.id, p.hash FROM review_group g JOIN media_pdq p ON p.media = g.leader"
+		 " WHERE g.split = 0 AND p.quality >= ?1 ORDER BY g.id",
+		 &q, err, "leaders");
 	if (rc)
 		return rc;
 	sqlite3_bind_int(q, 1, min_quality);
@@ -395,8 +398,7 @@ static int group_new(sqlite3 *db, int64_t leader, int split, int64_t *id, struct
 	return rc;
 }
 
-static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n,
-		   struct ks_err *err)
+static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n, struct ks_err *err)
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *grp = NULL, *item = NULL, *count = NULL;
@@ -405,10 +407,11 @@ static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n,
 		 "INSERT INTO review_group(leader, sortkey, split) VALUES(?1, " FIRST_SQL ", 0)",
 		 "?1");
 	int rc = prep(db, sql, &grp, err, "place");
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO review_item(media, grp, dist, known, graded) VALUES(?1, ?2, ?3, " KNOWN_SQL
-		 ", EXISTS(SELECT 1 FROM review_grade WHERE media = ?1))",
-		 "?1");
+	snprintf(
+	    sql, sizeof sql,
+	    "INSERT INTO review_item(media, grp, dist, known, graded) VALUES(?1, ?2, ?3, " KNOWN_SQL
+	    ", EXISTS(SELECT 1 FROM review_grade WHERE media = ?1))",
+	    "?1");
 	if (rc == KS_OK)
 		rc = prep(db, sql, &item, err, "place");
 	if (rc == KS_OK)
@@ -449,7 +452,8 @@ static int r_split(struct ks_store *st, int64_t media, int64_t *group, struct ks
 	if (rc)
 		return rc;
 	if (!old)
-		return ks_err_set(err, KS_E_NOTFOUND, "media %lld is in no group", (long long)media);
+		return ks_err_set(err, KS_E_NOTFOUND, "media %lld is in no group",
+				  (long long)media);
 	if ((rc = query1(db, "SELECT size FROM review_group WHERE id = ?1", old, 0, &size, err)))
 		return rc;
 	if (size <= 1) {
@@ -465,14 +469,16 @@ static int r_split(struct ks_store *st, int64_t media, int64_t *group, struct ks
 			*group, 0, err, "split")) ||
 	    (rc = exec3(db, "UPDATE review_group SET size = 1, open = ?2 WHERE id = ?1", 2, *group,
 			open, 0, err, "split")) ||
-	    (rc = exec3(db, "UPDATE review_group SET size = size - 1, open = open - ?2 WHERE id = ?1",
+	    (rc = exec3(db,
+			"UPDATE review_group SET size = size - 1, open = open - ?2 WHERE id = ?1",
 			2, old, open, 0, err, "split")))
 		return rc;
 	/* A group whose leader left is led by its nearest remaining member. */
-	return exec3(db,
-		     "UPDATE review_group SET leader = (SELECT media FROM review_item WHERE grp = ?1"
-		     " ORDER BY dist, media LIMIT 1) WHERE id = ?1 AND leader = ?2",
-		     2, old, media, 0, err, "split");
+	return exec3(
+	    db,
+	    "UPDATE review_group SET leader = (SELECT media FROM review_item WHERE grp = ?1"
+	    " ORDER BY dist, media LIMIT 1) WHERE id = ?1 AND leader = ?2",
+	    2, old, media, 0, err, "split");
 }
 
 /* Splits "exhibit<US>path" into its halves (in place). */
@@ -495,21 +501,20 @@ static int r_queue_page(struct ks_store *st, int all, int64_t offset, int limit,
 	sqlite3_stmt *q = NULL;
 	int rc;
 	char *key = NULL;
-	if (total &&
-	    (rc = query1(db,
-			 all ? "SELECT count(*) FROM review_group WHERE size > ?1"
-			     : "SELECT count(*) FROM review_group WHERE open > ?1",
-			 0, 0, total, err)))
+	if (total && (rc = query1(db,
+				  all ? "SELECT count(*) FROM review_group WHERE size > ?1"
+				      : "SELECT count(*) FROM review_group WHERE open > ?1",
+				  0, 0, total, err)))
 		return rc;
 	const char *sql =
-		all ? "SELECT g.id, g.size, g.open, g.sortkey, (SELECT i.media FROM review_item i"
-		      " WHERE i.grp = g.id ORDER BY i.dist, i.media LIMIT 1) FROM review_group g"
-		      " INDEXED BY review_group_key WHERE g.size > 0 ORDER BY g.sortkey, g.id"
-		      " LIMIT ?1 OFFSET ?2"
-		    : "SELECT g.id, g.size, g.open, g.sortkey, (SELECT i.media FROM review_item i"
-		      " WHERE i.grp = g.id AND i.known = 0 AND i.graded = 0 ORDER BY i.dist, i.media"
-		      " LIMIT 1) FROM review_group g INDEXED BY review_group_open WHERE g.open > 0"
-		      " ORDER BY g.sortkey, g.id LIMIT ?1 OFFSET ?2";
+	    all ? "SELECT g.id, g.size, g.open, g.sortkey, (SELECT i.media FROM review_item i"
+		  " WHERE i.grp = g.id ORDER BY i.dist, i.media LIMIT 1) FROM review_group g"
+		  " INDEXED BY review_group_key WHERE g.size > 0 ORDER BY g.sortkey, g.id"
+		  " LIMIT ?1 OFFSET ?2"
+		: "SELECT g.id, g.size, g.open, g.sortkey, (SELECT i.media FROM review_item i"
+		  " WHERE i.grp = g.id AND i.known = 0 AND i.graded = 0 ORDER BY i.dist, i.media"
+		  " LIMIT 1) FROM review_group g INDEXED BY review_group_open WHERE g.open > 0"
+		  " ORDER BY g.sortkey, g.id LIMIT ?1 OFFSET ?2";
 	if ((rc = prep(db, sql, &q, err, "queue")))
 		return rc;
 	sqlite3_bind_int(q, 1, limit);
@@ -518,10 +523,10 @@ static int r_queue_page(struct ks_store *st, int all, int64_t offset, int limit,
 		free(key);
 		key = ks_xstrdup(text(q, 3));
 		struct ks_queue_group g = {
-			.id = sqlite3_column_int64(q, 0),
-			.size = sqlite3_column_int64(q, 1),
-			.open = sqlite3_column_int64(q, 2),
-			.cover = sqlite3_column_int64(q, 4),
+		    .id = sqlite3_column_int64(q, 0),
+		    .size = sqlite3_column_int64(q, 1),
+		    .open = sqlite3_column_int64(q, 2),
+		    .cover = sqlite3_column_int64(q, 4),
 		};
 		split_key(key, &g.exhibit, &g.path);
 		if ((rc = fn(ctx, &g)) != 0)
@@ -534,10 +539,10 @@ out:
 	return rc;
 }
 
-#define MEMBER_COLS                                                                          \
-	"SELECT i.media, i.grp, m.kind, m.type, m.width, m.height, i.dist, i.known,"         \
-	" coalesce(r.state, 0), r.category, r.grader, " FIRST_SQL                            \
-	" FROM review_item i JOIN media m ON m.id = i.media"                                 \
+#define MEMBER_COLS                                                                                \
+	"SELECT i.media, i.grp, m.kind, m.type, m.width, m.height, i.dist, i.known,"               \
+	" coalesce(r.state, 0), r.category, r.grader, " FIRST_SQL                                  \
+	" FROM review_item i JOIN media m ON m.id = i.media"                                       \
 	" LEFT JOIN review_grade r ON r.media = i.media"
 
 static int member_row(sqlite3_stmt *q, int blind,
@@ -545,17 +550,17 @@ static int member_row(sqlite3_stmt *q, int blind,
 {
 	char *key = ks_xstrdup(text(q, 11));
 	struct ks_queue_member m = {
-		.media = sqlite3_column_int64(q, 0),
-		.group = sqlite3_column_int64(q, 1),
-		.kind = sqlite3_column_int(q, 2),
-		.type = text(q, 3),
-		.width = (uint32_t)sqlite3_column_int64(q, 4),
-		.height = (uint32_t)sqlite3_column_int64(q, 5),
-		.dist = sqlite3_column_int(q, 6),
-		.known = sqlite3_column_int(q, 7),
-		.state = sqlite3_column_int(q, 8),
-		.category = blind ? NULL : text_or_null(q, 9),
-		.grader = blind ? NULL : text_or_null(q, 10),
+	    .media = sqlite3_column_int64(q, 0),
+	    .group = sqlite3_column_int64(q, 1),
+	    .kind = sqlite3_column_int(q, 2),
+	    .type = text(q, 3),
+	    .width = (uint32_t)sqlite3_column_int64(q, 4),
+	    .height = (uint32_t)sqlite3_column_int64(q, 5),
+	    .dist = sqlite3_column_int(q, 6),
+	    .known = sqlite3_column_int(q, 7),
+	    .state = sqlite3_column_int(q, 8),
+	    .category = blind ? NULL : text_or_null(q, 9),
+	    .grader = blind ? NULL : text_or_null(q, 10),
 	};
 	split_key(key, &m.exhibit, &m.path);
 	int rc = fn(ctx, &m);
@@ -679,30 +684,31 @@ static int r_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, 
 		snprintf(sha1, sizeof sha1, "%s", text(q, 18));
 		snprintf(sha256, sizeof sha256, "%s", text(q, 19));
 		struct ks_file_row r = {
-			.file_id = sqlite3_column_int64(q, 0),
-			.media_id = sqlite3_column_int64(q, 1),
-			.parent_id = sqlite3_column_int64(q, 2),
-			.exhibit = text(q, 3),
-			.source = text(q, 4),
-			.volume = text(q, 5),
-			.path = text(q, 6),
-			.state = sqlite3_column_int(q, 7),
-			.size = (uint64_t)sqlite3_column_int64(q, 8),
-			.mtime = sqlite3_column_int64(q, 9),
-			.atime = sqlite3_column_int64(q, 10),
-			.ctime = sqlite3_column_int64(q, 11),
-			.crtime = sqlite3_column_int64(q, 12),
-			.offset = sqlite3_column_type(q, 13) == SQLITE_NULL ? -1
-									     : sqlite3_column_int64(q, 13),
-			.type = text(q, 14),
-			.kind = sqlite3_column_int(q, 15),
-			.valid = sqlite3_column_int(q, 16),
-			.md5 = md5,
-			.sha1 = sha1,
-			.sha256 = sha256,
-			.match = "",
-			.note = text_or_null(q, 20),
-			.error = text_or_null(q, 21),
+		    .file_id = sqlite3_column_int64(q, 0),
+		    .media_id = sqlite3_column_int64(q, 1),
+		    .parent_id = sqlite3_column_int64(q, 2),
+		    .exhibit = text(q, 3),
+		    .source = text(q, 4),
+		    .volume = text(q, 5),
+		    .path = text(q, 6),
+		    .state = sqlite3_column_int(q, 7),
+		    .size = (uint64_t)sqlite3_column_int64(q, 8),
+		    .mtime = sqlite3_column_int64(q, 9),
+		    .atime = sqlite3_column_int64(q, 10),
+		    .ctime = sqlite3_column_int64(q, 11),
+		    .crtime = sqlite3_column_int64(q, 12),
+		    .offset = sqlite3_column_type(q, 13) == SQLITE_NULL
+				  ? -1
+				  : sqlite3_column_int64(q, 13),
+		    .type = text(q, 14),
+		    .kind = sqlite3_column_int(q, 15),
+		    .valid = sqlite3_column_int(q, 16),
+		    .md5 = md5,
+		    .sha1 = sha1,
+		    .sha256 = sha256,
+		    .match = "",
+		    .note = text_or_null(q, 20),
+		    .error = text_or_null(q, 21),
 		};
 		r.in_container = r.parent_id != 0;
 		if ((rc = fn(ctx, &r)) != 0)
@@ -747,10 +753,11 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 	int rc = action_new(db, who, "grade", action, err);
 	if (rc)
 		goto out;
-	if ((rc = prep(db,
-		       "INSERT INTO review_grade(media, scheme, category, grader, graded_at, action,"
-		       " state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(media) DO NOTHING",
-		       &ins, err, "grade")) ||
+	if ((rc =
+		 prep(db,
+		      "INSERT INTO review_grade(media, scheme, category, grader, graded_at, action,"
+		      " state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(media) DO NOTHING",
+		      &ins, err, "grade")) ||
 	    (rc = prep(db,
 		       "UPDATE review_item SET graded = 1 WHERE media = ?1 AND graded = 0"
 		       " RETURNING grp, known",
@@ -825,8 +832,9 @@ static int r_verify(struct ks_store *st, const int64_t *media, size_t n, const c
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *look = NULL, *upd = NULL, *hist = NULL;
-	int rc = prep(db, "SELECT grader, state, category, scheme FROM review_grade WHERE media = ?1",
-		      &look, err, "verify");
+	int rc =
+	    prep(db, "SELECT grader, state, category, scheme FROM review_grade WHERE media = ?1",
+		 &look, err, "verify");
 	if (rc)
 		goto out;
 	/* First pass: nobody verifies their own grade, not even one of many. */
@@ -835,8 +843,9 @@ static int r_verify(struct ks_store *st, const int64_t *media, size_t n, const c
 		int own = sqlite3_step(look) == SQLITE_ROW && strcmp(text(look, 0), who) == 0;
 		sqlite3_reset(look);
 		if (own) {
-			rc = ks_err_set(err, KS_E_USAGE, "media %lld was graded by %s, who cannot"
-						       " verify their own grade",
+			rc = ks_err_set(err, KS_E_USAGE,
+					"media %lld was graded by %s, who cannot"
+					" verify their own grade",
 					(long long)media[i], who);
 			goto out;
 		}
@@ -893,10 +902,11 @@ static int r_resolve(struct ks_store *st, int64_t media, const char *who, const 
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q = NULL, *hist = NULL;
-	int rc = prep(db,
-		      "UPDATE review_grade SET state = 4, final = ?2, resolver = ?3, resolved_at = ?4,"
-		      " note = ?5 WHERE media = ?1 AND state = 3",
-		      &q, err, "resolve");
+	int rc =
+	    prep(db,
+		 "UPDATE review_grade SET state = 4, final = ?2, resolver = ?3, resolved_at = ?4,"
+		 " note = ?5 WHERE media = ?1 AND state = 3",
+		 &q, err, "resolve");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -925,8 +935,7 @@ static int r_resolve(struct ks_store *st, int64_t media, const char *who, const 
 	return rc;
 }
 
-static int undo_grade(sqlite3 *db, int64_t action, const char *who, int64_t *n,
-		      struct ks_err *err)
+static int undo_grade(sqlite3 *db, int64_t action, const char *who, int64_t *n, struct ks_err *err)
 {
 	sqlite3_stmt *q = NULL, *hist = NULL;
 	int64_t *ids = NULL;
@@ -959,8 +968,8 @@ static int undo_grade(sqlite3 *db, int64_t action, const char *who, int64_t *n,
 			   " review_item WHERE media = ?1 AND known = 0 AND graded = 1)",
 			   1, ids[i], 0, 0, err, "undo");
 		if (rc == KS_OK)
-			rc = exec3(db, "UPDATE review_item SET graded = 0 WHERE media = ?1", 1, ids[i],
-				   0, 0, err, "undo");
+			rc = exec3(db, "UPDATE review_item SET graded = 0 WHERE media = ?1", 1,
+				   ids[i], 0, 0, err, "undo");
 		if (rc == KS_OK)
 			rc = exec3(db, "DELETE FROM review_grade WHERE media = ?1", 1, ids[i], 0, 0,
 				   err, "undo");
@@ -1011,10 +1020,11 @@ static int r_undo(struct ks_store *st, const char *who, const char **kind, int64
 		rc = undo_grade(db, action, who, n, err);
 	} else {
 		*kind = "verify";
-		rc = exec3(db,
-			   "UPDATE review_grade SET state = 1, vcategory = NULL, verifier = NULL,"
-			   " verified_at = NULL, vaction = NULL WHERE vaction = ?1 AND state IN (2, 3)",
-			   1, action, 0, 0, err, "undo");
+		rc = exec3(
+		    db,
+		    "UPDATE review_grade SET state = 1, vcategory = NULL, verifier = NULL,"
+		    " verified_at = NULL, vaction = NULL WHERE vaction = ?1 AND state IN (2, 3)",
+		    1, action, 0, 0, err, "undo");
 		*n = sqlite3_changes(db);
 	}
 	if (rc == KS_OK)
@@ -1031,7 +1041,8 @@ static int r_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 	sqlite3_stmt *q;
 	int rc;
 	if (total) {
-		if ((rc = prep(db, "SELECT count(*) FROM review_grade WHERE state = 1 AND grader != ?1",
+		if ((rc = prep(db,
+			       "SELECT count(*) FROM review_grade WHERE state = 1 AND grader != ?1",
 			       &q, err, "verify queue")))
 			return rc;
 		bind_text(q, 1, who);
@@ -1040,8 +1051,9 @@ static int r_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 	}
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-		 MEMBER_COLS " JOIN review_group g ON g.id = i.grp WHERE r.state = 1 AND r.grader != ?1"
-			     " ORDER BY g.sortkey, i.grp, i.dist, i.media LIMIT ?2 OFFSET ?3",
+		 MEMBER_COLS
+		 " JOIN review_group g ON g.id = i.grp WHERE r.state = 1 AND r.grader != ?1"
+		 " ORDER BY g.sortkey, i.grp, i.dist, i.media LIMIT ?2 OFFSET ?3",
 		 "i.media");
 	if ((rc = prep(db, sql, &q, err, "verify queue")))
 		return rc;
@@ -1070,13 +1082,13 @@ static int r_disputes(struct ks_store *st, int (*fn)(void *ctx, const struct ks_
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_dispute d = {
-			.media = sqlite3_column_int64(q, 0),
-			.category = text(q, 1),
-			.grader = text(q, 2),
-			.graded_at = sqlite3_column_int64(q, 3),
-			.vcategory = text(q, 4),
-			.verifier = text(q, 5),
-			.verified_at = sqlite3_column_int64(q, 6),
+		    .media = sqlite3_column_int64(q, 0),
+		    .category = text(q, 1),
+		    .grader = text(q, 2),
+		    .graded_at = sqlite3_column_int64(q, 3),
+		    .vcategory = text(q, 4),
+		    .verifier = text(q, 5),
+		    .verified_at = sqlite3_column_int64(q, 6),
 		};
 		if ((rc = fn(ctx, &d)) != 0)
 			goto out;
@@ -1152,12 +1164,13 @@ static int r_welfare_add(struct ks_store *st, const char *who, const char *day,
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db,
-		      "INSERT INTO review_welfare(who, day, viewed, unblurred, seconds)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(who, day) DO UPDATE SET"
-		      " viewed = viewed + excluded.viewed, unblurred = unblurred + excluded.unblurred,"
-		      " seconds = seconds + excluded.seconds",
-		      &q, err, "welfare");
+	int rc =
+	    prep(db,
+		 "INSERT INTO review_welfare(who, day, viewed, unblurred, seconds)"
+		 " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(who, day) DO UPDATE SET"
+		 " viewed = viewed + excluded.viewed, unblurred = unblurred + excluded.unblurred,"
+		 " seconds = seconds + excluded.seconds",
+		 &q, err, "welfare");
 	if (rc)
 		return rc;
 	bind_text(q, 1, who);
@@ -1203,30 +1216,30 @@ static int r_welfare_get(struct ks_store *st, const char *who, const char *day,
 }
 
 const struct ks_store_review_ops ks_store_sqlite_review_ops = {
-	.preview_put = r_preview_put,
-	.preview_get = r_preview_get,
-	.user_put = r_user_put,
-	.user_get = r_user_get,
-	.refresh = r_refresh,
-	.unplaced = r_unplaced,
-	.leaders = r_leaders,
-	.place = r_place,
-	.split = r_split,
-	.queue_page = r_queue_page,
-	.members = r_members,
-	.group_open = r_group_open,
-	.exif_fields = r_exif_fields,
-	.media_files = r_media_files,
-	.grade = r_grade,
-	.verify = r_verify,
-	.resolve = r_resolve,
-	.undo = r_undo,
-	.verify_page = r_verify_page,
-	.disputes = r_disputes,
-	.counts = r_counts,
-	.final_each = r_final_each,
-	.welfare_add = r_welfare_add,
-	.welfare_get = r_welfare_get,
+    .preview_put = r_preview_put,
+    .preview_get = r_preview_get,
+    .user_put = r_user_put,
+    .user_get = r_user_get,
+    .refresh = r_refresh,
+    .unplaced = r_unplaced,
+    .leaders = r_leaders,
+    .place = r_place,
+    .split = r_split,
+    .queue_page = r_queue_page,
+    .members = r_members,
+    .group_open = r_group_open,
+    .exif_fields = r_exif_fields,
+    .media_files = r_media_files,
+    .grade = r_grade,
+    .verify = r_verify,
+    .resolve = r_resolve,
+    .undo = r_undo,
+    .verify_page = r_verify_page,
+    .disputes = r_disputes,
+    .counts = r_counts,
+    .final_each = r_final_each,
+    .welfare_add = r_welfare_add,
+    .welfare_get = r_welfare_get,
 };
 
 /* ---- the grade overlay of files_each --------------------------------------------------------- */
@@ -1248,10 +1261,11 @@ int ks_sq_grades_load(sqlite3 *db, struct ks_sq_grades **out, struct ks_err *err
 	sqlite3_stmt *q = NULL;
 	size_t cap = 0;
 	*out = g;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT media, state, scheme, CASE state WHEN 4 THEN final ELSE"
-				    " category END, grader, verifier FROM review_grade ORDER BY media",
-				    -1, &q, NULL);
+	int rc =
+	    sqlite3_prepare_v2(db,
+			       "SELECT media, state, scheme, CASE state WHEN 4 THEN final ELSE"
+			       " category END, grader, verifier FROM review_grade ORDER BY media",
+			       -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		/* No review tables: a case never reviewed, opened read-only. */
 		sqlite3_finalize(q);

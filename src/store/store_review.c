@@ -33,7 +33,8 @@ static const struct ks_store_review_ops *rops(struct ks_store *st, struct ks_err
 		return NULL;
 	}
 	if (!st->ops->review)
-		ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no review data", st->ops->name);
+		ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no review data",
+			   st->ops->name);
 	return st->ops->review;
 }
 
@@ -55,8 +56,8 @@ static const struct ks_store_review_ops *wops(struct ks_store *st, struct ks_err
 	return r;
 }
 
-#define NEED(r) \
-	if (!(r))   \
+#define NEED(r)                                                                                    \
+	if (!(r))                                                                                  \
 		return err ? err->status : KS_E_USAGE;
 
 int ks_store_preview_put(struct ks_store *st, int64_t media_id, const struct ks_preview *p,
@@ -159,8 +160,7 @@ int ks_store_review_place(struct ks_store *st, struct ks_review_place *v, size_t
 	return r->place(st, v, n, err);
 }
 
-int ks_store_review_split(struct ks_store *st, int64_t media, int64_t *group,
-			  struct ks_err *err)
+int ks_store_review_split(struct ks_store *st, int64_t media, int64_t *group, struct ks_err *err)
 {
 	const struct ks_store_review_ops *r = wops(st, err);
 	NEED(r);
@@ -241,8 +241,8 @@ int ks_store_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 }
 
 int ks_store_grade_verify(struct ks_store *st, const int64_t *media, size_t n, const char *who,
-			  const char *category, int64_t *agreed, int64_t *disputed,
-			  int64_t *action, struct ks_err *err)
+			  const char *category, int64_t *agreed, int64_t *disputed, int64_t *action,
+			  struct ks_err *err)
 {
 	const struct ks_store_review_ops *r = wops(st, err);
 	NEED(r);
@@ -305,8 +305,7 @@ int ks_store_disputes_each(struct ks_store *st, int (*fn)(void *ctx, const struc
 	return r->disputes(st, fn, ctx, err);
 }
 
-int ks_store_review_counts(struct ks_store *st, struct ks_review_counts *out,
-			   struct ks_err *err)
+int ks_store_review_counts(struct ks_store *st, struct ks_review_counts *out, struct ks_err *err)
 {
 	const struct ks_store_review_ops *r = rops(st, err);
 	NEED(r);

@@ -24,8 +24,7 @@ struct ks_store_review_ops {
 	int (*leaders)(struct ks_store *st, int min_quality,
 		       int (*fn)(void *ctx, int64_t group, const uint8_t pdq[32]), void *ctx,
 		       struct ks_err *err);
-	int (*place)(struct ks_store *st, struct ks_review_place *v, size_t n,
-		     struct ks_err *err);
+	int (*place)(struct ks_store *st, struct ks_review_place *v, size_t n, struct ks_err *err);
 	int (*split)(struct ks_store *st, int64_t media, int64_t *group, struct ks_err *err);
 	int (*queue_page)(struct ks_store *st, int all, int64_t offset, int limit, int64_t *total,
 			  int (*fn)(void *ctx, const struct ks_queue_group *g), void *ctx,
@@ -56,8 +55,9 @@ struct ks_store_review_ops {
 	int (*disputes)(struct ks_store *st, int (*fn)(void *ctx, const struct ks_dispute *d),
 			void *ctx, struct ks_err *err);
 	int (*counts)(struct ks_store *st, struct ks_review_counts *out, struct ks_err *err);
-	int (*final_each)(struct ks_store *st, int (*fn)(void *ctx, const char *category, int64_t n),
-			  void *ctx, struct ks_err *err);
+	int (*final_each)(struct ks_store *st,
+			  int (*fn)(void *ctx, const char *category, int64_t n), void *ctx,
+			  struct ks_err *err);
 	int (*welfare_add)(struct ks_store *st, const char *who, const char *day,
 			   const struct ks_welfare *add, struct ks_err *err);
 	int (*welfare_get)(struct ks_store *st, const char *who, const char *day,

@@ -71,18 +71,24 @@ static int64_t add_media(int kind, const struct hash *h, int quality, const char
 	memcpy(d.sha256, &n, sizeof n);
 	memcpy(d.md5, &n, sizeof n);
 	memcpy(d.sha1, &n, sizeof n);
-	struct ks_media_rec m = {&d, 100, kind == KS_KIND_VIDEO ? "mp4" : "jpeg", kind, 64, 48,
-				 KS_VALID_OK};
+	struct ks_media_rec m = {&d, 100,	 kind == KS_KIND_VIDEO ? "mp4" : "jpeg", kind, 64,
+				 48, KS_VALID_OK};
 	struct ks_err err = {0};
 	int64_t id = 0, fid = 0;
 	int is_new = 0;
 	CHECK(ks_store_media_put(st, &m, &id, &is_new, &err) == KS_OK && is_new);
-	struct ks_file_rec f = {.exhibit_id = exhibit, .source_id = source, .media_id = id,
-				.path = path, .size = 100, .offset = -1, .type = m.type, .kind = kind};
+	struct ks_file_rec f = {.exhibit_id = exhibit,
+				.source_id = source,
+				.media_id = id,
+				.path = path,
+				.size = 100,
+				.offset = -1,
+				.type = m.type,
+				.kind = kind};
 	CHECK(ks_store_file_add(st, &f, &fid, &err) == KS_OK);
 	static const uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0xd9};
-	struct ks_preview p = {.kind = KS_PREVIEW_STILL, .jpeg = jpeg, .len = sizeof jpeg,
-			       .width = 64, .height = 48};
+	struct ks_preview p = {
+	    .kind = KS_PREVIEW_STILL, .jpeg = jpeg, .len = sizeof jpeg, .width = 64, .height = 48};
 	if (h) {
 		p.has_pdq = 1;
 		memcpy(p.pdq, h->b, 32);
@@ -292,8 +298,8 @@ int main(void)
 	}
 	/* K known pictures, categorised through a hash set. */
 	int64_t known[K], set = 0;
-	struct ks_hashset_meta hm = {.name = "known", .format = "md5", .scheme = "uk",
-				     .role = "alert"};
+	struct ks_hashset_meta hm = {
+	    .name = "known", .format = "md5", .scheme = "uk", .role = "alert"};
 	CHECK(ks_store_hashset_add(st, &hm, &set, &err) == KS_OK);
 	for (int k = 0; k < K; k++) {
 		struct hash h = random_hash();
@@ -379,7 +385,8 @@ int main(void)
 	CHECK(ks_store_review_undo(st, "v1", &kind, &n, &err) == KS_OK &&
 	      strcmp(kind, "verify") == 0 && n == 2);
 	CHECK(ks_store_grade_verify(st, members[0] + 2, 2, "v1", "C", &agreed, &disputed, &action,
-				    &err) == KS_OK && disputed == 2);
+				    &err) == KS_OK &&
+	      disputed == 2);
 	/* a verified grade cannot be undone by its grader any more */
 	CHECK(ks_store_review_undo(st, "g1", &kind, &n, &err) == KS_E_NOTFOUND);
 	CHECK(ks_store_grade_resolve(st, members[0][2], "a1", "C", "", &err) == KS_E_USAGE);
