@@ -964,8 +964,9 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, int m_
 		w_data(w, v, 8);
 	}
 	w_end(w, (uint64_t)sh.m);
-	uint8_t *low = ks_xmalloc(n ? n : 1);
+	uint8_t *out = ks_xmalloc(n ? n * 5 : 1);
 	uint32_t *ids = ks_xmalloc((n ? n : 1) * sizeof *ids);
+	uint8_t *low = ks_xmalloc(n ? n : 1);
 	for (int i = 0; i < sh.m && w->rc == KS_OK; i++) {
 		size_t nb = (size_t)1 << sh.hb[i];
 		uint32_t *bound = ks_xcalloc(nb + 1, sizeof *bound);
@@ -986,30 +987,38 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, int m_
 			w_data(w, v, 4);
 		}
 		w_end(w, nb + 1);
+		uint32_t *cur = ks_xmalloc((nb + 1) * sizeof *cur);
+		memcpy(cur, bound, (nb + 1) * sizeof *cur);
 		for (uint64_t r = 0; r < n; r++) {
 			uint32_t key = hdb_bits(hashes + r * 32, sh.off[i], sh.len[i]);
-			uint32_t p = bound[key >> sh.lb[i]]++;
+			uint32_t p = cur[key >> sh.lb[i]]++;
 			low[p] = (uint8_t)(key & lmask);
 			ids[p] = (uint32_t)r;
 			if (i == 0 && p != r)
 				abort(); /* table 0 is the sorted hashes' own order: our bug */
 		}
-		free(bound);
-		if (sh.lb[i]) {
-			w_begin(w, SEC_MIH_LOW, (uint32_t)i);
-			w_data(w, low, n);
-			w_end(w, n);
-		}
-		if (i > 0) {
-			w_begin(w, SEC_MIH_IDS, (uint32_t)i);
-			for (uint64_t r = 0; r < n; r++) {
-				uint8_t v[4];
-				hdb_put32(v, ids[r]);
-				w_data(w, v, 4);
+		free(cur);
+		unsigned lw = sh.lb[i] ? 1 : 0, iw = i > 0 ? 4 : 0, wd = lw + iw;
+		if (wd) {
+			/* bucket by bucket: low bytes, then row numbers */
+			for (size_t k = 0; k < nb; k++) {
+				uint32_t lo = bound[k], hi = bound[k + 1];
+				uint8_t *o = out + (size_t)wd * lo;
+				if (lw) {
+					memcpy(o, low + lo, hi - lo);
+					o += hi - lo;
+				}
+				if (iw)
+					for (uint32_t j = lo; j < hi; j++, o += 4)
+						hdb_put32(o, ids[j]);
 			}
+			w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
+			w_data(w, out, (size_t)n * wd);
 			w_end(w, n);
 		}
+		free(bound);
 	}
+	free(out);
 	free(low);
 	free(ids);
 	return w->rc;

@@ -48,11 +48,12 @@ enum hdb_kind {
 	SEC_PDQ_PAY = 7,  /* count u32 payloads, parallel to SEC_PDQ_HASH */
 	SEC_MIH = 8,      /* count tables of 8 bytes: u16 bit offset, u8 bits, u8 high
 			   * bits, u8 low bits, 3 zero */
-	SEC_MIH_DIR = 9,  /* arg = table: (1 << high bits) + 1 u32 bounds */
-	SEC_MIH_LOW = 10, /* arg = table: one byte per PDQ row (low key bits) */
-	SEC_MIH_IDS = 11, /* arg = table (>= 1): u32 PDQ row numbers; table 0's order is
-			   * the hashes' own */
-	SEC_REC_OFF = 12, /* count + 1 u64 offsets into SEC_REC_DATA */
+	SEC_MIH_DIR = 9,   /* arg = table: (1 << high bits) + 1 u32 bucket bounds */
+	SEC_MIH_ROWS = 10, /* arg = table: the buckets in order, each its rows' low key
+			    * bytes (if low bits) then their u32 PDQ row numbers (tables
+			    * >= 1; table 0's order is the hashes' own), so that a bucket
+			    * [lo, hi) starts at byte width * lo */
+	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14, /* "key=value\n" text */
 };

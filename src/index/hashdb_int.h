@@ -20,9 +20,9 @@ struct hdb_table {
 
 struct hdb_mih {
 	unsigned off, len, hb, lb;
-	const uint8_t *dir; /* (1 << hb) + 1 u32 bounds */
-	const uint8_t *low; /* n bytes, NULL when lb == 0 */
-	const uint8_t *ids; /* n u32, NULL for table 0 */
+	const uint8_t *dir;  /* (1 << hb) + 1 u32 bounds */
+	const uint8_t *rows; /* buckets: low bytes then row numbers (SEC_MIH_ROWS) */
+	unsigned lw, iw;     /* bytes per row of low bits (0/1) and of row number (0/4) */
 	uint64_t mask[4];   /* the table's bits in the hash, as loaded by hdb_load4 */
 };
 
@@ -67,5 +67,9 @@ static inline void hdb_load4(const uint8_t *h, uint64_t w[4])
  * resolves class or record. Returns 1 if reported, 0 if the payload is damaged. */
 int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest,
 	       uint32_t payload, uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx);
+
+/* ks_hashdb_near without the fallback to a linear scan (for the tests). */
+int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
+		 ks_hashdb_hit_fn fn, void *ctx);
 
 #endif

@@ -12,45 +12,112 @@
 
 #include "hashdb_int.h"
 
-#define CAND_BATCH 256
-#define BUCKET_BATCH 64
+#define CAND_BATCH 512
 
-void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out)
+static double ball(unsigned bits, int t)
 {
-	if (m <= 0) {
-		/* m ~ 256 / log2 n is the known optimum (Norouzi et al.) */
-		unsigned l2 = 0;
-		for (uint64_t v = n > 1 ? n : 2; v; v >>= 1)
-			l2++;
-		m = (int)((256 + l2 / 2) / l2);
+	double v = 0, c = 1;
+	for (int d = 0; d <= t && d <= (int)bits; d++) {
+		v += c;
+		c = c * (bits - d) / (d + 1);
 	}
-	if (m < 10)
-		m = 10; /* substrings of at most 26 bits: directories of at most 2^18 */
-	if (m > MIH_MAX_TABLES)
-		m = MIH_MAX_TABLES;
+	return v;
+}
+
+/* Expected cost of searching one table at threshold t over n rows, in random cache
+ * line fetches (what bounds a query): a directory entry and the low bytes per bucket
+ * visited, the row number and the hash per candidate. */
+static double table_cost(double n, unsigned len, unsigned hb, unsigned lb, int t)
+{
+	if (t < 0)
+		return 0;
+	double buckets = ball(hb, t);
+	double per_bucket = n / (double)(1ull << hb) * (lb ? 1 : 4) / 64;
+	double cands = ball(len, t) * n / (double)(1ull << len);
+	return buckets * (1 + (per_bucket > 1 ? per_bucket : 1)) + cands * 1.5;
+}
+
+/* The thresholds for radius r over m tables: radius + 1 units spread evenly, the
+ * first (longer) tables getting the remainder. */
+static int share(int radius, int m, int i)
+{
+	int need = radius + 1;
+	return need / m + (i < need % m ? 1 : 0) - 1;
+}
+
+static void cut(int m, unsigned lb_max, unsigned hb_max, struct hdb_mih_shape *out)
+{
 	out->m = m;
 	unsigned base = 256u / (unsigned)m, rem = 256u % (unsigned)m, off = 0;
 	for (int i = 0; i < m; i++) {
 		unsigned len = base + ((unsigned)i < rem ? 1 : 0);
+		unsigned lb = len > lb_max ? lb_max : len;
+		if (len - lb > hb_max)
+			lb = len - hb_max;
 		out->off[i] = (uint16_t)off;
 		out->len[i] = (uint8_t)len;
-		out->lb[i] = (uint8_t)(len > 8 ? 8 : 0);
-		out->hb[i] = (uint8_t)(len - out->lb[i]);
+		out->lb[i] = (uint8_t)lb;
+		out->hb[i] = (uint8_t)(len - lb);
 		off += len;
 	}
 }
 
-/* ---- popcount, built twice: plain and with the POPCNT instruction ------------------- */
+void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out)
+{
+	/* Substrings of 8..26 bits; high parts of at most 20 bits (directories of at most
+	 * 4 MiB a table); up to 8 low bits kept per row. With m given, only the split of
+	 * each key is chosen; otherwise m too, by the cost model at the default radius. */
+	int lo = 10, hi = MIH_MAX_TABLES;
+	if (m > 0)
+		lo = hi = m < 10 ? 10 : m > MIH_MAX_TABLES ? MIH_MAX_TABLES : m;
+	double best = -1;
+	for (int mm = lo; mm <= hi; mm++)
+		for (unsigned lb = 0; lb <= 8; lb++) {
+			struct hdb_mih_shape sh;
+			cut(mm, lb, 20, &sh);
+			double cost = 0;
+			for (int i = 0; i < mm; i++)
+				cost += table_cost((double)n, sh.len[i], sh.hb[i], sh.lb[i],
+						   share(KS_PDQ_RADIUS_DEFAULT, mm, i));
+			if (best < 0 || cost < best) {
+				best = cost;
+				*out = sh;
+			}
+		}
+}
+
+/* ---- the query, built twice: plain and with the POPCNT instruction -----------------
+ * Memory latency, not arithmetic, bounds a query, so its work runs in rounds that keep
+ * many loads in flight: enumerate up to ROUND buckets over all tables (prefetching
+ * their directory entries), read their bounds (prefetching their low bytes), scan them
+ * (prefetching the row numbers of candidates, which lie just after the low bytes),
+ * then fetch the candidates' hashes (prefetched) and check them. */
+
+#define ROUND 256
+
+struct pend {
+	uint32_t h;
+	uint8_t table, allowed;
+};
+
+struct cand {
+	const uint8_t *idp; /* where the row number is; NULL for table 0 */
+	uint32_t row;       /* table 0: the row; else filled from idp */
+	uint8_t table;
+};
 
 struct query {
 	const struct ks_hashdb *db;
 	uint64_t q[4];
 	int radius;
 	int t[MIH_MAX_TABLES]; /* per-table threshold, -1 = table not searched */
+	uint32_t qh[MIH_MAX_TABLES], qlow[MIH_MAX_TABLES];
 	ks_hashdb_hit_fn fn;
 	void *ctx;
 	int hits;
-	uint32_t cand[CAND_BATCH]; /* positions in the current table */
+	struct pend pend[ROUND];
+	size_t npend;
+	struct cand cand[CAND_BATCH];
 	size_t ncand;
 };
 
@@ -68,27 +135,22 @@ static inline __attribute__((always_inline)) int dist_masked(const uint64_t *x, 
 	       __builtin_popcountll(x[2] & m[2]) + __builtin_popcountll(x[3] & m[3]);
 }
 
-/* Verifies the candidates of table i gathered in q->cand. */
-static inline __attribute__((always_inline)) void flush(struct query *q, int i)
+/* Fetches and checks the candidates gathered so far. */
+static inline __attribute__((always_inline)) void verify(struct query *q)
 {
 	const struct ks_hashdb *db = q->db;
-	const struct hdb_mih *x = &db->mih[i];
-	uint32_t rows[CAND_BATCH];
 	size_t n = q->ncand;
 	q->ncand = 0;
-	if (x->ids) {
-		for (size_t k = 0; k < n; k++)
-			__builtin_prefetch(x->ids + 4 * (size_t)q->cand[k]);
-		for (size_t k = 0; k < n; k++) {
-			rows[k] = hdb_le32(x->ids + 4 * (size_t)q->cand[k]);
-			if (rows[k] < db->n_pdq)
-				__builtin_prefetch(db->pdq + 32 * (size_t)rows[k]);
-		}
-	} else {
-		memcpy(rows, q->cand, n * sizeof *rows);
+	for (size_t k = 0; k < n; k++) {
+		struct cand *c = &q->cand[k];
+		if (c->idp)
+			c->row = hdb_le32(c->idp);
+		if (c->row < db->n_pdq)
+			__builtin_prefetch(db->pdq + 32 * (size_t)c->row);
 	}
 	for (size_t k = 0; k < n; k++) {
-		uint32_t r = rows[k];
+		uint32_t r = q->cand[k].row;
+		int i = q->cand[k].table;
 		if (r >= db->n_pdq)
 			continue; /* damaged file: never read outside the map */
 		const uint8_t *h = db->pdq + 32 * (size_t)r;
@@ -104,10 +166,28 @@ static inline __attribute__((always_inline)) void flush(struct query *q, int i)
 			if (q->t[j] >= 0 && dist_masked(xr, db->mih[j].mask) <= q->t[j])
 				earlier = 1;
 		if (earlier)
-			continue; /* table j found (or finds) it */
+			continue; /* table j finds it */
 		q->hits += hdb_report(db, T_PDQ, h, hdb_le32(db->pdq_pay + 4 * (size_t)r), r, d,
 				      q->fn, q->ctx);
 	}
+}
+
+static inline __attribute__((always_inline)) void add_cand(struct query *q, int i,
+							    const struct hdb_mih *x,
+							    const uint8_t *base, uint32_t lo,
+							    uint32_t hi, uint32_t j)
+{
+	struct cand *c = &q->cand[q->ncand++];
+	c->table = (uint8_t)i;
+	if (x->iw) {
+		c->idp = base + (size_t)x->lw * (hi - lo) + 4 * (size_t)(j - lo);
+		__builtin_prefetch(c->idp);
+	} else {
+		c->idp = NULL;
+		c->row = j;
+	}
+	if (q->ncand == CAND_BATCH)
+		verify(q);
 }
 
 /* Per-byte popcount of eight bytes, each <= allowed -> its top bit set in the result. */
@@ -122,48 +202,66 @@ static inline __attribute__((always_inline)) uint64_t bytes_within(uint64_t v, u
 	return ~over & (ones * 0x80);
 }
 
-struct bucket {
-	uint32_t lo, hi;
-	unsigned allowed;
-};
-
-static inline __attribute__((always_inline)) void scan_buckets(struct query *q, int i,
-								const struct bucket *bk, size_t nb,
-								unsigned qlow)
+static inline __attribute__((always_inline)) void scan_bucket(struct query *q, int i,
+							       uint32_t lo, uint32_t hi,
+							       unsigned allowed)
 {
 	const struct hdb_mih *x = &q->db->mih[i];
-	for (size_t b = 0; b < nb; b++) {
-		uint32_t j = bk[b].lo, hi = bk[b].hi;
-		unsigned allowed = bk[b].allowed;
-		if (!x->low || allowed >= x->lb) {
-			for (; j < hi; j++) {
-				q->cand[q->ncand++] = j;
-				if (q->ncand == CAND_BATCH)
-					flush(q, i);
-			}
-			continue;
-		}
-		const uint64_t spread = 0x0101010101010101ULL * qlow;
-		for (; j + 8 <= hi; j += 8) {
-			uint64_t v;
-			memcpy(&v, x->low + j, 8);
-			uint64_t hit = bytes_within(v ^ spread, allowed);
-			while (hit) {
-				unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
-				hit &= hit - 1;
-				q->cand[q->ncand++] = j + k;
-				if (q->ncand == CAND_BATCH)
-					flush(q, i);
-			}
-		}
-		for (; j < hi; j++) {
-			if ((unsigned)__builtin_popcount((x->low[j] ^ qlow) & 0xFFu) <= allowed) {
-				q->cand[q->ncand++] = j;
-				if (q->ncand == CAND_BATCH)
-					flush(q, i);
-			}
+	const uint8_t *base = x->rows ? x->rows + (size_t)(x->lw + x->iw) * lo : NULL;
+	if (!x->lw || allowed >= x->lb) {
+		for (uint32_t j = lo; j < hi; j++)
+			add_cand(q, i, x, base, lo, hi, j);
+		return;
+	}
+	const uint8_t *low = base; /* low bytes of rows lo.. */
+	unsigned qlow = q->qlow[i];
+	const uint64_t spread = 0x0101010101010101ULL * qlow;
+	uint32_t j = lo;
+	for (; j + 8 <= hi; j += 8) {
+		uint64_t v;
+		memcpy(&v, low + (j - lo), 8);
+		uint64_t hit = bytes_within(v ^ spread, allowed);
+		while (hit) {
+			unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
+			hit &= hit - 1;
+			add_cand(q, i, x, base, lo, hi, j + k);
 		}
 	}
+	for (; j < hi; j++)
+		if ((unsigned)__builtin_popcount((low[j - lo] ^ qlow) & 0xFFu) <= allowed)
+			add_cand(q, i, x, base, lo, hi, j);
+}
+
+/* Reads the pending buckets' bounds, prefetches their low bytes, scans them. */
+static inline __attribute__((always_inline)) void round_(struct query *q)
+{
+	struct {
+		uint32_t lo, hi;
+		uint8_t table, allowed;
+	} bk[ROUND];
+	size_t nb = 0;
+	for (size_t k = 0; k < q->npend; k++) {
+		const struct pend *p = &q->pend[k];
+		const struct hdb_mih *x = &q->db->mih[p->table];
+		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)p->h);
+		uint32_t hi = hdb_le32(x->dir + 4 * (size_t)p->h + 4);
+		if (hi <= lo)
+			continue;
+		if (x->rows) {
+			const uint8_t *a = x->rows + (size_t)(x->lw + x->iw) * lo;
+			size_t span = x->lw ? hi - lo : 4 * (size_t)(hi - lo);
+			for (size_t o = 0; o < span && o < 1024; o += 64)
+				__builtin_prefetch(a + o);
+		}
+		bk[nb].lo = lo;
+		bk[nb].hi = hi;
+		bk[nb].table = p->table;
+		bk[nb].allowed = p->allowed;
+		nb++;
+	}
+	q->npend = 0;
+	for (size_t k = 0; k < nb; k++)
+		scan_bucket(q, bk[k].table, bk[k].lo, bk[k].hi, bk[k].allowed);
 }
 
 /* Next combination of the same number of set bits (Gosper). */
@@ -173,47 +271,45 @@ static inline uint32_t next_comb(uint32_t v)
 	return (t + 1) | (((~t & -~t) - 1) >> (__builtin_ctz(v) + 1));
 }
 
-static inline __attribute__((always_inline)) void search_table(struct query *q, int i)
-{
-	const struct hdb_mih *x = &q->db->mih[i];
-	uint8_t qb[32];
-	memcpy(qb, q->q, 32);
-	uint32_t key = hdb_bits(qb, x->off, x->len);
-	uint32_t qh = key >> x->lb, qlow = key & ((1u << x->lb) - 1);
-	unsigned t = (unsigned)q->t[i];
-	struct bucket bk[BUCKET_BATCH];
-	size_t nb = 0;
-	for (unsigned d = 0; d <= t && d <= x->hb; d++) {
-		uint32_t flips = d ? (1u << d) - 1 : 0;
-		for (;;) {
-			uint32_t h = qh ^ flips;
-			uint32_t lo = hdb_le32(x->dir + 4 * (size_t)h), hi = hdb_le32(x->dir + 4 * (size_t)h + 4);
-			if (hi > lo) {
-				if (x->low)
-					__builtin_prefetch(x->low + lo);
-				bk[nb++] = (struct bucket){lo, hi, t - d};
-				if (nb == BUCKET_BATCH) {
-					scan_buckets(q, i, bk, nb, qlow);
-					nb = 0;
-				}
-			}
-			if (!d)
-				break;
-			flips = next_comb(flips);
-			if (flips >> x->hb)
-				break;
-		}
-	}
-	scan_buckets(q, i, bk, nb, qlow);
-	if (q->ncand)
-		flush(q, i);
-}
-
 static inline __attribute__((always_inline)) void run_mih(struct query *q)
 {
-	for (int i = 0; i < q->db->m; i++)
-		if (q->t[i] >= 0)
-			search_table(q, i);
+	const struct ks_hashdb *db = q->db;
+	uint8_t qb[32];
+	memcpy(qb, q->q, 32);
+	for (int i = 0; i < db->m; i++) {
+		if (q->t[i] < 0)
+			continue;
+		const struct hdb_mih *x = &db->mih[i];
+		uint32_t key = hdb_bits(qb, x->off, x->len);
+		q->qh[i] = key >> x->lb;
+		q->qlow[i] = key & ((1u << x->lb) - 1);
+	}
+	for (int i = 0; i < db->m; i++) {
+		if (q->t[i] < 0)
+			continue;
+		const struct hdb_mih *x = &db->mih[i];
+		unsigned t = (unsigned)q->t[i];
+		for (unsigned d = 0; d <= t && d <= x->hb; d++) {
+			uint32_t flips = d ? (1u << d) - 1 : 0;
+			for (;;) {
+				uint32_t h = q->qh[i] ^ flips;
+				__builtin_prefetch(x->dir + 4 * (size_t)h);
+				struct pend *p = &q->pend[q->npend++];
+				p->h = h;
+				p->table = (uint8_t)i;
+				p->allowed = (uint8_t)(t - d);
+				if (q->npend == ROUND)
+					round_(q);
+				if (!d)
+					break;
+				flips = next_comb(flips);
+				if (flips >> x->hb)
+					break;
+			}
+		}
+	}
+	round_(q);
+	verify(q);
 }
 
 static inline __attribute__((always_inline)) void run_scan(struct query *q)
@@ -255,33 +351,15 @@ __attribute__((target("popcnt"))) static void scan_popcnt(struct query *q)
 
 /* ---- choosing thresholds ------------------------------------------------------------- */
 
-static double ball(unsigned bits, int t)
-{
-	double v = 0, c = 1;
-	for (int d = 0; d <= t && d <= (int)bits; d++) {
-		v += c;
-		c = c * (bits - d) / (d + 1);
-	}
-	return v;
-}
-
-/* Spreads radius + 1 over the tables (the longer tables, first, get the extra unit)
- * and returns the expected cost in rough nanoseconds, to compare with a linear scan
- * (about one per row): a random access per bucket, the buckets' low bytes, and a
- * random access per candidate. */
+/* Sets each table's threshold for radius and returns the expected cost (as
+ * table_cost) for comparing with a linear scan. */
 static double plan(const struct ks_hashdb *db, int radius, int *t)
 {
-	int m = db->m, need = radius + 1;
-	double cost = 0, n = (double)db->n_pdq;
-	for (int i = 0; i < m; i++) {
-		int share = need / m + (i < need % m ? 1 : 0);
-		t[i] = share - 1;
-		if (t[i] < 0)
-			continue;
+	double cost = 0;
+	for (int i = 0; i < db->m; i++) {
 		const struct hdb_mih *x = &db->mih[i];
-		double buckets = ball(x->hb, t[i]);
-		cost += buckets * 20 + buckets * n / (double)(1ull << x->hb) * 0.15 +
-			ball(x->len, t[i]) * n / (double)(1ull << x->len) * 20;
+		t[i] = share(radius, db->m, i);
+		cost += table_cost((double)db->n_pdq, x->len, x->hb, x->lb, t[i]);
 	}
 	return cost;
 }
@@ -289,7 +367,8 @@ static double plan(const struct ks_hashdb *db, int radius, int *t)
 static void load_query(struct query *q, const struct ks_hashdb *db, const uint8_t pdq[32],
 		       int radius, ks_hashdb_hit_fn fn, void *ctx)
 {
-	memset(q, 0, sizeof *q);
+	q->npend = q->ncand = 0;
+	q->hits = 0;
 	q->db = db;
 	hdb_load4(pdq, q->q);
 	q->radius = radius;
@@ -311,8 +390,8 @@ int ks_hashdb_near_scan(const struct ks_hashdb *db, const uint8_t pdq[32], int r
 	return q.hits;
 }
 
-int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
-		   ks_hashdb_hit_fn fn, void *ctx)
+static int near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, int force,
+		ks_hashdb_hit_fn fn, void *ctx)
 {
 	if (!db || !pdq || radius < 0 || !db->n_pdq)
 		return 0;
@@ -320,14 +399,27 @@ int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius
 		radius = 256;
 	struct query q;
 	load_query(&q, db, pdq, radius, fn, ctx);
-	/* when a linear scan is cheaper (large radius, few rows), scan */
-	if (plan(db, radius, q.t) >= (double)db->n_pdq)
+	/* when a linear scan is cheaper (large radius, few rows), scan: it reads the
+	 * hashes in order, two to a cache line, far cheaper than random fetches */
+	if (plan(db, radius, q.t) >= (double)db->n_pdq / 8 && !force)
 		return ks_hashdb_near_scan(db, pdq, radius, fn, ctx);
 	if (db->fast)
 		mih_popcnt(&q);
 	else
 		mih_plain(&q);
 	return q.hits;
+}
+
+int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
+		   ks_hashdb_hit_fn fn, void *ctx)
+{
+	return near(db, pdq, radius, 0, fn, ctx);
+}
+
+int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
+		 ks_hashdb_hit_fn fn, void *ctx)
+{
+	return near(db, pdq, radius, 1, fn, ctx);
 }
 
 void ks_pdq_words_to_bytes(const uint16_t w[16], uint8_t out[32])

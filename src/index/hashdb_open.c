@@ -37,8 +37,8 @@ static const char *kind_name(uint32_t kind)
 {
 	static const char *const names[] = {"?",	 "strings", "sets",	 "classes",
 					    "rows",	 "directory", "pdq hashes", "pdq payloads",
-					    "pdq tables", "pdq table directory", "pdq low bits",
-					    "pdq table rows", "record offsets", "records", "meta"};
+					    "pdq tables", "pdq table directory", "pdq table rows",
+					    "?", "record offsets", "records", "meta"};
 	return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -92,9 +92,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 	struct sec rows[3] = {{0}}, dirs[3] = {{0}};
 	int have_rows[3] = {0}, have_dir[3] = {0};
 	struct sec pdq_hash = {0}, pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
-	struct sec mdir[MIH_MAX_TABLES], mlow[MIH_MAX_TABLES], mids[MIH_MAX_TABLES];
-	int have_mdir[MIH_MAX_TABLES] = {0}, have_mlow[MIH_MAX_TABLES] = {0},
-	    have_mids[MIH_MAX_TABLES] = {0};
+	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES];
+	int have_mdir[MIH_MAX_TABLES] = {0}, have_mrows[MIH_MAX_TABLES] = {0};
 	const uint8_t *sets = NULL, *classes = NULL;
 	uint64_t nsets = 0, ncls = 0;
 	uint64_t table_off = hdb_le64(db->map + HDR_TABLE_OFF);
@@ -106,8 +105,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			BAD("section %u (%s) lies outside the file's data", i, kind_name(s.kind));
 		if ((flags & KS_HASHDB_VERIFY) ||
 		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_HASH &&
-		     s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_LOW &&
-		     s.kind != SEC_MIH_IDS && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
+		     s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS &&
+		     s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
 			if ((rc = sec_check_sha(db, &s, err)) < 0)
 				goto out;
 		const uint8_t *p = db->map + s.off;
@@ -162,16 +161,11 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			mih = s;
 			break;
 		case SEC_MIH_DIR:
-		case SEC_MIH_LOW:
-		case SEC_MIH_IDS: {
+		case SEC_MIH_ROWS: {
 			if (s.arg >= MIH_MAX_TABLES)
 				BAD("bad PDQ table number %u", s.arg);
-			struct sec *dst = s.kind == SEC_MIH_DIR   ? &mdir[s.arg]
-					  : s.kind == SEC_MIH_LOW ? &mlow[s.arg]
-								  : &mids[s.arg];
-			int *have = s.kind == SEC_MIH_DIR   ? &have_mdir[s.arg]
-				    : s.kind == SEC_MIH_LOW ? &have_mlow[s.arg]
-							    : &have_mids[s.arg];
+			struct sec *dst = s.kind == SEC_MIH_DIR ? &mdir[s.arg] : &mrows[s.arg];
+			int *have = s.kind == SEC_MIH_DIR ? &have_mdir[s.arg] : &have_mrows[s.arg];
 			if (*have)
 				BAD("PDQ table %u has two %s sections", s.arg, kind_name(s.kind));
 			*dst = s;
@@ -272,17 +266,16 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->hb) + 1) * 4)
 				BAD("PDQ table %d has no directory", i);
-			if (x->lb && (!have_mlow[i] || mlow[i].size != db->n_pdq))
-				BAD("PDQ table %d has no low bits", i);
-			if (i > 0 && (!have_mids[i] || mids[i].size != db->n_pdq * 4))
+			x->lw = x->lb ? 1 : 0;
+			x->iw = i > 0 ? 4 : 0;
+			uint64_t want = db->n_pdq * (x->lw + x->iw);
+			if (want && (!have_mrows[i] || mrows[i].size != want))
 				BAD("PDQ table %d has no rows", i);
 			x->dir = db->map + mdir[i].off;
-			x->low = x->lb ? db->map + mlow[i].off : NULL;
-			x->ids = i > 0 ? db->map + mids[i].off : NULL;
+			x->rows = want ? db->map + mrows[i].off : NULL;
 			if (!dir_ok(x->dir, (size_t)1 << x->hb, db->n_pdq))
 				BAD("the directory of PDQ table %d is damaged", i);
-			db->pdq_bytes += mdir[i].size + (x->lb ? mlow[i].size : 0) +
-					 (i > 0 ? mids[i].size : 0);
+			db->pdq_bytes += mdir[i].size + want;
 			uint8_t mask[32] = {0};
 			for (unsigned k = x->off; k < x->off + x->len; k++)
 				mask[k >> 3] |= (uint8_t)(0x80u >> (k & 7));
@@ -333,6 +326,8 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 		goto out;
 	}
 	db->map = map;
+	/* best effort: large pages cut the TLB misses of random lookups */
+	madvise(map, db->size, MADV_HUGEPAGE);
 	const uint8_t *h = db->map;
 	if (memcmp(h + HDR_MAGIC, HDB_MAGIC, 8) != 0) {
 		rc = ks_err_set(err, KS_E_FORMAT, "%s: not a kestrel index (bad magic)", path);
@@ -569,21 +564,31 @@ static uint64_t be64(const uint8_t *p)
 	return v;
 }
 
+/* Compares a row's digest with the key: the first 8 bytes decide almost always. */
+static inline int cmp_digest(const uint8_t *row, const uint8_t *key, uint64_t k0, unsigned dlen)
+{
+	uint64_t r0 = be64(row);
+	if (r0 != k0)
+		return r0 < k0 ? -1 : 1;
+	return memcmp(row + 8, key + 8, dlen - 8);
+}
+
 /* First row in [lo, hi) not less than key: a guess from the key's value (digests are
  * near uniform inside a bucket), a gallop to bracket it, then bisection. */
 static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, uint64_t lo,
 			    uint64_t hi, const uint8_t *key, unsigned bits)
 {
-	uint64_t n = hi - lo;
+	uint64_t n = hi - lo, k0 = be64(key);
 	if (n > 8) {
-		uint64_t frac = bits < 64 ? (be64(key) << bits) >> 32 : 0; /* 32 bits */
+		uint64_t frac = (k0 << bits) >> 32; /* the 32 bits after the bucket's */
 		uint64_t g = lo + ((n * frac) >> 32), step = 1;
 		if (g >= hi)
 			g = hi - 1;
-		if (memcmp(rows + g * rsz, key, dlen) < 0) {
+		if (cmp_digest(rows + g * rsz, key, k0, dlen) < 0) {
 			/* the answer is in (g, hi]: gallop up until a row is not less */
 			lo = g + 1;
-			while (lo + step - 1 < hi && memcmp(rows + (lo + step - 1) * rsz, key, dlen) < 0) {
+			while (lo + step - 1 < hi &&
+			       cmp_digest(rows + (lo + step - 1) * rsz, key, k0, dlen) < 0) {
 				lo += step;
 				step *= 2;
 			}
@@ -592,7 +597,8 @@ static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, ui
 		} else {
 			/* the answer is in [lo, g]: gallop down until a row is less */
 			hi = g;
-			while (hi >= lo + step && memcmp(rows + (hi - step) * rsz, key, dlen) >= 0) {
+			while (hi >= lo + step &&
+			       cmp_digest(rows + (hi - step) * rsz, key, k0, dlen) >= 0) {
 				hi -= step;
 				step *= 2;
 			}
@@ -602,7 +608,7 @@ static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, ui
 	}
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (memcmp(rows + mid * rsz, key, dlen) < 0)
+		if (cmp_digest(rows + mid * rsz, key, k0, dlen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -1,0 +1,311 @@
+/* bench_index: the index file at scale, in one run. Generates PDQ hashes shaped like
+ * real collections (random originals plus variants 0-40 bits away from one of them)
+ * and random MD5s, builds an index file of each, and measures build time, size per
+ * entry, open time, exact lookups/s and near queries/s at radius 31 on one thread,
+ * beside a brute-force scan of the same PDQ data (whose answers must agree).
+ *
+ * usage: bench_index [--pdq N] [--originals N] [--md5 N] [--queries N] [--scan-queries N]
+ *                    [--dir DIR] [--memory MIB] [--tables M] [--keep]
+ * Rates are per second of this thread's CPU time, so that other work on a shared
+ * machine does not count against them. Defaults are the full size (10M PDQ with 1M originals, 100M MD5); a scaled-down run
+ * such as --pdq 1000000 --md5 10000000 takes a minute. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kestrel/index.h"
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* MD5 number i (the same bytes every time it is asked for). */
+static void md5_of(uint64_t i, uint8_t out[16])
+{
+	uint64_t s = i * 0x632BE59BD9B4E019ULL + 12345;
+	uint64_t a = splitmix(&s), b = splitmix(&s);
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+}
+
+static void flip_bits(uint8_t h[32], int k, uint64_t *s)
+{
+	uint8_t used[32] = {0};
+	for (int i = 0; i < k;) {
+		unsigned b = (unsigned)(splitmix(s) & 255);
+		if (used[b >> 3] & (1u << (b & 7)))
+			continue;
+		used[b >> 3] |= (uint8_t)(1u << (b & 7));
+		h[b >> 3] ^= (uint8_t)(1u << (b & 7));
+		i++;
+	}
+}
+
+/* Rates are taken on this thread's CPU time (the machine may be shared: wall time
+ * would charge us for others' work); wall times are printed for builds. */
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall(void)
+{
+	return ks_time_mono();
+}
+
+static long peak_rss_mib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024;
+}
+
+static void count_hit(void *ctx, const struct ks_hashdb_hit *h)
+{
+	(*(uint64_t *)ctx)++;
+}
+
+static void die(const char *what, const struct ks_err *err)
+{
+	fprintf(stderr, "bench_index: %s: %s\n", what, err->msg);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t npdq = 10000000, norig = 0, nmd5 = 100000000, nq = 20000, nscan = 0;
+	const char *dir = "/tmp";
+	uint64_t memory = 0;
+	int tables = 0, keep = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--keep")) {
+			keep = 1;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "bench_index: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--pdq"))
+			npdq = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--originals"))
+			norig = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--md5"))
+			nmd5 = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--queries"))
+			nq = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--scan-queries"))
+			nscan = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--dir"))
+			dir = v;
+		else if (!strcmp(a, "--memory"))
+			memory = strtoull(v, NULL, 10) << 20;
+		else if (!strcmp(a, "--tables"))
+			tables = atoi(v);
+		else {
+			fprintf(stderr, "bench_index: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (!norig)
+		norig = npdq / 10 ? npdq / 10 : 1;
+	if (!nscan) /* a brute-force query reads every hash: keep the total bounded */
+		nscan = npdq ? 2000000000ull / npdq : 0;
+	if (nscan < 20)
+		nscan = 20;
+	if (nscan > nq)
+		nscan = nq;
+	struct ks_err err = {0};
+	char pdq_path[512], md5_path[512];
+	snprintf(pdq_path, sizeof pdq_path, "%s/bench-index-pdq.kix", dir);
+	snprintf(md5_path, sizeof md5_path, "%s/bench-index-md5.kix", dir);
+	struct ks_hashdb_build_opts bo = {.memory = memory, .mih_tables = tables};
+	printf("bench_index: %llu PDQ (%llu originals, variants 0-40 bits away), %llu MD5, "
+	       "%llu queries, one thread\n\n",
+	       (unsigned long long)npdq, (unsigned long long)norig, (unsigned long long)nmd5,
+	       (unsigned long long)nq);
+
+	/* ---- PDQ ---- */
+	if (npdq) {
+		uint8_t (*hs)[32] = malloc(npdq * 32);
+		if (!hs) {
+			fprintf(stderr, "bench_index: out of memory\n");
+			return 1;
+		}
+		uint64_t s = 42;
+		for (uint64_t i = 0; i < npdq; i++) {
+			if (i < norig) {
+				for (int k = 0; k < 4; k++) {
+					uint64_t v = splitmix(&s);
+					memcpy(hs[i] + 8 * k, &v, 8);
+				}
+			} else {
+				memcpy(hs[i], hs[splitmix(&s) % norig], 32);
+				flip_bits(hs[i], (int)(splitmix(&s) % 41), &s);
+			}
+		}
+		double t0 = now(), w0 = wall();
+		struct ks_hashdb_builder *b;
+		if (ks_hashdb_builder_new(pdq_path, &bo, &b, &err) < 0)
+			die("builder", &err);
+		struct ks_hashdb_set set = {.name = "bench-pdq", .scheme = "vics-us"};
+		if (ks_hashdb_builder_set(b, &set, &err) < 0)
+			die("set", &err);
+		for (uint64_t i = 0; i < npdq; i++) {
+			struct ks_hash_entry e = {.has = KS_HAS_PDQ, .scheme = "vics-us",
+						  .category = i % 5 ? "1" : "2", .size = -1,
+						  .distributed = -1, .pdq_quality = 100};
+			memcpy(e.pdq, hs[i], 32);
+			if (ks_hashdb_builder_add(b, &e, &err) < 0)
+				die("add", &err);
+		}
+		if (ks_hashdb_builder_finish(b, &err) < 0)
+			die("finish", &err);
+		ks_hashdb_builder_free(b);
+		double tbuild = now() - t0, wbuild = wall() - w0;
+		t0 = wall();
+		struct ks_hashdb *db;
+		if (ks_hashdb_open(pdq_path, 0, &db, &err) < 0)
+			die("open", &err);
+		double topen = wall() - t0;
+		struct ks_hashdb_info in;
+		ks_hashdb_get_info(db, &in);
+		printf("PDQ index: %llu rows, %d substring tables\n", (unsigned long long)in.n_pdq,
+		       in.mih_tables);
+		printf("  build            %8.1f s CPU, %.1f s wall (%.0f entries/s of CPU)\n",
+		       tbuild, wbuild, (double)npdq / tbuild);
+		printf("  size             %8.1f MB  (%.1f bytes/entry, PDQ part %.1f)\n",
+		       (double)in.file_size / 1e6, (double)in.file_size / (double)in.n_pdq,
+		       (double)in.bytes_pdq / (double)in.n_pdq);
+		printf("  open             %8.4f s wall\n", topen);
+
+		/* queries: half near an entry (0-40 bits away), half random */
+		uint8_t (*qs)[32] = malloc(nq * 32);
+		for (uint64_t i = 0; i < nq; i++) {
+			if (i % 2 == 0) {
+				memcpy(qs[i], hs[splitmix(&s) % npdq], 32);
+				flip_bits(qs[i], (int)(splitmix(&s) % 41), &s);
+			} else {
+				for (int k = 0; k < 4; k++) {
+					uint64_t v = splitmix(&s);
+					memcpy(qs[i] + 8 * k, &v, 8);
+				}
+			}
+		}
+		uint64_t hits_near = 0, hits_rand = 0;
+		double tn = 0, tr = 0;
+		for (uint64_t i = 0; i < nq; i++) {
+			double a = now();
+			ks_hashdb_near(db, qs[i], 31, count_hit, i % 2 ? &hits_rand : &hits_near);
+			double d = now() - a;
+			if (i % 2)
+				tr += d;
+			else
+				tn += d;
+		}
+		double tmih = tn + tr;
+		printf("  near r=31 (MIH)  %8.0f queries/s  (near-entry queries %.0f/s, random %.0f/s; "
+		       "%.2f hits per near-entry query)\n",
+		       (double)nq / tmih, (double)((nq + 1) / 2) / tn, (double)(nq / 2) / tr,
+		       (double)hits_near / (double)((nq + 1) / 2));
+		/* the brute-force scan of the same data, and agreement with it */
+		uint64_t agree = 0, scan_hits = 0;
+		t0 = now();
+		for (uint64_t i = 0; i < nscan; i++) {
+			uint64_t a = 0;
+			ks_hashdb_near_scan(db, qs[i], 31, count_hit, &a);
+			scan_hits += a;
+		}
+		double tscan = now() - t0;
+		for (uint64_t i = 0; i < nscan; i++) {
+			uint64_t a = 0, c = 0;
+			ks_hashdb_near_scan(db, qs[i], 31, count_hit, &a);
+			ks_hashdb_near(db, qs[i], 31, count_hit, &c);
+			agree += a == c;
+		}
+		printf("  near r=31 (scan) %8.1f queries/s  (%llu queries)\n", (double)nscan / tscan,
+		       (unsigned long long)nscan);
+		printf("  MIH / scan       %8.0fx; answers agree on %llu of %llu queries\n",
+		       ((double)nq / tmih) / ((double)nscan / tscan), (unsigned long long)agree,
+		       (unsigned long long)nscan);
+		/* exact PDQ lookups */
+		uint64_t eh = 0;
+		t0 = now();
+		for (uint64_t i = 0; i < nq; i++)
+			ks_hashdb_lookup(db, KS_HAS_PDQ, hs[(i * 7919) % npdq], count_hit, &eh);
+		printf("  exact PDQ        %8.0f lookups/s\n\n", (double)nq / (now() - t0));
+		ks_hashdb_close(db);
+		free(qs);
+		free(hs);
+		if (!keep)
+			unlink(pdq_path);
+	}
+
+	/* ---- MD5 ---- */
+	if (nmd5) {
+		double t0 = now(), w0 = wall();
+		struct ks_hashdb_builder *b;
+		if (ks_hashdb_builder_new(md5_path, &bo, &b, &err) < 0)
+			die("builder", &err);
+		struct ks_hashdb_set set = {.name = "bench-md5", .scheme = "uk"};
+		if (ks_hashdb_builder_set(b, &set, &err) < 0)
+			die("set", &err);
+		for (uint64_t i = 0; i < nmd5; i++) {
+			struct ks_hash_entry e = {.has = KS_HAS_MD5, .scheme = "uk",
+						  .category = i % 3 ? "C" : "A", .size = -1,
+						  .distributed = -1};
+			md5_of(i, e.md5);
+			if (ks_hashdb_builder_add(b, &e, &err) < 0)
+				die("add", &err);
+		}
+		if (ks_hashdb_builder_finish(b, &err) < 0)
+			die("finish", &err);
+		ks_hashdb_builder_free(b);
+		double tbuild = now() - t0, wbuild = wall() - w0;
+		t0 = wall();
+		struct ks_hashdb *db;
+		if (ks_hashdb_open(md5_path, 0, &db, &err) < 0)
+			die("open", &err);
+		double topen = wall() - t0;
+		struct ks_hashdb_info in;
+		ks_hashdb_get_info(db, &in);
+		printf("MD5 index: %llu rows\n", (unsigned long long)in.n_md5);
+		printf("  build            %8.1f s CPU, %.1f s wall (%.0f entries/s of CPU)\n",
+		       tbuild, wbuild, (double)nmd5 / tbuild);
+		printf("  size             %8.1f MB  (%.2f bytes/entry)\n", (double)in.file_size / 1e6,
+		       (double)in.file_size / (double)in.n_md5);
+		printf("  open             %8.4f s wall\n", topen);
+		uint64_t nl = nq * 50, found = 0, s = 7;
+		uint8_t (*keys)[16] = malloc(nl * 16);
+		for (uint64_t i = 0; i < nl; i++) {
+			if (i % 2)
+				md5_of(splitmix(&s) % nmd5, keys[i]);
+			else
+				md5_of(nmd5 + splitmix(&s) % nmd5, keys[i]); /* absent */
+		}
+		t0 = now();
+		for (uint64_t i = 0; i < nl; i++)
+			ks_hashdb_lookup(db, KS_HAS_MD5, keys[i], count_hit, &found);
+		double tl = now() - t0;
+		printf("  exact MD5        %8.0f lookups/s  (%llu of %llu found; half are absent)\n\n",
+		       (double)nl / tl, (unsigned long long)found, (unsigned long long)nl);
+		free(keys);
+		ks_hashdb_close(db);
+		if (!keep)
+			unlink(md5_path);
+	}
+	printf("peak memory (RSS): %ld MiB\n", peak_rss_mib());
+	return 0;
+}
