@@ -12,7 +12,7 @@
 
 static int check_entry(void *ctx, const struct ks_hash_entry *e)
 {
-	if (!e->has || (e->has & ~7u) || !e->scheme)
+	if (!e->has || (e->has & ~15u) || !e->scheme)
 		abort();
 	size_t n = strlen(e->scheme);
 	if (e->category)

@@ -62,6 +62,9 @@ struct ks_importer_ops {
 	 * to discard (the store imports inside one transaction). */
 	int (*run)(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		   struct ks_err *err);
+	/* Optional (NULL when the format names no set): the set's own name as the file
+	 * gives it (EnCase: "name (category)"), into out. 0 or a negative status. */
+	int (*describe)(const char *path, struct ks_buf *out, struct ks_err *err);
 };
 
 /* Finds the importer for o->format, or probes the file when it is NULL. Two probes

@@ -2,7 +2,8 @@
  * Three open-addressing tables (one per digest kind) map a digest to entry numbers;
  * an entry is 4 bytes (its class and which digests it has), a class being the interned
  * (set, role, scheme, category) that many entries share. Built single-threaded, then
- * read by any number of threads without locks (lookups never write). */
+ * read by any number of threads without locks (lookups never write). An index file
+ * (ks_hashdb) may be attached: lookups then consult it too, behind the same calls. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,9 @@ struct ks_index {
 	char **strs;
 	size_t nstrs, scap;
 	struct imap str_map;
+	const struct ks_hashdb *db; /* attached index file, or NULL */
+	int64_t *db_sets;           /* store set id of each of the file's sets */
+	size_t db_nsets;
 };
 
 static const char *const how_names[3] = {"md5", "sha1", "sha256"};
@@ -246,6 +250,7 @@ void ks_index_free(struct ks_index *idx)
 		free(idx->strs[i]);
 	free(idx->strs);
 	free(idx->str_map.slot);
+	free(idx->db_sets);
 	free(idx);
 }
 
@@ -357,6 +362,96 @@ static int by_entry_then_strength(const void *a, const void *b)
 	return y->how - x->how;
 }
 
+/* ---- the attached index file ------------------------------------------------------- */
+
+void ks_index_attach(struct ks_index *idx, const struct ks_hashdb *db, const int64_t *set_ids)
+{
+	struct ks_hashdb_info in;
+	ks_hashdb_get_info(db, &in);
+	free(idx->db_sets);
+	idx->db = db;
+	idx->db_nsets = in.nsets;
+	idx->db_sets = ks_xmalloc((in.nsets ? in.nsets : 1) * sizeof *idx->db_sets);
+	memcpy(idx->db_sets, set_ids, in.nsets * sizeof *idx->db_sets);
+}
+
+struct db_found {
+	struct ks_hashdb_hit h;
+	int how;
+};
+
+struct db_collect {
+	struct db_found v[64];
+	size_t n;
+	int how;
+	const struct ks_index *idx;
+	ks_hit_fn fn;
+	void *ctx;
+	int hits;
+};
+
+static void db_report(struct db_collect *c, const struct ks_hashdb_hit *h, int how)
+{
+	if (h->set >= c->idx->db_nsets)
+		return;
+	struct ks_index_hit out = {.set_id = c->idx->db_sets[h->set],
+				   .ignorable = h->ignorable,
+				   .how = how < 0 ? "pdq" : how_names[how],
+				   .scheme = h->scheme,
+				   .category = h->category,
+				   .distance = h->distance,
+				   .matched = how < 0 ? h->hash : NULL};
+	c->hits++;
+	if (c->fn)
+		c->fn(c->ctx, &out);
+}
+
+/* Keeps one hit per entry (the strongest digest: SHA-256 tables are asked first). */
+static void db_collect_one(void *ctx, const struct ks_hashdb_hit *h)
+{
+	struct db_collect *c = ctx;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].h.ref == h->ref)
+			return;
+	if (c->n == sizeof c->v / sizeof c->v[0]) {
+		db_report(c, h, c->how); /* beyond the dedupe window: report as it comes */
+		return;
+	}
+	c->v[c->n].h = *h;
+	c->v[c->n].how = c->how;
+	c->n++;
+}
+
+static int db_lookup(const struct ks_index *idx, const uint8_t *keys[3], ks_hit_fn fn, void *ctx)
+{
+	struct db_collect c = {.idx = idx, .fn = fn, .ctx = ctx};
+	static const unsigned kind[3] = {KS_HAS_MD5, KS_HAS_SHA1, KS_HAS_SHA256};
+	for (int t = T_SHA256; t >= T_MD5; t--) {
+		if (!keys[t])
+			continue;
+		c.how = t;
+		ks_hashdb_lookup(idx->db, kind[t], keys[t], db_collect_one, &c);
+	}
+	for (size_t i = 0; i < c.n; i++)
+		db_report(&c, &c.v[i].h, c.v[i].how);
+	return c.hits;
+}
+
+static void db_near_one(void *ctx, const struct ks_hashdb_hit *h)
+{
+	db_report(ctx, h, -1);
+}
+
+int ks_index_lookup_pdq(const struct ks_index *idx, const uint8_t pdq[32], int radius,
+			ks_hit_fn fn, void *ctx)
+{
+	if (!idx || !idx->db || !pdq)
+		return 0;
+	struct db_collect c = {.idx = idx, .fn = fn, .ctx = ctx};
+	ks_hashdb_near(idx->db, pdq, radius, db_near_one, &c);
+	return c.hits;
+}
+
 int ks_index_lookup(const struct ks_index *idx, const uint8_t md5[16], const uint8_t sha1[20],
 		    const uint8_t sha256[32], ks_hit_fn fn, void *ctx)
 {
@@ -390,12 +485,22 @@ int ks_index_lookup(const struct ks_index *idx, const uint8_t md5[16], const uin
 	}
 	if (c.v != c.stackbuf)
 		free(c.v);
+	if (idx->db)
+		hits += db_lookup(idx, keys, fn, ctx);
 	return hits;
 }
 
 size_t ks_index_count(const struct ks_index *idx)
 {
-	return idx ? idx->nents : 0;
+	if (!idx)
+		return 0;
+	size_t n = idx->nents;
+	if (idx->db) {
+		struct ks_hashdb_info in;
+		ks_hashdb_get_info(idx->db, &in);
+		n += (size_t)in.entries;
+	}
+	return n;
 }
 
 size_t ks_index_memory(const struct ks_index *idx)

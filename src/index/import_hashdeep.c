@@ -181,4 +181,4 @@ out:
 	return rc < 0 ? rc : KS_OK;
 }
 
-const struct ks_importer_ops ks_import_hashdeep_ops = {"hashdeep", hashdeep_probe, hashdeep_run};
+const struct ks_importer_ops ks_import_hashdeep_ops = {"hashdeep", hashdeep_probe, hashdeep_run, NULL};

@@ -307,4 +307,4 @@ static int nsrl_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 	return nsrl_text(path, scheme, fn, ctx, err);
 }
 
-const struct ks_importer_ops ks_import_nsrl_ops = {"nsrl", nsrl_probe, nsrl_run};
+const struct ks_importer_ops ks_import_nsrl_ops = {"nsrl", nsrl_probe, nsrl_run, NULL};

@@ -172,6 +172,6 @@ static int sha256_run(const char *path, const struct ks_import_opts *o, ks_entry
 	return plain_run(&k_sha256, path, o, fn, ctx, err);
 }
 
-const struct ks_importer_ops ks_import_md5_ops = {"md5", md5_probe, md5_run};
-const struct ks_importer_ops ks_import_sha1_ops = {"sha1", sha1_probe, sha1_run};
-const struct ks_importer_ops ks_import_sha256_ops = {"sha256", sha256_probe, sha256_run};
+const struct ks_importer_ops ks_import_md5_ops = {"md5", md5_probe, md5_run, NULL};
+const struct ks_importer_ops ks_import_sha1_ops = {"sha1", sha1_probe, sha1_run, NULL};
+const struct ks_importer_ops ks_import_sha256_ops = {"sha256", sha256_probe, sha256_run, NULL};

@@ -2,7 +2,8 @@
  * ("@odata.context"), hash sets ("value": [media…]) and case exports ("value":
  * [case… {"Media": [media…]}]). Streamed through yajl in 64 KiB chunks with a small
  * frame stack, so memory stays bounded whatever the file size; unknown keys and their
- * nested values are skipped by depth counting. */
+ * nested values are skipped by depth counting. A PDQ hash is read from
+ * AlternativeHashes ("HashName": "PDQ"), as kestrel's export writes it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ static const struct {
 /* One Media object being collected (a hash-set row, or a media of a case). */
 struct media {
 	unsigned has;
-	uint8_t md5[16], sha1[20], sha256[32];
+	uint8_t md5[16], sha1[20], sha256[32], pdq[32];
 	int cat_state; /* 0 absent, 1 null, 2 value in cat */
 	char cat[72];
 	int64_t size;
@@ -153,6 +154,8 @@ static int emit(struct vics *v, struct media *m)
 	memcpy(e.md5, m->md5, sizeof e.md5);
 	memcpy(e.sha1, m->sha1, sizeof e.sha1);
 	memcpy(e.sha256, m->sha256, sizeof e.sha256);
+	memcpy(e.pdq, m->pdq, sizeof e.pdq);
+	e.pdq_quality = -1;
 	if (ks_category_map(v->numbering, m->cat_state == 2 ? m->cat : NULL, &e.scheme,
 			    &e.category) < 0) {
 		char msg[160];
@@ -394,6 +397,18 @@ static int apply_alt(struct vics *v, struct media *m)
 		k = K_MD5;
 	else if (!strcasecmp(name, "PhotoDNA"))
 		return m->photodna.len ? 1 : copy_field(v, m, &m->photodna, val, n);
+	else if (!strcasecmp(name, "PDQ")) {
+		if (m->has & KS_HAS_PDQ)
+			return 1;
+		if (ks_hex_field(val, n, m->pdq, 32) < 0) {
+			char ex[80], msg[200];
+			ks_quote_excerpt(val, n, ex);
+			snprintf(msg, sizeof msg, "PDQ \"%s\" is not 64 hex digits", ex);
+			return fail(v, KS_E_FORMAT, msg, m);
+		}
+		m->has |= KS_HAS_PDQ;
+		return 1;
+	}
 	if (k == K_NONE)
 		return 1;
 	unsigned bit = k == K_MD5 ? KS_HAS_MD5 : k == K_SHA1 ? KS_HAS_SHA1 : KS_HAS_SHA256;
@@ -693,4 +708,4 @@ out:
 	return rc;
 }
 
-const struct ks_importer_ops ks_import_vics_ops = {"vics", vics_probe, vics_run};
+const struct ks_importer_ops ks_import_vics_ops = {"vics", vics_probe, vics_run, NULL};

@@ -15,6 +15,10 @@ extern const struct ks_importer_ops ks_import_sha1_ops;
 extern const struct ks_importer_ops ks_import_sha256_ops;
 extern const struct ks_importer_ops ks_import_hashdeep_ops;
 extern const struct ks_importer_ops ks_import_nsrl_ops;
+extern const struct ks_importer_ops ks_import_icse_ops;
+extern const struct ks_importer_ops ks_import_encase_ops;
+extern const struct ks_importer_ops ks_import_hashkeeper_ops;
+extern const struct ks_importer_ops ks_import_pdq_ops;
 
 /* How many bytes of a file the probes see. */
 #define KS_IMPORT_HEAD 8192

@@ -27,12 +27,12 @@ struct coll {
 	int stop_status;
 };
 
-static void tu_copy(char *dst, size_t cap, const char *s)
+static inline void tu_copy(char *dst, size_t cap, const char *s)
 {
 	snprintf(dst, cap, "%s", s ? s : "(null)");
 }
 
-static int tu_collect(void *ctx, const struct ks_hash_entry *e)
+static inline int tu_collect(void *ctx, const struct ks_hash_entry *e)
 {
 	struct coll *c = ctx;
 	if (c->n == c->cap) {
@@ -60,7 +60,7 @@ static int tu_collect(void *ctx, const struct ks_hash_entry *e)
 	return 0;
 }
 
-static void tu_reset(struct coll *c)
+static inline void tu_reset(struct coll *c)
 {
 	free(c->v);
 	memset(c, 0, sizeof *c);
@@ -68,7 +68,7 @@ static void tu_reset(struct coll *c)
 
 /* Writes len bytes (len < 0: strlen) to dir/name; returns the path (static buffer
  * rotation of 8, enough for one test step). */
-static const char *tu_write(const char *dir, const char *name, const char *data, long len)
+static inline const char *tu_write(const char *dir, const char *name, const char *data, long len)
 {
 	static char paths[8][512];
 	static int next;
@@ -89,7 +89,7 @@ static const char *tu_write(const char *dir, const char *name, const char *data,
 }
 
 /* Runs the named importer on path; returns its status, entries land in c. */
-static int tu_run(const char *format, const char *path, const struct ks_import_opts *o,
+static inline int tu_run(const char *format, const char *path, const struct ks_import_opts *o,
 		  struct coll *c, struct ks_err *err)
 {
 	ks_err_clear(err);
@@ -100,7 +100,7 @@ static int tu_run(const char *format, const char *path, const struct ks_import_o
 }
 
 /* The name of the importer the probes pick for path, or "(none)". */
-static const char *tu_probe(const char *path)
+static inline const char *tu_probe(const char *path)
 {
 	struct ks_err err = {0};
 	const struct ks_importer_ops *ops = ks_importer_find(path, NULL, &err);

@@ -376,8 +376,9 @@ static void test_probe_and_find(void)
 	CHECK(err.status == KS_E_ENV);
 
 	/* ties are refused with both names */
-	const struct ks_importer_ops a = {"alpha", probe_42, NULL}, b = {"beta", probe_42, NULL},
-				     z = {"zero", probe_0, NULL};
+	const struct ks_importer_ops a = {"alpha", probe_42, NULL, NULL},
+				     b = {"beta", probe_42, NULL, NULL},
+				     z = {"zero", probe_0, NULL, NULL};
 	const struct ks_importer_ops *tab[] = {&z, &a, &b};
 	CHECK(ks_importer_pick(tab, 3, (const uint8_t *)"x", 1, "x", &err) == NULL);
 	CHECK(err.status == KS_E_FORMAT);

@@ -1,0 +1,220 @@
+/* Interpol ICSE exports: ';'-separated text whose header names the columns
+ * ("MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;
+ * Series name;Number of submissions;File Available;Media Type;Baseline"), one image per
+ * line. Columns are found by name, so their order may vary; fields may be quoted.
+ * ICSE carries no category: the user gives the category of the whole file. PhotoDNA
+ * is kept as opaque text; rows with neither MD5 nor SHA-1 match nothing and are
+ * skipped. */
+#include <string.h>
+#include <strings.h>
+
+#include "index_int.h"
+
+#define MAXCOLS 64
+
+enum col { C_OTHER, C_MD5, C_SHA1, C_PHOTODNA, C_ID, C_DIST, C_SERIES };
+
+static const struct {
+	const char *name;
+	enum col col;
+} names[] = {
+	{"MD5", C_MD5},		  {"SHA1", C_SHA1},	       {"SHA-1", C_SHA1},
+	{"PhotoDNA", C_PHOTODNA}, {"Image ID", C_ID},	       {"ImageID", C_ID},
+	{"Is distributed", C_DIST}, {"Series name", C_SERIES}, {"Series", C_SERIES},
+};
+
+/* Splits a line on ';' in place; a field may be wrapped in double quotes (a doubled
+ * quote inside stands for one). Returns the field count or -1 (bad quoting, or more
+ * than max fields). */
+static int split(char *line, size_t len, char **f, size_t *fl, int max)
+{
+	int n = 0;
+	size_t i = 0;
+	for (;;) {
+		if (n == max)
+			return -1;
+		char *w = line + i, *start = w;
+		if (i < len && line[i] == '"') {
+			i++;
+			for (;;) {
+				if (i >= len)
+					return -1;
+				if (line[i] == '"') {
+					if (i + 1 < len && line[i + 1] == '"') {
+						*w++ = '"';
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				*w++ = line[i++];
+			}
+			if (i < len && line[i] != ';')
+				return -1;
+		} else {
+			while (i < len && line[i] != ';')
+				w++, i++;
+		}
+		f[n] = start;
+		fl[n] = (size_t)(w - start);
+		n++;
+		int last = i >= len;
+		*w = '\0';
+		if (last)
+			return n;
+		i++;
+	}
+}
+
+static int icse_probe(const uint8_t *head, size_t len, const char *path)
+{
+	size_t i = 0;
+	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	const char *s = (const char *)head + i;
+	size_t n = len - i;
+	if (n >= 18 && strncasecmp(s, "MD5;SHA1;PhotoDNA;", 18) == 0)
+		return 95;
+	const char *eol = memchr(s, '\n', n);
+	size_t ll = eol ? (size_t)(eol - s) : n;
+	if (memmem(s, ll, "PhotoDNA", 8) && memmem(s, ll, "Image ID", 8) && memchr(s, ';', ll))
+		return 80;
+	return 0;
+}
+
+static int truthy(const char *s, size_t n)
+{
+	while (n && (*s == ' '))
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+#define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(s, lit, n) == 0)
+	if (IS("true") || IS("yes") || IS("1") || IS("y"))
+		return 1;
+	if (IS("false") || IS("no") || IS("0") || IS("n"))
+		return 0;
+#undef IS
+	return -1;
+}
+
+static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
+		    struct ks_err *err)
+{
+	struct ks_lines lr;
+	struct ks_err local;
+	const char *scheme, *category;
+	enum col cols[MAXCOLS];
+	int ncols = 0;
+	char *f[MAXCOLS];
+	size_t fl[MAXCOLS];
+	uint64_t entries = 0;
+	int rc;
+	if (!err)
+		err = &local;
+	ks_err_clear(err);
+	rc = ks_import_fixed_category(o, &scheme, &category, err);
+	if (rc < 0)
+		return rc;
+	rc = ks_lines_open(&lr, path, err);
+	if (rc < 0)
+		goto out;
+	for (;;) {
+		char *line;
+		size_t len;
+		rc = ks_lines_next(&lr, &line, &len, err);
+		if (rc <= 0)
+			break;
+		unsigned long long ln = (unsigned long long)lr.lineno;
+		if (len == 0)
+			continue;
+		int nf = split(line, len, f, fl, MAXCOLS);
+		if (nf < 0) {
+			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: bad quoting or too many fields",
+					ln);
+			goto out;
+		}
+		if (!ncols) {
+			int digest = 0;
+			for (int c = 0; c < nf; c++) {
+				cols[c] = C_OTHER;
+				for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+					if (strcasecmp(f[c], names[k].name) == 0)
+						cols[c] = names[k].col;
+				digest |= cols[c] == C_MD5 || cols[c] == C_SHA1;
+			}
+			if (!digest) {
+				rc = ks_err_set(err, KS_E_FORMAT,
+						"line %llu: not an ICSE header (no MD5 or SHA1 column)",
+						ln);
+				goto out;
+			}
+			ncols = nf;
+			continue;
+		}
+		if (nf != ncols) {
+			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d",
+					ln, nf, ncols);
+			goto out;
+		}
+		struct ks_hash_entry e = {
+		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
+		for (int c = 0; c < nf; c++) {
+			size_t n = fl[c];
+			const char *v = f[c];
+			int blank = 1;
+			for (size_t k = 0; k < n && blank; k++)
+				blank = v[k] == ' ';
+			if (blank)
+				continue;
+			int bad = 0;
+			switch (cols[c]) {
+			case C_MD5:
+				bad = ks_hex_field(v, n, e.md5, 16) < 0;
+				e.has |= KS_HAS_MD5;
+				break;
+			case C_SHA1:
+				bad = ks_hex_field(v, n, e.sha1, 20) < 0;
+				e.has |= KS_HAS_SHA1;
+				break;
+			case C_PHOTODNA:
+				e.photodna = v;
+				break;
+			case C_ID:
+				e.name = v;
+				break;
+			case C_SERIES:
+				e.series = v;
+				break;
+			case C_DIST:
+				e.distributed = truthy(v, n);
+				break;
+			case C_OTHER:
+				break;
+			}
+			if (bad) {
+				char ex[80];
+				ks_quote_excerpt(v, n, ex);
+				rc = ks_err_set(err, KS_E_FORMAT,
+						"line %llu, column %d: \"%s\" is not a %s", ln, c + 1,
+						ex, cols[c] == C_MD5 ? "MD5" : "SHA-1");
+				goto out;
+			}
+		}
+		if (!e.has)
+			continue; /* PhotoDNA only: nothing to match exactly */
+		entries++;
+		int frc = fn(ctx, &e);
+		if (frc < 0) {
+			rc = ks_import_stopped(frc, entries, err);
+			goto out;
+		}
+	}
+	if (rc == 0 && !ncols)
+		rc = ks_err_set(err, KS_E_FORMAT, "no ICSE header line");
+out:
+	ks_lines_close(&lr);
+	return rc < 0 ? rc : KS_OK;
+}
+
+const struct ks_importer_ops ks_import_icse_ops = {"icse", icse_probe, icse_run, NULL};
