@@ -77,6 +77,15 @@ int ks_video_open_file(struct ks_video **out, const char *path, const struct ks_
 int ks_video_open_mem(struct ks_video **out, const uint8_t *data, size_t len,
 		      const struct ks_video_limits *lim, struct ks_video_info *info,
 		      struct ks_err *err);
+/* Reads up to n bytes at offset off of the item into buf. Returns the bytes read, 0 at
+ * the end of the data, or a negative value on a read error. */
+typedef int64_t (*ks_video_read_fn)(void *ctx, uint64_t off, uint8_t *buf, size_t n);
+/* The same over a reader: bytes 0..size) of an item read through read(ctx, ...), which
+ * must stay valid until close (e.g. an evidence item too large to hold in memory).
+ * Reads happen only inside ks_video_* calls, on the calling thread. */
+int ks_video_open_reader(struct ks_video **out, ks_video_read_fn read, void *ctx, uint64_t size,
+			 const struct ks_video_limits *lim, struct ks_video_info *info,
+			 struct ks_err *err);
 void ks_video_close(struct ks_video *v); /* accepts NULL */
 
 /* The probe's findings, with marks added by sampling so far (borrowed, valid until

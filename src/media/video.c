@@ -46,9 +46,12 @@ static const char format_whitelist[] = "mov,mp4,avi,matroska,webm,asf,flv,mpeg,m
 #define KEY_FALLBACK_SECONDS 20.0
 #define KEY_FALLBACK_PACKETS 1000
 
-/* Where the bytes come from: a buffer, or a file descriptor (seekable or a pipe). */
+/* Where the bytes come from: a buffer, a caller's reader, or a file descriptor
+ * (seekable or a pipe). */
 struct vsrc {
 	const uint8_t *mem;
+	ks_video_read_fn read; /* with rctx: a caller's reader (seekable, size known) */
+	void *rctx;
 	int fd;
 	int seekable;
 	uint64_t size; /* 0 when unknown */
@@ -105,6 +108,21 @@ static int src_read(void *opaque, uint8_t *buf, int n)
 		memcpy(buf, s->mem + s->pos, k);
 		s->pos += k;
 		return (int)k;
+	}
+	if (s->read) {
+		if (s->pos >= s->size)
+			return AVERROR_EOF;
+		uint64_t left = s->size - s->pos;
+		size_t k = (uint64_t)n < left ? (size_t)n : (size_t)left;
+		int64_t got = s->read(s->rctx, s->pos, buf, k);
+		if (got < 0)
+			return AVERROR(EIO);
+		if (got == 0)
+			return AVERROR_EOF;
+		if ((uint64_t)got > k)
+			got = (int64_t)k; /* a reader that claims more than asked */
+		s->pos += (uint64_t)got;
+		return (int)got;
 	}
 	ssize_t r;
 	do {
@@ -380,6 +398,10 @@ static int video_start(struct ks_video *v, struct ks_err *err)
 	if (v->src.mem) {
 		v->head_len = v->src.size < sizeof v->head ? (size_t)v->src.size : sizeof v->head;
 		memcpy(v->head, v->src.mem, v->head_len);
+	} else if (v->src.read) {
+		uint64_t want = v->src.size < sizeof v->head ? v->src.size : sizeof v->head;
+		int64_t n = v->src.read(v->src.rctx, 0, v->head, (size_t)want);
+		v->head_len = n > 0 && (uint64_t)n <= want ? (size_t)n : 0;
 	} else if (v->src.seekable) {
 		ssize_t n = pread(v->src.fd, v->head, sizeof v->head, 0);
 		v->head_len = n > 0 ? (size_t)n : 0;
@@ -586,6 +608,25 @@ int ks_video_open_mem(struct ks_video **out, const uint8_t *data, size_t len,
 	struct ks_video *v = video_new(lim);
 	v->src.mem = data;
 	v->src.size = len;
+	v->src.seekable = 1;
+	return video_open(out, v, info, err);
+}
+
+int ks_video_open_reader(struct ks_video **out, ks_video_read_fn read, void *ctx, uint64_t size,
+			 const struct ks_video_limits *lim, struct ks_video_info *info,
+			 struct ks_err *err)
+{
+	*out = NULL;
+	if (info)
+		memset(info, 0, sizeof *info);
+	if (!read)
+		return ks_err_set(err, KS_E_USAGE, "no reader");
+	if (!size)
+		return ks_err_set(err, KS_E_EVIDENCE, "empty item");
+	struct ks_video *v = video_new(lim);
+	v->src.read = read;
+	v->src.rctx = ctx;
+	v->src.size = size;
 	v->src.seekable = 1;
 	return video_open(out, v, info, err);
 }
