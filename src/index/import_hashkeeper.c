@@ -19,9 +19,10 @@ static int hk_probe(const uint8_t *head, size_t len, const char *path)
 		i = 3;
 	const char *s = (const char *)head + i;
 	size_t n = len - i;
-	if (n >= 24 && strncasecmp(s, "\"file_id\",\"hashset_id\",", 24) == 0)
+	static const char quoted[] = "\"file_id\",\"hashset_id\",", bare[] = "file_id,hashset_id,";
+	if (n >= sizeof quoted - 1 && strncasecmp(s, quoted, sizeof quoted - 1) == 0)
 		return 95;
-	if (n >= 20 && strncasecmp(s, "file_id,hashset_id,", 19) == 0)
+	if (n >= sizeof bare - 1 && strncasecmp(s, bare, sizeof bare - 1) == 0)
 		return 90;
 	return 0;
 }
