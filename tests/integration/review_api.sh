@@ -184,6 +184,16 @@ def find(o):
             x=find(v)
             if x: return x
 g=find(r); sys.exit(0 if g and g['pending']['pictures']==1 and g['disputed']['pictures']==0 else 1)"
+if command -v openssl >/dev/null && command -v curl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj "/CN=localhost" 2>/dev/null
+  "$KESTREL" serve "$T/case" --listen 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" >"$T/tls.out" 2>&1 &
+  TPID=$!
+  for _ in $(seq 50); do grep -qs "listening on" "$T/tls.out" && break; sleep 0.2; done
+  TURL=$(grep -o 'https://[^ ]*' "$T/tls.out")
+  check "with TLS the server answers HTTPS" bash -c "curl -sk -o /dev/null -w '%{http_code}' '${TURL}login' | grep -q 200"
+  check "with TLS the session cookie is Secure" bash -c "curl -sk -i -H 'Content-Type: application/json' -d '{\"name\":\"g1\",\"password\":\"grader-one-pass\"}' '${TURL}api/login' | grep -i '^set-cookie' | grep -q Secure"
+  kill $TPID; wait $TPID 2>/dev/null
+fi
 check "audit verify passes" "$KESTREL" audit verify "$T/case"
 sqlite3 "$T/case/case.db" "UPDATE audit SET detail = replace(detail, 'uk:C', 'uk:B') WHERE seq = (SELECT min(seq) FROM audit WHERE action = 'review.grade')"
 check "audit verify fails after one byte of the log changed" bash -c "! '$KESTREL' audit verify '$T/case' 2>/dev/null"
