@@ -451,12 +451,23 @@ int ks_prov_finish(struct ks_prov *p, struct ks_prov_run *run, struct ks_err *er
 		goto link;
 	}
 	struct fin f = {.p = p, .run = run, .hasher = ks_hasher_new(), .err = err};
+	size_t stores = ks_artefact_stage_count(p->stage);
+	uint64_t files0 = run->files;
 	if ((rc = ks_store_begin(run->st, err)) < 0) {
 		ks_hasher_free(f.hasher);
 		goto out;
 	}
 	rc = ks_artefact_stage_run(p->stage, on_ref, on_stage_problem, &f, err);
 	ks_hasher_free(f.hasher);
+	if (rc >= 0) {
+		char *d = ks_xasprintf("source %lld: %zu app stores read from private copies, %llu "
+				       "references, %llu items made from thumbnails they hold",
+				       (long long)run->source_id, stores,
+				       (unsigned long long)run->refs,
+				       (unsigned long long)(run->files - files0));
+		rc = ks_store_audit(run->st, run->who ? run->who : "", "scan.artefacts", d, err);
+		free(d);
+	}
 	if (rc < 0) {
 		ks_store_rollback(run->st);
 		goto out;

@@ -46,10 +46,12 @@ struct ks_prov_run {
 	const struct ks_expand_limits *lim;
 	ks_problem_fn problem; /* a store that cannot be parsed; may be NULL */
 	void *problem_ctx;
+	const char *who;       /* for the audit row ("scan.artefacts"); NULL: "" */
 	/* out: what was added */
 	uint64_t refs, files, media, pictures, videos, matches, errors;
 };
-/* Parses every store staged for the source, records the references, makes items of
+/* Parses every store staged for the source, records the references (and an audit row
+ * saying how many stores and references), makes items of
  * the thumbnails held in the stores (hashed, matched, parent = the store's file row),
  * links references to media (best first: the SHA-256 the app recorded, the file its
  * path names, the thumbnail it held, a thumbnail file it names), then forgets the

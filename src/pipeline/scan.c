@@ -564,7 +564,8 @@ static int scan_source(struct scan *s, const char *path, struct ks_err *err)
 	if (!s->failed) { /* references from the app stores staged during the walk */
 		struct ks_prov_run pr = {.st = s->st, .idx = s->idx, .exhibit_id = s->exhibit_id,
 					 .source_id = s->source_id, .hash_all = s->o->hash_all,
-					 .lim = &s->lim, .problem = on_problem, .problem_ctx = s};
+					 .lim = &s->lim, .problem = on_problem, .problem_ctx = s,
+					 .who = who};
 		if ((rc = ks_prov_finish(s->prov, &pr, err)) < 0)
 			goto out;
 		s->files += pr.files;

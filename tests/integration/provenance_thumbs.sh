@@ -109,4 +109,6 @@ assert b["distinct"] == 5 and b["cache"] == 5 and b["live"] == 0 and b["in_conta
 items = [i for i in r["items"] if i["state"] == "cache"]
 assert len(items) == 5 and all(i["references"] for i in items), items
 PY
+check "the audit log records the app stores read (2) and the thumbnails made (5)" \
+  bash -c "sqlite3 '$c/case.db' \"SELECT detail FROM audit WHERE action = 'scan.artefacts'\" | grep -q ': 2 app stores read from private copies, 5 references, 5 items made'"
 finish
