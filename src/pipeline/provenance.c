@@ -30,8 +30,8 @@ struct tagged {
 struct ks_prov {
 	struct ks_artefact_stage *stage;
 	pthread_mutex_t stage_mu; /* the stage: the reader and workers (archive members) */
-	pthread_mutex_t mu;       /* tags: appended by the reader and workers, file ids set
-	                             by the writer */
+	pthread_mutex_t mu;	  /* tags: appended by the reader and workers, file ids set
+				     by the writer */
 	struct tagged *tags;
 	size_t ntags, cap;
 };
@@ -135,7 +135,8 @@ void ks_prov_offer_member(struct ks_group *g, size_t ri, const uint8_t *data, si
 	uint64_t tag = new_tag(p, r->volume, r->path);
 	struct ks_err e = {0};
 	pthread_mutex_lock(&p->stage_mu);
-	int rc = ks_artefact_stage_offer_bytes(p->stage, key, r->path, r->state, data, len, tag, &e);
+	int rc =
+	    ks_artefact_stage_offer_bytes(p->stage, key, r->path, r->state, data, len, tag, &e);
 	pthread_mutex_unlock(&p->stage_mu);
 	free(key);
 	if (rc == 1)
@@ -172,7 +173,8 @@ static void on_hit(void *ctx, const struct ks_index_hit *h)
 		return;
 	int severity = -1;
 	if (h->category) {
-		const struct ks_category *cat = ks_scheme_category(ks_scheme_find(h->scheme), h->category);
+		const struct ks_category *cat =
+		    ks_scheme_category(ks_scheme_find(h->scheme), h->category);
 		severity = cat ? cat->severity : -1;
 	}
 	int rc = ks_store_match_add(c->st, c->media_id, h->set_id, h->how, h->scheme, h->category,
@@ -286,8 +288,13 @@ static int write_recs(struct fin *f, struct ks_group *g, int64_t parent_id, int6
 		int64_t media_id = 0;
 		int rc;
 		if (r->hashed) {
-			struct ks_media_rec m = {&r->d,  r->size,  r->type,  r->kind,
-						 r->width, r->height, r->valid < 0 ? KS_VALID_OK : r->valid};
+			struct ks_media_rec m = {&r->d,
+						 r->size,
+						 r->type,
+						 r->kind,
+						 r->width,
+						 r->height,
+						 r->valid < 0 ? KS_VALID_OK : r->valid};
 			int is_new = 0;
 			if ((rc = ks_store_media_put(run->st, &m, &media_id, &is_new, f->err)) < 0)
 				return rc;
@@ -299,25 +306,26 @@ static int write_recs(struct fin *f, struct ks_group *g, int64_t parent_id, int6
 			}
 		}
 		struct ks_file_rec fr = {
-			.exhibit_id = run->exhibit_id,
-			.source_id = run->source_id,
-			.media_id = media_id,
-			.parent_id = r->parent >= 0 ? ids[r->parent] : parent_id,
-			.volume = r->volume ? r->volume : "",
-			.path = r->path ? r->path : "",
-			.state = r->state,
-			.size = r->size,
-			.mtime = r->mtime,
-			.inode = 0,
-			.offset = -1,
-			.type = r->type[0] ? r->type : "data",
-			.kind = r->kind,
-			.note = r->note,
-			.error = r->error,
+		    .exhibit_id = run->exhibit_id,
+		    .source_id = run->source_id,
+		    .media_id = media_id,
+		    .parent_id = r->parent >= 0 ? ids[r->parent] : parent_id,
+		    .volume = r->volume ? r->volume : "",
+		    .path = r->path ? r->path : "",
+		    .state = r->state,
+		    .size = r->size,
+		    .mtime = r->mtime,
+		    .inode = 0,
+		    .offset = -1,
+		    .type = r->type[0] ? r->type : "data",
+		    .kind = r->kind,
+		    .note = r->note,
+		    .error = r->error,
 		};
 		if ((rc = ks_store_file_add(run->st, &fr, &ids[i], f->err)) < 0)
 			return rc;
-		if (r->exif && media_id && (rc = ks_store_exif_put(run->st, media_id, r->exif, f->err)) < 0)
+		if (r->exif && media_id &&
+		    (rc = ks_store_exif_put(run->st, media_id, r->exif, f->err)) < 0)
 			return rc;
 		if (i == 0)
 			*media0 = media_id;
@@ -351,7 +359,8 @@ static int thumb_item(struct fin *f, const struct ks_artefact_ref *a, const stru
 	if (t && t->file_id)
 		r->path = ks_xstrdup(record);
 	else
-		r->path = ks_xasprintf("%s \xe2\x80\xba %s", a->artefact ? a->artefact : "", record);
+		r->path =
+		    ks_xasprintf("%s \xe2\x80\xba %s", a->artefact ? a->artefact : "", record);
 	r->state = KS_STATE_CACHE;
 	r->size = a->thumb_len;
 	ks_rec_set_note(r, "thumbnail held in %s (%s)", base_name(a->artefact), a->parser);
@@ -369,34 +378,34 @@ static int on_ref(void *ctx, const struct ks_artefact_ref *a)
 	struct fin *f = ctx;
 	struct ks_prov_run *run = f->run;
 	const struct tagged *t = a->artefact_tag && a->artefact_tag <= f->p->ntags
-					 ? &f->p->tags[a->artefact_tag - 1]
-					 : NULL;
+				     ? &f->p->tags[a->artefact_tag - 1]
+				     : NULL;
 	struct ks_ref_rec rec = {
-		.exhibit_id = run->exhibit_id,
-		.source_id = run->source_id,
-		.artefact_file_id = t ? t->file_id : 0,
-		.parser = a->parser,
-		.app = a->app,
-		.kind = ks_ref_kind_name(a->kind),
-		.record = a->record,
-		.peer = a->peer,
-		.peer_name = a->peer_name,
-		.chat = a->chat,
-		.chat_name = a->chat_name,
-		.time = a->time,
-		.time_raw = a->time_raw,
-		.time_src = a->time_src ? ks_time_src_name(a->time_src) : NULL,
-		.time_what = a->time_what,
-		.url = a->url,
-		.referrer = a->referrer,
-		.path = a->path,
-		.name = a->name,
-		.thumb_path = a->thumb_path,
-		.mime = a->mime,
-		.size = a->size,
-		.owner = a->owner,
-		.sha256 = a->has_sha256 ? a->sha256 : NULL,
-		.note = a->note,
+	    .exhibit_id = run->exhibit_id,
+	    .source_id = run->source_id,
+	    .artefact_file_id = t ? t->file_id : 0,
+	    .parser = a->parser,
+	    .app = a->app,
+	    .kind = ks_ref_kind_name(a->kind),
+	    .record = a->record,
+	    .peer = a->peer,
+	    .peer_name = a->peer_name,
+	    .chat = a->chat,
+	    .chat_name = a->chat_name,
+	    .time = a->time,
+	    .time_raw = a->time_raw,
+	    .time_src = a->time_src ? ks_time_src_name(a->time_src) : NULL,
+	    .time_what = a->time_what,
+	    .url = a->url,
+	    .referrer = a->referrer,
+	    .path = a->path,
+	    .name = a->name,
+	    .thumb_path = a->thumb_path,
+	    .mime = a->mime,
+	    .size = a->size,
+	    .owner = a->owner,
+	    .sha256 = a->has_sha256 ? a->sha256 : NULL,
+	    .note = a->note,
 	};
 	int rc;
 	if (a->has_sha256 && !f->no_hash_only) {
@@ -411,7 +420,8 @@ static int on_ref(void *ctx, const struct ks_artefact_ref *a)
 		} else {
 			rec.link_how = "sha256";
 			if (is_new) {
-				int n = match_sha256(run->st, run->idx, rec.media_id, a->sha256, f->err);
+				int n = match_sha256(run->st, run->idx, rec.media_id, a->sha256,
+						     f->err);
 				if (n < 0)
 					return n;
 				run->matches += n > 0;
@@ -460,11 +470,11 @@ int ks_prov_finish(struct ks_prov *p, struct ks_prov_run *run, struct ks_err *er
 	rc = ks_artefact_stage_run(p->stage, on_ref, on_stage_problem, &f, err);
 	ks_hasher_free(f.hasher);
 	if (rc >= 0) {
-		char *d = ks_xasprintf("source %lld: %zu app stores read from private copies, %llu "
-				       "references, %llu items made from thumbnails they hold",
-				       (long long)run->source_id, stores,
-				       (unsigned long long)run->refs,
-				       (unsigned long long)(run->files - files0));
+		char *d =
+		    ks_xasprintf("source %lld: %zu app stores read from private copies, %llu "
+				 "references, %llu items made from thumbnails they hold",
+				 (long long)run->source_id, stores, (unsigned long long)run->refs,
+				 (unsigned long long)(run->files - files0));
 		rc = ks_store_audit(run->st, run->who ? run->who : "", "scan.artefacts", d, err);
 		free(d);
 	}
@@ -492,7 +502,7 @@ out:
 
 /* Device prefixes that name the same shared storage on Android. */
 static const char *const storage_prefixes[] = {
-	"/storage/emulated/", "/data/media/", "/storage/self/primary", "/sdcard", "/mnt/sdcard",
+    "/storage/emulated/", "/data/media/", "/storage/self/primary", "/sdcard", "/mnt/sdcard",
 };
 
 /* The path an app recorded, made comparable with evidence paths: '\' becomes '/', a

@@ -46,7 +46,7 @@ struct ks_prov_run {
 	const struct ks_expand_limits *lim;
 	ks_problem_fn problem; /* a store that cannot be parsed; may be NULL */
 	void *problem_ctx;
-	const char *who;       /* for the audit row ("scan.artefacts"); NULL: "" */
+	const char *who; /* for the audit row ("scan.artefacts"); NULL: "" */
 	/* out: what was added */
 	uint64_t refs, files, media, pictures, videos, matches, errors;
 };

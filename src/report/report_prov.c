@@ -385,7 +385,8 @@ static void dcat_add(struct dexhibit *e, const char *scheme, const char *code)
 	for (int i = 0; i < e->ncats; i++) {
 		struct dcat *c = &e->cats[i];
 		if (!code ? !c->code
-			  : (c->code && strcmp(c->code, code) == 0 && strcmp(c->scheme, scheme) == 0)) {
+			  : (c->code && strcmp(c->code, code) == 0 &&
+			     strcmp(c->scheme, scheme) == 0)) {
 			c->media++;
 			return;
 		}
@@ -397,7 +398,8 @@ static void dcat_add(struct dexhibit *e, const char *scheme, const char *code)
 	const struct ks_scheme *sc = ks_scheme_find(scheme);
 	u->scheme = scheme;
 	u->code = code;
-	u->label = ks_xasprintf("%s: %s", sc ? sc->title : scheme, ks_report_cat_label(scheme, code));
+	u->label =
+	    ks_xasprintf("%s: %s", sc ? sc->title : scheme, ks_report_cat_label(scheme, code));
 	u->media = 1;
 	e->ncats++;
 }
@@ -406,8 +408,9 @@ static void summary_free(struct summary *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct sent *d = &s->v[i];
-		char *p[] = {d->exhibit, d->scheme,    d->category, d->match, d->summary, d->app,
-			     d->peer,    d->peer_name, d->chat,     d->chat_name, d->artefact, d->record};
+		char *p[] = {d->exhibit, d->scheme,    d->category, d->match,
+			     d->summary, d->app,       d->peer,	    d->peer_name,
+			     d->chat,	 d->chat_name, d->artefact, d->record};
 		for (size_t k = 0; k < sizeof p / sizeof p[0]; k++)
 			free(p[k]);
 	}
@@ -495,8 +498,9 @@ static void json_exhibit(struct ks_buf *b, const struct summary *s, const struct
 {
 	ks_buf_adds(b, "{\"exhibit\": ");
 	ks_json_add_string(b, e->exhibit);
-	ks_buf_addf(b, ", \"distributed_media\": %lld, \"sent_references\": %lld,"
-		       " \"unidentified_sent_references\": %lld, \"categories\": [",
+	ks_buf_addf(b,
+		    ", \"distributed_media\": %lld, \"sent_references\": %lld,"
+		    " \"unidentified_sent_references\": %lld, \"categories\": [",
 		    (long long)e->media, (long long)e->n, (long long)e->unlinked);
 	for (int c = 0; c < e->ncats; c++) {
 		ks_buf_adds(b, c ? ", {\"scheme\": " : "{\"scheme\": ");
@@ -518,8 +522,8 @@ static void json_exhibit(struct ks_buf *b, const struct summary *s, const struct
 		ks_buf_adds(b, ",\"kind\":");
 		ks_json_add_string_or_null(b, d->kind >= 0 ? ks_kind_name(d->kind) : NULL);
 		ks_buf_adds(b, ",\"category\":");
-		ks_json_add_string_or_null(b, d->category ? ks_report_cat_label(d->scheme, d->category)
-							  : NULL);
+		ks_json_add_string_or_null(
+		    b, d->category ? ks_report_cat_label(d->scheme, d->category) : NULL);
 		jkey(b, "category_code", d->category);
 		jkey(b, "scheme", d->category ? d->scheme : NULL);
 		jkey(b, "match", d->match);
@@ -628,22 +632,26 @@ int ks_report_html_prov_sections(struct ks_store *st, const struct ks_tally *t, 
 		const struct dexhibit *e = &s.ex[i];
 		ks_buf_adds(b, "<h3>Exhibit ");
 		ks_html_add(b, e->exhibit);
-		ks_buf_addf(b, "</h3>\n<table class=\"fig\"><thead><tr><th>Category</th><th>Distributed "
-			       "media</th></tr></thead>\n<tbody>\n");
+		ks_buf_addf(
+		    b, "</h3>\n<table class=\"fig\"><thead><tr><th>Category</th><th>Distributed "
+		       "media</th></tr></thead>\n<tbody>\n");
 		for (int c = 0; c < e->ncats; c++) {
 			ks_buf_adds(b, "<tr>");
 			td(b, e->cats[c].label);
-			ks_buf_addf(b, "<td class=\"n\">%lld</td></tr>\n", (long long)e->cats[c].media);
+			ks_buf_addf(b, "<td class=\"n\">%lld</td></tr>\n",
+				    (long long)e->cats[c].media);
 		}
-		ks_buf_addf(b, "<tr class=\"total\"><td>All categories</td><td class=\"n\">%lld</td>"
-			       "</tr>\n</tbody></table>\n<p>Sent references: %lld; of them not "
-			       "identified with any media: %lld.</p>\n",
+		ks_buf_addf(b,
+			    "<tr class=\"total\"><td>All categories</td><td class=\"n\">%lld</td>"
+			    "</tr>\n</tbody></table>\n<p>Sent references: %lld; of them not "
+			    "identified with any media: %lld.</p>\n",
 			    (long long)e->media, (long long)e->n, (long long)e->unlinked);
 		if (!e->n)
 			continue;
-		ks_buf_adds(b, "<table class=\"items\"><thead><tr><th>Media (SHA-256)</th><th>Category"
-			       "</th><th>Match</th><th>Files in case</th><th>Sent</th></tr></thead>\n"
-			       "<tbody>\n");
+		ks_buf_adds(b,
+			    "<table class=\"items\"><thead><tr><th>Media (SHA-256)</th><th>Category"
+			    "</th><th>Match</th><th>Files in case</th><th>Sent</th></tr></thead>\n"
+			    "<tbody>\n");
 		for (size_t k = e->first; k < e->first + e->n;) {
 			const struct sent *d = &s.v[k];
 			ks_buf_adds(b, "<tr><td class=\"hash\">");
@@ -692,9 +700,10 @@ int ks_report_html_prov_sections(struct ks_store *st, const struct ks_tally *t, 
 			ks_html_add(b, x->model);
 			ks_buf_adds(b, ")");
 		}
-		ks_buf_addf(b, ": %zu media</h3>\n<table class=\"items\"><thead><tr><th>Exhibit</th>"
-			       "<th>Path</th><th>SHA-256</th><th>Category</th><th>Taken</th><th>GPS"
-			       "</th></tr></thead>\n<tbody>\n",
+		ks_buf_addf(b,
+			    ": %zu media</h3>\n<table class=\"items\"><thead><tr><th>Exhibit</th>"
+			    "<th>Path</th><th>SHA-256</th><th>Category</th><th>Taken</th><th>GPS"
+			    "</th></tr></thead>\n<tbody>\n",
 			    n);
 		for (size_t k = i; k < i + n; k++) {
 			const struct camera_media *c = &s.cam[k];
@@ -707,7 +716,8 @@ int ks_report_html_prov_sections(struct ks_store *st, const struct ks_tally *t, 
 			ks_buf_adds(b, "<td class=\"hash\">");
 			ks_html_add(b, c->sha256);
 			ks_buf_adds(b, "</td>");
-			td(b, c->category ? ks_report_cat_label(c->scheme, c->category) : "Uncategorised");
+			td(b, c->category ? ks_report_cat_label(c->scheme, c->category)
+					  : "Uncategorised");
 			ks_buf_adds(b, "<td>");
 			ks_html_add(b, c->x.datetime_original);
 			if (has(c->x.offset_time_original)) {
@@ -768,8 +778,8 @@ int ks_report_csv_prov_sections(struct ks_store *st, const struct ks_tally *t, s
 		field(b, d->category ? ks_report_cat_label(d->scheme, d->category) : "", 0);
 		field(b, d->match, 1);
 		ks_buf_addf(b, ",%lld", (long long)d->files);
-		const char *f[] = {d->app,       d->peer, d->peer_name, d->chat,
-				   d->chat_name, when,    d->artefact,  d->record, d->summary};
+		const char *f[] = {d->app, d->peer,	d->peer_name, d->chat,	 d->chat_name,
+				   when,   d->artefact, d->record,    d->summary};
 		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
 			field(b, f[k], 1);
 		ks_buf_adds(b, "\r\n");

@@ -216,10 +216,10 @@ static int by_sha(const void *a, const void *b)
 static const char *mime_of(const char *type)
 {
 	static const char *const map[][2] = {
-		{"jpeg", "image/jpeg"}, {"png", "image/png"},   {"gif", "image/gif"},
-		{"bmp", "image/bmp"},   {"webp", "image/webp"}, {"tiff", "image/tiff"},
-		{"heif", "image/heif"}, {"mp4", "video/mp4"},   {"mov", "video/quicktime"},
-		{"avi", "video/x-msvideo"}, {"mkv", "video/x-matroska"}, {"webm", "video/webm"},
+	    {"jpeg", "image/jpeg"},	{"png", "image/png"},	     {"gif", "image/gif"},
+	    {"bmp", "image/bmp"},	{"webp", "image/webp"},	     {"tiff", "image/tiff"},
+	    {"heif", "image/heif"},	{"mp4", "video/mp4"},	     {"mov", "video/quicktime"},
+	    {"avi", "video/x-msvideo"}, {"mkv", "video/x-matroska"}, {"webm", "video/webm"},
 	};
 	for (size_t i = 0; type && i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i][0], type) == 0)
@@ -291,9 +291,10 @@ static int vics_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		qsort(x.v, x.n, sizeof *x.v, by_sha);
 	const char *region = strcmp(t->scheme, "uk") == 0 ? "UK" : "US";
 	case_guid(t, guid);
-	ks_buf_addf(&b, "{\"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/"
-			"DataModels/2.0.xml/%s/$metadata#Cases\",\n\"value\": [{\"CaseID\": \"%s\", "
-			"\"CaseNumber\": ",
+	ks_buf_addf(&b,
+		    "{\"@odata.context\": \"http://github.com/VICSDATAMODEL/ProjectVic/"
+		    "DataModels/2.0.xml/%s/$metadata#Cases\",\n\"value\": [{\"CaseID\": \"%s\", "
+		    "\"CaseNumber\": ",
 		    region, guid);
 	ks_json_add_string(&b, t->ref);
 	ks_buf_adds(&b, ", \"SourceApplicationName\": \"kestrel\", \"ExaminerName\": ");
@@ -319,8 +320,8 @@ static int vics_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		ks_buf_addf(&b, ", \"IsDistributed\": %s",
 			    bsearch_id(dist, ndist, m->id) ? "true" : "false");
 		if (m->category && !cat) {
-			char *v = ks_xasprintf("%s (%s)", ks_report_cat_label(m->scheme, m->category),
-					       m->scheme);
+			char *v = ks_xasprintf(
+			    "%s (%s)", ks_report_cat_label(m->scheme, m->category), m->scheme);
 			meta(m, "Category", v);
 			free(v);
 		}
@@ -346,6 +347,6 @@ out:
 }
 
 const struct ks_report_writer ks_report_vics = {
-	.name = "vics",
-	.write = vics_write,
+    .name = "vics",
+    .write = vics_write,
 };

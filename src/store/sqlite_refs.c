@@ -12,31 +12,31 @@
 #define MAX_CHAIN_DEPTH 10000
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS reference(id INTEGER PRIMARY KEY,"
-	" exhibit INTEGER NOT NULL REFERENCES exhibit(id),"
-	" source INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,"
-	" artefact_file INTEGER REFERENCES file(id) ON DELETE SET NULL,"
-	" parser TEXT NOT NULL, app TEXT, kind TEXT NOT NULL, record TEXT, peer TEXT,"
-	" peer_name TEXT, chat TEXT, chat_name TEXT, time INTEGER, time_raw TEXT,"
-	" time_src TEXT, time_what TEXT, url TEXT, referrer TEXT, path TEXT, name TEXT,"
-	" thumb_path TEXT, mime TEXT, size INTEGER, owner TEXT, sha256 BLOB, note TEXT,"
-	" media INTEGER REFERENCES media(id),"
-	" file INTEGER REFERENCES file(id) ON DELETE SET NULL,"
-	" thumb_file INTEGER REFERENCES file(id) ON DELETE SET NULL, link_how TEXT);"
-	"CREATE INDEX IF NOT EXISTS reference_exhibit ON reference(exhibit);"
-	"CREATE INDEX IF NOT EXISTS reference_source ON reference(source);"
-	"CREATE INDEX IF NOT EXISTS reference_media ON reference(media);"
-	"CREATE INDEX IF NOT EXISTS reference_file ON reference(file);"
-	"CREATE INDEX IF NOT EXISTS reference_thumb_file ON reference(thumb_file);"
-	"CREATE INDEX IF NOT EXISTS reference_artefact_file ON reference(artefact_file);"
-	"CREATE TABLE IF NOT EXISTS media_exif(media INTEGER PRIMARY KEY REFERENCES media(id),"
-	" container TEXT, make TEXT, model TEXT, software TEXT, artist TEXT, body_serial TEXT,"
-	" lens_make TEXT, lens_model TEXT, lens_serial TEXT, owner_name TEXT,"
-	" image_unique_id TEXT, datetime_original TEXT, offset_time_original TEXT,"
-	" datetime TEXT, time_local INTEGER, time_utc INTEGER, gps_lat REAL, gps_lon REAL,"
-	" gps_alt REAL, gps_time INTEGER, orientation INTEGER, thumb_length INTEGER,"
-	" warning TEXT);"
-	"CREATE INDEX IF NOT EXISTS media_exif_serial ON media_exif(body_serial);";
+    "CREATE TABLE IF NOT EXISTS reference(id INTEGER PRIMARY KEY,"
+    " exhibit INTEGER NOT NULL REFERENCES exhibit(id),"
+    " source INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,"
+    " artefact_file INTEGER REFERENCES file(id) ON DELETE SET NULL,"
+    " parser TEXT NOT NULL, app TEXT, kind TEXT NOT NULL, record TEXT, peer TEXT,"
+    " peer_name TEXT, chat TEXT, chat_name TEXT, time INTEGER, time_raw TEXT,"
+    " time_src TEXT, time_what TEXT, url TEXT, referrer TEXT, path TEXT, name TEXT,"
+    " thumb_path TEXT, mime TEXT, size INTEGER, owner TEXT, sha256 BLOB, note TEXT,"
+    " media INTEGER REFERENCES media(id),"
+    " file INTEGER REFERENCES file(id) ON DELETE SET NULL,"
+    " thumb_file INTEGER REFERENCES file(id) ON DELETE SET NULL, link_how TEXT);"
+    "CREATE INDEX IF NOT EXISTS reference_exhibit ON reference(exhibit);"
+    "CREATE INDEX IF NOT EXISTS reference_source ON reference(source);"
+    "CREATE INDEX IF NOT EXISTS reference_media ON reference(media);"
+    "CREATE INDEX IF NOT EXISTS reference_file ON reference(file);"
+    "CREATE INDEX IF NOT EXISTS reference_thumb_file ON reference(thumb_file);"
+    "CREATE INDEX IF NOT EXISTS reference_artefact_file ON reference(artefact_file);"
+    "CREATE TABLE IF NOT EXISTS media_exif(media INTEGER PRIMARY KEY REFERENCES media(id),"
+    " container TEXT, make TEXT, model TEXT, software TEXT, artist TEXT, body_serial TEXT,"
+    " lens_make TEXT, lens_model TEXT, lens_serial TEXT, owner_name TEXT,"
+    " image_unique_id TEXT, datetime_original TEXT, offset_time_original TEXT,"
+    " datetime TEXT, time_local INTEGER, time_utc INTEGER, gps_lat REAL, gps_lon REAL,"
+    " gps_alt REAL, gps_time INTEGER, orientation INTEGER, thumb_length INTEGER,"
+    " warning TEXT);"
+    "CREATE INDEX IF NOT EXISTS media_exif_serial ON media_exif(body_serial);";
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
@@ -120,8 +120,8 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *q, int i)
 
 static int has_table(sqlite3 *db, const char *name, int *yes, struct ks_err *err)
 {
-	sqlite3_stmt *q = stmt(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-			       err);
+	sqlite3_stmt *q =
+	    stmt(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", err);
 	if (!q)
 		return KS_E_ENV;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -145,15 +145,16 @@ static int sq_ref_add(struct ks_store *st, const struct ks_ref_rec *r, int64_t *
 		      struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
-	sqlite3_stmt *q = stmt(db,
-			       "INSERT INTO reference(exhibit, source, artefact_file, parser, app,"
-			       " kind, record, peer, peer_name, chat, chat_name, time, time_raw,"
-			       " time_src, time_what, url, referrer, path, name, thumb_path, mime,"
-			       " size, owner, sha256, note, media, file, thumb_file, link_how)"
-			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-			       " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
-			       " ?28, ?29)",
-			       err);
+	sqlite3_stmt *q =
+	    stmt(db,
+		 "INSERT INTO reference(exhibit, source, artefact_file, parser, app,"
+		 " kind, record, peer, peer_name, chat, chat_name, time, time_raw,"
+		 " time_src, time_what, url, referrer, path, name, thumb_path, mime,"
+		 " size, owner, sha256, note, media, file, thumb_file, link_how)"
+		 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		 " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
+		 " ?28, ?29)",
+		 err);
 	if (!q)
 		return KS_E_ENV;
 	sqlite3_bind_int64(q, 1, r->exhibit_id);
@@ -205,12 +206,13 @@ static int sq_ref_set_link(struct ks_store *st, const struct ks_ref_link *l, str
 	bind_text(q, 5, l->link_how);
 	int rc = run(db, q, "reference link", err);
 	if (rc == KS_OK && sqlite3_changes(db) != 1)
-		rc = ks_err_set(err, KS_E_NOTFOUND, "case store: no reference %lld", (long long)l->id);
+		rc = ks_err_set(err, KS_E_NOTFOUND, "case store: no reference %lld",
+				(long long)l->id);
 	return rc;
 }
 
-static int sq_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int kind,
-			      int64_t size, int64_t *id, int *is_new, struct ks_err *err)
+static int sq_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int kind, int64_t size,
+			      int64_t *id, int *is_new, struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = stmt(db, "SELECT id FROM media WHERE sha256 = ?1", err);
@@ -257,10 +259,11 @@ static int sq_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int
 int ks_sqref_media_complete(sqlite3 *db, int64_t id, const struct ks_media_rec *m, int *completed,
 			    struct ks_err *err)
 {
-	sqlite3_stmt *q = stmt(db,
-			       "UPDATE media SET md5 = ?2, sha1 = ?3, size = ?4, type = ?5, kind = ?6,"
-			       " width = ?7, height = ?8, valid = ?9 WHERE id = ?1 AND md5 IS NULL",
-			       err);
+	sqlite3_stmt *q =
+	    stmt(db,
+		 "UPDATE media SET md5 = ?2, sha1 = ?3, size = ?4, type = ?5, kind = ?6,"
+		 " width = ?7, height = ?8, valid = ?9 WHERE id = ?1 AND md5 IS NULL",
+		 err);
 	if (!q)
 		return KS_E_ENV;
 	sqlite3_bind_int64(q, 1, id);
@@ -285,8 +288,8 @@ static int sq_media_hash_only_each(struct ks_store *st, ks_media_sha256_fn fn, v
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(db, "SELECT id, sha256 FROM media WHERE md5 IS NULL ORDER BY id",
-				    -1, &q, NULL);
+	int rc = sqlite3_prepare_v2(
+	    db, "SELECT id, sha256 FROM media WHERE md5 IS NULL ORDER BY id", -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		rc = fail(db, rc, err, "media (hash only)");
 		goto out;
@@ -313,23 +316,33 @@ static int sq_exif_put(struct ks_store *st, int64_t media_id, const struct ks_ex
 		       struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
-	sqlite3_stmt *q = stmt(db,
-			       "INSERT INTO media_exif(media, container, make, model, software,"
-			       " artist, body_serial, lens_make, lens_model, lens_serial, owner_name,"
-			       " image_unique_id, datetime_original, offset_time_original, datetime,"
-			       " time_local, time_utc, gps_lat, gps_lon, gps_alt, gps_time,"
-			       " orientation, thumb_length, warning) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-			       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-			       " ?21, ?22, ?23, ?24) ON CONFLICT(media) DO NOTHING",
-			       err);
+	sqlite3_stmt *q =
+	    stmt(db,
+		 "INSERT INTO media_exif(media, container, make, model, software,"
+		 " artist, body_serial, lens_make, lens_model, lens_serial, owner_name,"
+		 " image_unique_id, datetime_original, offset_time_original, datetime,"
+		 " time_local, time_utc, gps_lat, gps_lon, gps_alt, gps_time,"
+		 " orientation, thumb_length, warning) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+		 " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+		 " ?21, ?22, ?23, ?24) ON CONFLICT(media) DO NOTHING",
+		 err);
 	if (!q)
 		return KS_E_ENV;
 	sqlite3_bind_int64(q, 1, media_id);
-	const char *texts[] = {x->container,     x->make,        x->model,
-			       x->software,      x->artist,      x->body_serial,
-			       x->lens_make,     x->lens_model,  x->lens_serial,
-			       x->owner_name,    x->image_unique_id, x->datetime_original,
-			       x->offset_time_original, x->datetime};
+	const char *texts[] = {x->container,
+			       x->make,
+			       x->model,
+			       x->software,
+			       x->artist,
+			       x->body_serial,
+			       x->lens_make,
+			       x->lens_model,
+			       x->lens_serial,
+			       x->owner_name,
+			       x->image_unique_id,
+			       x->datetime_original,
+			       x->offset_time_original,
+			       x->datetime};
 	for (int i = 0; i < 14; i++)
 		bind_exif_text(q, 2 + i, texts[i]);
 	if (x->time_local)
@@ -354,8 +367,8 @@ static int sq_exif_put(struct ks_store *st, int64_t media_id, const struct ks_ex
 
 /* ---- linking pass ------------------------------------------------------------------------ */
 
-static int sq_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_link_fn fn,
-			     void *ctx, struct ks_err *err)
+static int sq_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_link_fn fn, void *ctx,
+			     struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
@@ -372,15 +385,15 @@ static int sq_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_lin
 	sqlite3_bind_int64(q, 1, exhibit_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_ref_link l = {
-			.id = sqlite3_column_int64(q, 0),
-			.parser = col_text(q, 1),
-			.app = col_or_null(q, 2),
-			.path = col_or_null(q, 3),
-			.thumb_path = col_or_null(q, 4),
-			.media_id = sqlite3_column_int64(q, 5),
-			.file_id = sqlite3_column_int64(q, 6),
-			.thumb_file_id = sqlite3_column_int64(q, 7),
-			.link_how = col_or_null(q, 8),
+		    .id = sqlite3_column_int64(q, 0),
+		    .parser = col_text(q, 1),
+		    .app = col_or_null(q, 2),
+		    .path = col_or_null(q, 3),
+		    .thumb_path = col_or_null(q, 4),
+		    .media_id = sqlite3_column_int64(q, 5),
+		    .file_id = sqlite3_column_int64(q, 6),
+		    .thumb_file_id = sqlite3_column_int64(q, 7),
+		    .link_how = col_or_null(q, 8),
 		};
 		if ((rc = fn(ctx, &l)) != 0)
 			goto out;
@@ -407,10 +420,10 @@ static int sq_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_fil
 	sqlite3_bind_int64(q, 1, exhibit_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_file_brief f = {
-			.file_id = sqlite3_column_int64(q, 0),
-			.media_id = sqlite3_column_int64(q, 1),
-			.path = col_text(q, 2),
-			.state = sqlite3_column_int(q, 3),
+		    .file_id = sqlite3_column_int64(q, 0),
+		    .media_id = sqlite3_column_int64(q, 1),
+		    .path = col_text(q, 2),
+		    .state = sqlite3_column_int(q, 3),
 		};
 		if ((rc = fn(ctx, &f)) != 0)
 			goto out;
@@ -487,7 +500,8 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 		if (strcmp(col_text(q, 2), "ignore") == 0) {
 			cur->known_good = 1;
 		} else if (cat && scheme) {
-			int pref = strcmp(scheme, col_text(q, 7)) == 0, sev = sqlite3_column_int(q, 6);
+			int pref = strcmp(scheme, col_text(q, 7)) == 0,
+			    sev = sqlite3_column_int(q, 6);
 			if (pref > best_pref || (pref == best_pref && sev > best_sev)) {
 				free(cur->scheme);
 				free(cur->category);
@@ -524,26 +538,26 @@ static const struct mcat *mcat_find(const struct mcats *m, int64_t media)
 
 /* Display paths of the file rows that references name, then every reference. */
 static const char refs_sql[] =
-	"WITH RECURSIVE need(id) AS ("
-	" SELECT artefact_file FROM reference WHERE artefact_file IS NOT NULL"
-	" UNION SELECT file FROM reference WHERE file IS NOT NULL"
-	" UNION SELECT thumb_file FROM reference WHERE thumb_file IS NOT NULL),"
-	" up(start, cur, disp, depth) AS ("
-	" SELECT f.id, f.parent, f.path, 0 FROM file f JOIN need n ON n.id = f.id"
-	" UNION ALL SELECT u.start, p.parent, p.path || '" PATH_SEP "' || u.disp, u.depth + 1"
-	" FROM up u JOIN file p ON p.id = u.cur WHERE u.depth < 10000),"
-	" disp(id, path) AS (SELECT start, disp FROM up WHERE cur IS NULL)"
-	" SELECT r.id, e.ref, s.path, da.path, r.parser, r.app, r.kind, r.record, r.peer,"
-	" r.peer_name, r.chat, r.chat_name, r.time, r.time_raw, r.time_src, r.time_what, r.url,"
-	" r.referrer, r.path, r.name, r.thumb_path, r.mime, r.size, r.owner, r.sha256, r.note,"
-	" coalesce(r.media, 0), coalesce(r.file, 0), coalesce(r.thumb_file, 0), r.link_how,"
-	" df.path, dt.path, m.sha256, m.md5, m.kind,"
-	" (SELECT count(*) FROM file x WHERE x.media = r.media), r.exhibit, r.source,"
-	" coalesce(r.artefact_file, 0)"
-	" FROM reference r JOIN exhibit e ON e.id = r.exhibit JOIN source s ON s.id = r.source"
-	" LEFT JOIN disp da ON da.id = r.artefact_file LEFT JOIN disp df ON df.id = r.file"
-	" LEFT JOIN disp dt ON dt.id = r.thumb_file LEFT JOIN media m ON m.id = r.media"
-	" ORDER BY e.ref, r.id";
+    "WITH RECURSIVE need(id) AS ("
+    " SELECT artefact_file FROM reference WHERE artefact_file IS NOT NULL"
+    " UNION SELECT file FROM reference WHERE file IS NOT NULL"
+    " UNION SELECT thumb_file FROM reference WHERE thumb_file IS NOT NULL),"
+    " up(start, cur, disp, depth) AS ("
+    " SELECT f.id, f.parent, f.path, 0 FROM file f JOIN need n ON n.id = f.id"
+    " UNION ALL SELECT u.start, p.parent, p.path || '" PATH_SEP "' || u.disp, u.depth + 1"
+    " FROM up u JOIN file p ON p.id = u.cur WHERE u.depth < 10000),"
+    " disp(id, path) AS (SELECT start, disp FROM up WHERE cur IS NULL)"
+    " SELECT r.id, e.ref, s.path, da.path, r.parser, r.app, r.kind, r.record, r.peer,"
+    " r.peer_name, r.chat, r.chat_name, r.time, r.time_raw, r.time_src, r.time_what, r.url,"
+    " r.referrer, r.path, r.name, r.thumb_path, r.mime, r.size, r.owner, r.sha256, r.note,"
+    " coalesce(r.media, 0), coalesce(r.file, 0), coalesce(r.thumb_file, 0), r.link_how,"
+    " df.path, dt.path, m.sha256, m.md5, m.kind,"
+    " (SELECT count(*) FROM file x WHERE x.media = r.media), r.exhibit, r.source,"
+    " coalesce(r.artefact_file, 0)"
+    " FROM reference r JOIN exhibit e ON e.id = r.exhibit JOIN source s ON s.id = r.source"
+    " LEFT JOIN disp da ON da.id = r.artefact_file LEFT JOIN disp df ON df.id = r.file"
+    " LEFT JOIN disp dt ON dt.id = r.thumb_file LEFT JOIN media m ON m.id = r.media"
+    " ORDER BY e.ref, r.id";
 
 /* Hex buffers a row points into. */
 struct ref_hex {
@@ -640,10 +654,10 @@ out:
 
 /* ---- EXIF read-back --------------------------------------------------------------------- */
 
-#define EXIF_COLS                                                                              \
-	"x.container, x.make, x.model, x.software, x.artist, x.body_serial, x.lens_make,"     \
-	" x.lens_model, x.lens_serial, x.owner_name, x.image_unique_id, x.datetime_original," \
-	" x.offset_time_original, x.datetime, x.time_local, x.time_utc, x.gps_lat, x.gps_lon,"  \
+#define EXIF_COLS                                                                                  \
+	"x.container, x.make, x.model, x.software, x.artist, x.body_serial, x.lens_make,"          \
+	" x.lens_model, x.lens_serial, x.owner_name, x.image_unique_id, x.datetime_original,"      \
+	" x.offset_time_original, x.datetime, x.time_local, x.time_utc, x.gps_lat, x.gps_lon,"     \
 	" x.gps_alt, x.gps_time, x.orientation, x.thumb_length, x.warning"
 
 /* Fills *x from the EXIF_COLS starting at column i. */
@@ -655,19 +669,19 @@ static void read_exif(sqlite3_stmt *q, int i, struct ks_exif *x)
 		char *p;
 		size_t n;
 	} t[] = {
-		{x->make, sizeof x->make},
-		{x->model, sizeof x->model},
-		{x->software, sizeof x->software},
-		{x->artist, sizeof x->artist},
-		{x->body_serial, sizeof x->body_serial},
-		{x->lens_make, sizeof x->lens_make},
-		{x->lens_model, sizeof x->lens_model},
-		{x->lens_serial, sizeof x->lens_serial},
-		{x->owner_name, sizeof x->owner_name},
-		{x->image_unique_id, sizeof x->image_unique_id},
-		{x->datetime_original, sizeof x->datetime_original},
-		{x->offset_time_original, sizeof x->offset_time_original},
-		{x->datetime, sizeof x->datetime},
+	    {x->make, sizeof x->make},
+	    {x->model, sizeof x->model},
+	    {x->software, sizeof x->software},
+	    {x->artist, sizeof x->artist},
+	    {x->body_serial, sizeof x->body_serial},
+	    {x->lens_make, sizeof x->lens_make},
+	    {x->lens_model, sizeof x->lens_model},
+	    {x->lens_serial, sizeof x->lens_serial},
+	    {x->owner_name, sizeof x->owner_name},
+	    {x->image_unique_id, sizeof x->image_unique_id},
+	    {x->datetime_original, sizeof x->datetime_original},
+	    {x->offset_time_original, sizeof x->offset_time_original},
+	    {x->datetime, sizeof x->datetime},
 	};
 	for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
 		copy_text(t[k].p, t[k].n, q, i + 1 + (int)k);
@@ -728,13 +742,13 @@ static int sq_exif_each(struct ks_store *st, ks_exif_row_fn fn, void *ctx, struc
 		col_hex(q, 2, md5, 16);
 		read_exif(q, 6, x);
 		struct ks_exif_row r = {
-			.media_id = sqlite3_column_int64(q, 0),
-			.sha256 = sha,
-			.md5 = md5,
-			.kind = sqlite3_column_int(q, 3),
-			.exhibit = col_text(q, 4),
-			.path = col_text(q, 5),
-			.exif = x,
+		    .media_id = sqlite3_column_int64(q, 0),
+		    .sha256 = sha,
+		    .md5 = md5,
+		    .kind = sqlite3_column_int(q, 3),
+		    .exhibit = col_text(q, 4),
+		    .path = col_text(q, 5),
+		    .exif = x,
 		};
 		const struct mcat *c = mcat_find(&cats, r.media_id);
 		if (c) {
@@ -794,8 +808,8 @@ struct ks_sqref_attach {
 	struct ks_ref_row *refs; /* in (exhibit, id) order as loaded */
 	size_t n, cap;
 	struct ks_ref_row **by_media, **by_thumb; /* sorted by media / thumb file, then id */
-	struct ks_ref_row **row;                  /* the current file row's references */
-	uint8_t (*sha)[32];                       /* r.sha256 bytes of each reference */
+	struct ks_ref_row **row;		  /* the current file row's references */
+	uint8_t (*sha)[32];			  /* r.sha256 bytes of each reference */
 	struct pool pool;
 	struct ks_exif exif;
 };
@@ -814,13 +828,13 @@ static int keep_ref(void *ctx, const struct ks_ref_row *r)
 	d->exhibit = pool_dup(p, r->exhibit);
 	d->source = pool_dup(p, r->source);
 	d->artefact = pool_dup(p, r->artefact);
-	const char **s[] = {&d->r.parser,    &d->r.app,       &d->r.kind,      &d->r.record,
-			    &d->r.peer,      &d->r.peer_name, &d->r.chat,      &d->r.chat_name,
-			    &d->r.time_raw,  &d->r.time_src,  &d->r.time_what, &d->r.url,
-			    &d->r.referrer,  &d->r.path,      &d->r.name,      &d->r.thumb_path,
-			    &d->r.mime,      &d->r.owner,     &d->r.note,      &d->r.link_how,
-			    &d->sha256,      &d->file,        &d->thumb,       &d->media_sha256,
-			    &d->media_md5,   &d->scheme,      &d->category,    &d->match};
+	const char **s[] = {&d->r.parser,   &d->r.app,	     &d->r.kind,      &d->r.record,
+			    &d->r.peer,	    &d->r.peer_name, &d->r.chat,      &d->r.chat_name,
+			    &d->r.time_raw, &d->r.time_src,  &d->r.time_what, &d->r.url,
+			    &d->r.referrer, &d->r.path,	     &d->r.name,      &d->r.thumb_path,
+			    &d->r.mime,	    &d->r.owner,     &d->r.note,      &d->r.link_how,
+			    &d->sha256,	    &d->file,	     &d->thumb,	      &d->media_sha256,
+			    &d->media_md5,  &d->scheme,	     &d->category,    &d->match};
 	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
 		*s[i] = pool_dup(p, *s[i]);
 	if (r->r.sha256)
@@ -832,7 +846,8 @@ static int keep_ref(void *ctx, const struct ks_ref_row *r)
 
 static int by_media(const void *x, const void *y)
 {
-	const struct ks_ref_row *a = *(struct ks_ref_row *const *)x, *b = *(struct ks_ref_row *const *)y;
+	const struct ks_ref_row *a = *(struct ks_ref_row *const *)x,
+				*b = *(struct ks_ref_row *const *)y;
 	if (a->r.media_id != b->r.media_id)
 		return a->r.media_id < b->r.media_id ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
@@ -840,7 +855,8 @@ static int by_media(const void *x, const void *y)
 
 static int by_thumb(const void *x, const void *y)
 {
-	const struct ks_ref_row *a = *(struct ks_ref_row *const *)x, *b = *(struct ks_ref_row *const *)y;
+	const struct ks_ref_row *a = *(struct ks_ref_row *const *)x,
+				*b = *(struct ks_ref_row *const *)y;
 	if (a->r.thumb_file_id != b->r.thumb_file_id)
 		return a->r.thumb_file_id < b->r.thumb_file_id ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
@@ -860,8 +876,10 @@ int ks_sqref_attach_new(sqlite3 *db, struct ks_sqref_attach **out, struct ks_err
 	if (yes) {
 		struct mcats cats = {0};
 		sqlite3_stmt *q = NULL;
-		rc = mcats_load(db, "SELECT media FROM reference WHERE media IS NOT NULL", &cats, err);
-		if (rc == KS_OK && (rc = sqlite3_prepare_v2(db, refs_sql, -1, &q, NULL)) != SQLITE_OK)
+		rc = mcats_load(db, "SELECT media FROM reference WHERE media IS NOT NULL", &cats,
+				err);
+		if (rc == KS_OK &&
+		    (rc = sqlite3_prepare_v2(db, refs_sql, -1, &q, NULL)) != SQLITE_OK)
 			rc = fail(db, rc, err, "references");
 		while (rc == KS_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 			struct ks_ref_row r;
@@ -927,11 +945,12 @@ int ks_sqref_attach_row(struct ks_sqref_attach *a, struct ks_file_row *r, struct
 		size_t j = lower(a->by_thumb, a->n, r->file_id, 1);
 		for (;;) {
 			struct ks_ref_row *x = i < a->n && a->by_media[i]->r.media_id == r->media_id
-						       ? a->by_media[i]
-						       : NULL;
-			struct ks_ref_row *y = j < a->n && a->by_thumb[j]->r.thumb_file_id == r->file_id
-						       ? a->by_thumb[j]
-						       : NULL;
+						   ? a->by_media[i]
+						   : NULL;
+			struct ks_ref_row *y =
+			    j < a->n && a->by_thumb[j]->r.thumb_file_id == r->file_id
+				? a->by_thumb[j]
+				: NULL;
 			if (!x && !y)
 				break;
 			if (x && (!y || x->id <= y->id)) {
@@ -948,8 +967,8 @@ int ks_sqref_attach_row(struct ks_sqref_attach *a, struct ks_file_row *r, struct
 		r->nrefs = k;
 	}
 	if (a->have_exif && r->media_id) {
-		sqlite3_stmt *q = stmt(a->db, "SELECT " EXIF_COLS " FROM media_exif x WHERE x.media = ?1",
-				       err);
+		sqlite3_stmt *q =
+		    stmt(a->db, "SELECT " EXIF_COLS " FROM media_exif x WHERE x.media = ?1", err);
 		if (!q)
 			return KS_E_ENV;
 		sqlite3_bind_int64(q, 1, r->media_id);
@@ -979,13 +998,13 @@ void ks_sqref_attach_free(struct ks_sqref_attach *a)
 }
 
 const struct ks_store_prov_ops ks_store_sqlite_prov_ops = {
-	.ref_add = sq_ref_add,
-	.ref_links_each = sq_ref_links_each,
-	.ref_set_link = sq_ref_set_link,
-	.exhibit_files_each = sq_exhibit_files_each,
-	.media_by_sha256 = sq_media_by_sha256,
-	.media_hash_only_each = sq_media_hash_only_each,
-	.exif_put = sq_exif_put,
-	.refs_each = sq_refs_each,
-	.exif_each = sq_exif_each,
+    .ref_add = sq_ref_add,
+    .ref_links_each = sq_ref_links_each,
+    .ref_set_link = sq_ref_set_link,
+    .exhibit_files_each = sq_exhibit_files_each,
+    .media_by_sha256 = sq_media_by_sha256,
+    .media_hash_only_each = sq_media_hash_only_each,
+    .exif_put = sq_exif_put,
+    .refs_each = sq_refs_each,
+    .exif_each = sq_exif_each,
 };

@@ -44,7 +44,8 @@ int ks_store_ref_add(struct ks_store *st, const struct ks_ref_rec *r, int64_t *i
 	if (rc)
 		return rc;
 	if (!r || !r->parser || !known_kind(r->kind))
-		return ks_err_set(err, KS_E_USAGE, "reference: a parser and a known kind are required");
+		return ks_err_set(err, KS_E_USAGE,
+				  "reference: a parser and a known kind are required");
 	if (!r->exhibit_id || !r->source_id)
 		return ks_err_set(err, KS_E_USAGE, "reference: exhibit and source are required");
 	return st->ops->prov->ref_add(st, r, id, err);

@@ -14,8 +14,8 @@
 struct ks_store_prov_ops {
 	int (*ref_add)(struct ks_store *st, const struct ks_ref_rec *r, int64_t *id,
 		       struct ks_err *err);
-	int (*ref_links_each)(struct ks_store *st, int64_t exhibit_id, ks_ref_link_fn fn,
-			      void *ctx, struct ks_err *err);
+	int (*ref_links_each)(struct ks_store *st, int64_t exhibit_id, ks_ref_link_fn fn, void *ctx,
+			      struct ks_err *err);
 	int (*ref_set_link)(struct ks_store *st, const struct ks_ref_link *l, struct ks_err *err);
 	int (*exhibit_files_each)(struct ks_store *st, int64_t exhibit_id, ks_file_brief_fn fn,
 				  void *ctx, struct ks_err *err);

@@ -7,7 +7,7 @@
 # linked: to the original by its path when it exists, else to the thumbnail itself.
 # The image is unchanged by the scan.
 . "$(dirname "$0")/lib/common.sh"
-need_tool convert-im6.q16 imagemagick; need_tool mcopy mtools; need_tool mkfs.fat dosfstools
+need_tool convert-im6.q16 imagemagick; need_tool mcopy mtools; need_tool mkfs.fat dosfstools; need_tool sqlite3 sqlite3
 L="$SRC/tests/integration/lib"
 IM=convert-im6.q16
 P="$T/pics"; mkdir -p "$P"

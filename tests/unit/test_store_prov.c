@@ -22,12 +22,18 @@ static void digests(struct ks_digests *d, int seed)
 		d->sha256[i] = (uint8_t)(seed * 7 + i);
 }
 
-static int64_t add_file(struct ks_store *st, int64_t ex, int64_t src, int64_t media,
-			int64_t parent, const char *path, int state)
+static int64_t add_file(struct ks_store *st, int64_t ex, int64_t src, int64_t media, int64_t parent,
+			const char *path, int state)
 {
-	struct ks_file_rec f = {.exhibit_id = ex, .source_id = src, .media_id = media,
-				.parent_id = parent, .path = path, .state = state, .size = 10,
-				.offset = -1, .type = media ? "jpeg" : "data",
+	struct ks_file_rec f = {.exhibit_id = ex,
+				.source_id = src,
+				.media_id = media,
+				.parent_id = parent,
+				.path = path,
+				.state = state,
+				.size = 10,
+				.offset = -1,
+				.type = media ? "jpeg" : "data",
 				.kind = media ? KS_KIND_PICTURE : KS_KIND_OTHER};
 	int64_t id = 0;
 	struct ks_err err = {0};
@@ -119,7 +125,8 @@ int main(void)
 	CHECK(ks_store_begin(st, &err) == KS_OK);
 	CHECK(ks_store_exhibit_get(st, "EX-1", &ex, &err) == KS_OK);
 	CHECK(ks_store_source_add(st, ex, "/evidence/phone", "directory", 0, &src, &err) == KS_OK);
-	struct ks_hashset_meta hm = {.name = "set", .format = "vics", .scheme = "uk", .role = "alert"};
+	struct ks_hashset_meta hm = {
+	    .name = "set", .format = "vics", .scheme = "uk", .role = "alert"};
 	CHECK(ks_store_hashset_add(st, &hm, &set, &err) == KS_OK);
 
 	/* A picture on disk, the store, a thumbnail item under it. */
@@ -139,8 +146,8 @@ int main(void)
 	/* The deleted picture, known by the SHA-256 the app recorded. */
 	uint8_t gone[32];
 	memset(gone, 0xab, sizeof gone);
-	CHECK(ks_store_media_by_sha256(st, gone, KS_KIND_PICTURE, 4242, &hash_only, &is_new, &err) ==
-	      KS_OK);
+	CHECK(ks_store_media_by_sha256(st, gone, KS_KIND_PICTURE, 4242, &hash_only, &is_new,
+				       &err) == KS_OK);
 	CHECK(is_new == 1 && hash_only > 0);
 	int64_t again = 0;
 	CHECK(ks_store_media_by_sha256(st, gone, KS_KIND_PICTURE, 4242, &again, &is_new, &err) ==
@@ -151,15 +158,31 @@ int main(void)
 	CHECK(again == media1 && is_new == 0); /* a file's media is found, not duplicated */
 	CHECK(ks_store_match_add(st, hash_only, set, "sha256", "uk", "A", 3, &err) == KS_OK);
 
-	struct ks_ref_rec r1 = {.exhibit_id = ex, .source_id = src, .artefact_file_id = fdb,
-				.parser = "whatsapp-android", .app = "WhatsApp", .kind = "sent",
-				.record = "message 1", .peer = "447700900123@s.whatsapp.net",
-				.time = 1690000000, .time_raw = "1690000000123", .time_src = "unix-ms",
-				.size = 4242, .sha256 = gone, .media_id = hash_only,
-				.thumb_file_id = fth, .link_how = "sha256"};
-	struct ks_ref_rec r2 = {.exhibit_id = ex, .source_id = src, .artefact_file_id = fdb,
-				.parser = "whatsapp-android", .kind = "received", .record = "message 2",
-				.peer = "447700900456@s.whatsapp.net", .path = "DCIM/a.jpg", .size = -1};
+	struct ks_ref_rec r1 = {.exhibit_id = ex,
+				.source_id = src,
+				.artefact_file_id = fdb,
+				.parser = "whatsapp-android",
+				.app = "WhatsApp",
+				.kind = "sent",
+				.record = "message 1",
+				.peer = "447700900123@s.whatsapp.net",
+				.time = 1690000000,
+				.time_raw = "1690000000123",
+				.time_src = "unix-ms",
+				.size = 4242,
+				.sha256 = gone,
+				.media_id = hash_only,
+				.thumb_file_id = fth,
+				.link_how = "sha256"};
+	struct ks_ref_rec r2 = {.exhibit_id = ex,
+				.source_id = src,
+				.artefact_file_id = fdb,
+				.parser = "whatsapp-android",
+				.kind = "received",
+				.record = "message 2",
+				.peer = "447700900456@s.whatsapp.net",
+				.path = "DCIM/a.jpg",
+				.size = -1};
 	int64_t id1 = 0, id2 = 0;
 	CHECK(ks_store_ref_add(st, &r1, &id1, &err) == KS_OK && id1 > 0);
 	CHECK(ks_store_ref_add(st, &r2, &id2, &err) == KS_OK && id2 > id1);
@@ -209,8 +232,12 @@ int main(void)
 	struct ks_digests d3;
 	digests(&d3, 3);
 	memcpy(d3.sha256, gone, 32);
-	struct ks_media_rec m3 = {.d = &d3, .size = 4242, .type = "jpeg", .kind = KS_KIND_PICTURE,
-				  .width = 7, .height = 9};
+	struct ks_media_rec m3 = {.d = &d3,
+				  .size = 4242,
+				  .type = "jpeg",
+				  .kind = KS_KIND_PICTURE,
+				  .width = 7,
+				  .height = 9};
 	int64_t media3 = 0;
 	CHECK(ks_store_begin(st, &err) == KS_OK);
 	CHECK(ks_store_media_put(st, &m3, &media3, &is_new, &err) == KS_OK);
@@ -219,7 +246,8 @@ int main(void)
 	CHECK(ks_store_commit(st, &err) == KS_OK);
 	s.nhash_only = 0;
 	s.media_each = 0;
-	CHECK(ks_store_media_hash_only_each(st, on_hash_only, &s, &err) == KS_OK && s.nhash_only == 0);
+	CHECK(ks_store_media_hash_only_each(st, on_hash_only, &s, &err) == KS_OK &&
+	      s.nhash_only == 0);
 	CHECK(ks_store_media_each(st, on_media, &s, &err) == KS_OK && s.media_each == 3);
 
 	/* Forgetting the source takes its references and leaves the media. */
