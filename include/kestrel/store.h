@@ -15,6 +15,7 @@
 struct ks_store;
 struct ks_exif;    /* kestrel/exif.h */
 struct ks_ref_row; /* below */
+struct ks_video_row; /* kestrel/store_video.h */
 
 /* Version of the case schema this build writes; a case with another version is
  * refused by ks_store_open (no silent migration of evidence records). */
@@ -150,6 +151,12 @@ int ks_store_load_index(struct ks_store *st, struct ks_index *idx, struct ks_err
  * most serious match as the media's category. */
 int ks_store_match_add(struct ks_store *st, int64_t media_id, int64_t set_id, const char *how,
 		       const char *scheme, const char *category, int severity, struct ks_err *err);
+/* Records a near (PDQ) match, how "pdq", with its Hamming distance and the hex hash of
+ * the entry matched (match.distance, match.matched). Per (media, set) the closest
+ * entry is kept (on a tie, the more serious category). */
+int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_id,
+			    const char *scheme, const char *category, int severity, int distance,
+			    const char *matched, struct ks_err *err);
 
 typedef int (*ks_media_fn)(void *ctx, int64_t media_id, const struct ks_digests *d);
 /* Every media, in id order (for matching again after an import). */
@@ -189,6 +196,9 @@ struct ks_file_row {
 	 * resolved grade is the row's category (scheme and category above). */
 	int grade_state;
 	const char *grader, *verifier;
+	/* Video (kestrel/store_video.h): the media's probe facts, fingerprint count and
+	 * video matches with frame times; NULL when it is not a video the scan looked at. */
+	const struct ks_video_row *video;
 };
 typedef int (*ks_file_row_fn)(void *ctx, const struct ks_file_row *r);
 /* Every file row in a stable order (exhibit ref, source path, display path, file id):

@@ -16,6 +16,7 @@
 #include "store_impl.h"
 #include "store_prov.h"
 #include "store_review_impl.h"
+#include "sqlite_near.h"
 #include "sqlite_review.h"
 
 #define DB_NAME "case.db"
@@ -387,7 +388,8 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 		goto out;
 	}
 	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
-	    (rc = ks_sq_review_schema(s->db, err)) != KS_OK)
+	    (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
+	    (rc = ks_sq_near_schema(s->db, err)) != KS_OK)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO \"case\"(id, ref, examiner, scheme, created,"
@@ -467,7 +469,8 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 		goto out;
 	}
 	if (!readonly && ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
-			  (rc = ks_sq_review_schema(s->db, err)) != KS_OK))
+			  (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
+			  (rc = ks_sq_near_schema(s->db, err)) != KS_OK))
 		goto out;
 	s->ref = ks_xstrdup(col_text(st, 0));
 	s->examiner = ks_xstrdup(col_text(st, 1));
