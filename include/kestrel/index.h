@@ -35,6 +35,11 @@ struct ks_hash_entry {
 	const char *photodna; /* opaque PhotoDNA value kept for export, NULL if none */
 	uint8_t pdq[32];      /* PDQ hash as its 64 hex digits read (KS_HAS_PDQ) */
 	int pdq_quality;      /* 0..100, -1 unknown; only meaningful with KS_HAS_PDQ */
+	/* A frame of a known video (vPDQ lists): pdq is the frame's hash, name the video's
+	 * name, frame and seconds where the frame is in it. 0 for every other entry. */
+	int video_frame;
+	int64_t frame;
+	double seconds;
 };
 
 /* What the user said about the file on the command line. */

@@ -16,6 +16,7 @@ struct ks_store {
 
 struct ks_store_prov_ops; /* store_prov.h */
 struct ks_store_review_ops; /* store_review_impl.h */
+struct ks_store_video_ops; /* store_video_impl.h */
 
 struct ks_store_ops {
 	const char *name;
@@ -78,6 +79,8 @@ struct ks_store_ops {
 	const struct ks_store_prov_ops *prov;
 	/* Previews, accounts, groups, grades, welfare; NULL: not kept. */
 	const struct ks_store_review_ops *review;
+	/* Video facts, vPDQ, PDQ of hash-set entries, video matches; NULL: not kept. */
+	const struct ks_store_video_ops *video;
 };
 
 extern const struct ks_store_ops ks_store_sqlite_ops;
