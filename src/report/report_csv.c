@@ -9,6 +9,8 @@
  *                                    scope "total" (exhibit empty) or "exhibit";
  *                                    code empty = Uncategorised, "*" = all categories
  *   known_good,<scope>,<exhibit>,<pictures>,<videos>
+ *   grades_not_final,<scope>,<exhibit>,<pending pictures>,<pending videos>,
+ *         <disputed pictures>,<disputed videos>   review grades not final yet
  *   summary,<scope>,<exhibit>,<files>,<media_files>,<containers>,<errors>
  *   source,<exhibit>,<path>,<kind>,<size>,<status>,<md5 before>,<sha1 before>,
  *          <md5 after>,<sha1 after>,<verified yes/no>,<verification>
@@ -168,6 +170,21 @@ static int csv_write(struct ks_store *st, const struct ks_tally *t, FILE *out,
 		field(&b, s->exhibit, 1);
 		field_num(&b, s->known_good[KS_TALLY_STILL]);
 		field_num(&b, s->known_good[KS_TALLY_MOVING]);
+		end_row(&b);
+	}
+
+	/* Review grades that are not final yet (counted as uncategorised above). */
+	ks_buf_adds(&b, "columns,grades_not_final,scope,exhibit,pending_pictures,pending_videos,"
+			"disputed_pictures,disputed_videos\r\n");
+	for (size_t i = 0; i <= t->nexhibits; i++) {
+		const struct ks_tally_scope *s = i ? &t->exhibits[i - 1] : &t->total;
+		ks_buf_adds(&b, i ? "grades_not_final,exhibit" : "grades_not_final,total,");
+		if (i)
+			field(&b, s->exhibit, 1);
+		field_num(&b, s->grade_pending[KS_TALLY_STILL]);
+		field_num(&b, s->grade_pending[KS_TALLY_MOVING]);
+		field_num(&b, s->grade_disputed[KS_TALLY_STILL]);
+		field_num(&b, s->grade_disputed[KS_TALLY_MOVING]);
 		end_row(&b);
 	}
 
