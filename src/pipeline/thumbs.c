@@ -348,3 +348,13 @@ int ks_thumb_store(struct ks_store *st, int64_t media_id, const struct ks_thumb 
 	p.note = t->note[0] ? t->note : NULL;
 	return ks_store_preview_put(st, media_id, &p, err);
 }
+
+int ks_thumb_pdq(const struct ks_thumb *t, uint16_t w[16], int *quality)
+{
+	if (!t || !t->p.has_pdq)
+		return -1;
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint16_t)(t->p.pdq[2 * i] | t->p.pdq[2 * i + 1] << 8);
+	*quality = t->p.pdq_quality;
+	return 0;
+}

@@ -25,5 +25,8 @@ void ks_thumb_free(struct ks_thumb *t); /* accepts NULL */
  * writer's transaction. */
 int ks_thumb_store(struct ks_store *st, int64_t media_id, const struct ks_thumb *t,
 		   struct ks_err *err);
+/* The PDQ computed with t (fast mode), as the 16 words of struct ks_pdq_hash, and its
+ * quality: 0, or -1 when t has none (not a picture, or undecodable). */
+int ks_thumb_pdq(const struct ks_thumb *t, uint16_t w[16], int *quality);
 
 #endif
