@@ -32,6 +32,7 @@ struct ks_scan_opts {
 	                              files (reads every file whole: slower) */
 	uint64_t memory_budget;    /* in-flight bytes; 0 = default (256 MiB) */
 	const char *examiner;      /* who ran it, for the audit log */
+	const char *index;         /* index file to match against as well (NULL: none) */
 	ks_progress_fn progress;   /* may be NULL; called about every half second */
 	void *progress_ctx;
 };
@@ -62,5 +63,18 @@ int ks_hashset_import(const char *case_dir, const char *path, const struct ks_im
  * Returns the number of hits recorded, or a negative status. */
 int ks_match_media(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
 		   const struct ks_digests *d, struct ks_err *err);
+
+/* Opens the index file at path for a scan: registers its sets in the case (once: a
+ * later scan finds them again by name and identity; audited), attaches it to idx so
+ * that ks_index_lookup consults it, and returns it in *out (close it after idx is
+ * freed). Needs no transaction open. */
+int ks_scan_index_attach(struct ks_store *st, struct ks_index *idx, const char *path,
+			 const char *who, struct ks_hashdb **out, struct ks_err *err);
+/* Looks up a media's PDQ (32 bytes as index.h holds them) in the index files attached
+ * to idx, within KS_PDQ_RADIUS_DEFAULT, and records each match with its distance and
+ * entry. Nothing is looked up when quality is below KS_PDQ_QUALITY_FLOOR. Returns the
+ * number of matches recorded or a negative status. */
+int ks_match_media_near(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
+			const uint8_t pdq[32], int quality, struct ks_err *err);
 
 #endif
