@@ -15,6 +15,7 @@
 #include "kestrel/thread.h"
 #include "pipeline_impl.h"
 #include "thumbs.h"
+#include "index_scan.h"
 #include "carve_impl.h"
 #include "provenance.h"
 
@@ -34,6 +35,7 @@ struct scan {
 	const struct ks_scan_opts *o;
 	struct ks_store *st;
 	struct ks_index *idx;
+	struct ks_hashdb *hdb; /* --index file attached to idx, or NULL */
 	struct ks_queue *work, *done;
 	struct ks_budget *budget;
 	struct ks_expand_limits lim;
@@ -155,7 +157,10 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 				int n = ks_match_media(s->st, s->idx, media_id, &r->d, err);
 				if (n < 0)
 					return n;
-				if (n > 0)
+				int near = ks_match_thumb_near(s->st, s->idx, media_id, r->thumb, err);
+				if (near < 0)
+					return near;
+				if (n > 0 || near > 0)
 					s->matches++;
 			}
 		}
@@ -636,6 +641,8 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	s.idx = ks_index_new();
 	if ((rc = ks_store_load_index(s.st, s.idx, err)) < 0)
 		goto out;
+	if (o->index && (rc = ks_scan_index_attach(s.st, s.idx, o->index, o->examiner, &s.hdb, err)) < 0)
+		goto out;
 	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
 		goto out;
 	for (int i = 0; i < o->nevidence; i++) {
@@ -664,6 +671,7 @@ out:
 	ks_hasher_free(s.reader_hasher);
 	ks_budget_free(s.budget);
 	ks_index_free(s.idx);
+	ks_hashdb_close(s.hdb);
 	ks_store_close(s.st);
 	return rc < 0 ? rc : KS_OK;
 }
