@@ -18,6 +18,19 @@ struct ks_scan_progress {
 };
 typedef void (*ks_progress_fn)(void *ctx, const struct ks_scan_progress *p);
 
+/* Video matching (vscan.c); a zero field takes its default. */
+struct ks_video_match_opts {
+	int radius;        /* a sampled frame within this PDQ distance of a known still
+			      categorises the video ("pdq-frame"); 0: 31 */
+	int min_quality;   /* frames and entries of lower PDQ quality are not matched; 0: 50 */
+	int vpdq_distance; /* video against known video: frames strictly closer than this
+			      are found (vPDQ's rule); 0: 31 */
+	double query_pct;  /* a video matches a known video ("vpdq") when at least this % of
+			      its frames are found in it ... 0: 80 */
+	double target_pct; /* ... or at least this % of the known video's frames are found
+			      in it; 0: 80 */
+};
+
 struct ks_scan_opts {
 	const char *exhibit;       /* exhibit reference */
 	const char *const *evidence;
@@ -33,6 +46,8 @@ struct ks_scan_opts {
 	uint64_t memory_budget;    /* in-flight bytes; 0 = default (256 MiB) */
 	const char *examiner;      /* who ran it, for the audit log */
 	const char *index;         /* index file to match against as well (NULL: none) */
+	double video_seconds;      /* time budget to fingerprint one video; 0 = 60 s */
+	struct ks_video_match_opts video_match;
 	ks_progress_fn progress;   /* may be NULL; called about every half second */
 	void *progress_ctx;
 };

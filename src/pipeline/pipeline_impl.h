@@ -11,6 +11,7 @@
 
 struct ks_exif;
 struct ks_prov;
+struct ks_vfp; /* vscan.h */
 
 struct ks_rec {
 	char *volume, *path;
@@ -30,6 +31,7 @@ struct ks_rec {
 	struct ks_exif *exif; /* a picture's EXIF (provenance.c), NULL if none */
 	uint64_t prov_tag;    /* staged as an app store (provenance.c), 0 if not */
 	struct ks_thumb *thumb; /* review preview and PDQ (thumbs.c), NULL if none */
+	struct ks_vfp *vfp;     /* a video's probe facts and vPDQ (vscan.c), NULL if none */
 };
 
 struct ks_group {
@@ -46,6 +48,7 @@ struct ks_expand_limits {
 	uint64_t max_member_bytes;
 	uint64_t max_total_bytes;
 	uint32_t max_members;
+	double video_seconds; /* fingerprint budget per video (vscan.c); 0 = default */
 };
 
 struct ks_rec *ks_group_add(struct ks_group *g);
