@@ -9,7 +9,7 @@
 #include "kestrel/pipeline.h"
 
 static const char usage[] = "kestrel scan CASE_DIR EVIDENCE... --exhibit REF [--hash-all] [--threads N] "
-			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--quiet]";
+			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--index INDEX] [--quiet]";
 
 static void show_progress(void *ctx, const struct ks_scan_progress *p)
 {
@@ -35,6 +35,7 @@ int ks_cmd_scan(int argc, char **argv)
 		{"no-deleted", no_argument, NULL, 'D'},
 		{"rescan", no_argument, NULL, 'R'},
 		{"carve", no_argument, NULL, 'C'},
+		{"index", required_argument, NULL, 'I'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -51,6 +52,7 @@ int ks_cmd_scan(int argc, char **argv)
 		case 'D': o.include_deleted = 0; break;
 		case 'R': o.rescan = 1; break;
 		case 'C': o.carve = 1; break;
+		case 'I': o.index = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			printf("usage: %s\n\nScans evidence (directories, raw/split raw images, E01 sets) into the case:\n"
@@ -70,6 +72,8 @@ int ks_cmd_scan(int argc, char **argv)
 			       "  --rescan           scan sources again that this exhibit already holds\n"
 			       "                     (without it they are skipped; an interrupted scan of\n"
 			       "                     a source is always redone from the start)\n"
+			       "  --index INDEX      also match against an index file (kestrel hashset\n"
+			       "                     build): exact digests and PDQ within 31 bits\n"
 			       "  --quiet            no progress line\n",
 			       usage);
 			return EXIT_OK;
