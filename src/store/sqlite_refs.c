@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqlite_review.h"
 #include "store_prov.h"
 
 #define PATH_SEP " \xe2\x80\xba " /* " › ", as the backend joins container chains */
@@ -446,6 +447,7 @@ struct mcat {
 struct mcats {
 	struct mcat *v;
 	size_t n, cap;
+	struct ks_sq_grades *grades; /* review grades (sqlite_review.c) */
 };
 
 static void mcats_release(struct mcats *m)
@@ -456,6 +458,7 @@ static void mcats_release(struct mcats *m)
 		free(m->v[i].match);
 	}
 	free(m->v);
+	ks_sq_grades_free(m->grades);
 	memset(m, 0, sizeof *m);
 }
 
@@ -515,6 +518,8 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 	if (cur)
 		cur->match = ks_buf_take(&text);
 	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "matches");
+	if (rc == KS_OK)
+		rc = ks_sq_grades_load(db, &m->grades, err);
 out:
 	ks_buf_release(&text);
 	sqlite3_finalize(q);
@@ -532,6 +537,27 @@ static const struct mcat *mcat_find(const struct mcats *m, int64_t media)
 			hi = mid;
 	}
 	return lo < m->n && m->v[lo].media == media ? &m->v[lo] : NULL;
+}
+
+/* The category a media counts under: its matches', unless a verified or resolved
+ * review grade says otherwise (as ks_store_files_each says it). */
+static void resolve(const struct mcats *cats, int64_t media, const char **scheme,
+		    const char **category, const char **match, int *known_good)
+{
+	const struct mcat *c = media ? mcat_find(cats, media) : NULL;
+	struct ks_file_row fr = {.media_id = media};
+	if (c) {
+		fr.scheme = c->scheme;
+		fr.category = c->category;
+		if (match)
+			*match = c->match;
+		if (known_good)
+			*known_good = c->known_good;
+	}
+	if (media && cats->grades)
+		ks_sq_grades_apply(cats->grades, &fr);
+	*scheme = fr.scheme;
+	*category = fr.category;
 }
 
 /* ---- reading references back ------------------------------------------------------------- */
@@ -613,13 +639,7 @@ static void read_ref(sqlite3_stmt *q, const struct mcats *cats, struct ref_hex *
 	x->source_id = sqlite3_column_int64(q, 37);
 	x->artefact_file_id = sqlite3_column_int64(q, 38);
 	r->match = "";
-	const struct mcat *c = x->media_id ? mcat_find(cats, x->media_id) : NULL;
-	if (c) {
-		r->scheme = c->scheme;
-		r->category = c->category;
-		r->match = c->match;
-		r->known_good = c->known_good;
-	}
+	resolve(cats, x->media_id, &r->scheme, &r->category, &r->match, &r->known_good);
 }
 
 static int sq_refs_each(struct ks_store *st, ks_ref_row_fn fn, void *ctx, struct ks_err *err)
@@ -750,11 +770,7 @@ static int sq_exif_each(struct ks_store *st, ks_exif_row_fn fn, void *ctx, struc
 		    .path = col_text(q, 5),
 		    .exif = x,
 		};
-		const struct mcat *c = mcat_find(&cats, r.media_id);
-		if (c) {
-			r.scheme = c->scheme;
-			r.category = c->category;
-		}
+		resolve(&cats, r.media_id, &r.scheme, &r.category, NULL, NULL);
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}

@@ -10,6 +10,7 @@
 #include "kestrel/exif.h"
 #include "kestrel/media.h"
 #include "kestrel/store.h"
+#include "kestrel/store_review.h"
 #include "ktest.h"
 
 static void digests(struct ks_digests *d, int seed)
@@ -91,7 +92,7 @@ static int on_media(void *ctx, int64_t id, const struct ks_digests *d)
 }
 
 struct refs_seen {
-	int n, hash_only_categorised;
+	int n, hash_only_categorised, hash_only_b;
 	char artefacts[512];
 };
 
@@ -104,6 +105,8 @@ static int on_ref(void *ctx, const struct ks_ref_row *r)
 	if (r->media_files == 0 && r->category && strcmp(r->category, "A") == 0 &&
 	    strcmp(r->match, "set (sha256)") == 0 && r->media_md5[0] == '\0')
 		s->hash_only_categorised++;
+	if (r->media_files == 0 && r->category && strcmp(r->category, "B") == 0)
+		s->hash_only_b++;
 	return 0;
 }
 
@@ -226,6 +229,20 @@ int main(void)
 	CHECK(rs.n == 2 && rs.hash_only_categorised == 1);
 	CHECK(strstr(rs.artefacts, "/data/msgstore.db|message 1|abababab") != NULL);
 	CHECK(strstr(rs.artefacts, "/data/msgstore.db|message 2|;") != NULL);
+
+	/* A verified review grade is the media's category for its references too, as it
+	 * is for file rows. */
+	int64_t done = 0, action = 0, agreed = 0, disputed = 0;
+	CHECK(ks_store_begin(st, &err) == KS_OK);
+	CHECK(ks_store_grade(st, &hash_only, 1, "grader-1", "uk", "B", &done, &action, &err) ==
+	      KS_OK);
+	CHECK(ks_store_grade_verify(st, &hash_only, 1, "grader-2", "B", &agreed, &disputed, &action,
+				    &err) == KS_OK);
+	CHECK(ks_store_commit(st, &err) == KS_OK);
+	CHECK(done == 1 && agreed == 1);
+	memset(&rs, 0, sizeof rs);
+	CHECK(ks_store_refs_each(st, on_ref, &rs, &err) == KS_OK);
+	CHECK(rs.n == 2 && rs.hash_only_categorised == 0 && rs.hash_only_b == 1);
 
 	/* The bytes of the deleted picture turn up (another source): the row is completed
 	 * and reported new, so it is matched on every digest. */
