@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Carving cases made at test time (kestrel scan --carve): (1) an image no opener
+# recognises holding a JPEG laid out the way ext2 (1 KiB blocks) writes a long file:
+# 12 direct blocks, an indirect block, 256 blocks, a double-indirect block, then an
+# indirect block before every 256 blocks; it is carved byte-exact, as is a PNG
+# written 3 bytes off sector alignment, and a cut JPEG is kept as partial. (2) a
+# directory: a JPEG appended to a 70 MiB file of random bytes (larger than the reader
+# holds: the streamed search) and a PNG after the end of a JPEG are found inside
+# their files as children; a JPEG with nothing after it gets none.
+. "$(dirname "$0")/lib/common.sh"
+need_tool convert-im6.q16 imagemagick
+IM=convert-im6.q16
+L=$SRC/tests/integration/lib
+cd "$T" || exit 1
+$IM -size 900x700 plasma:fractal -quality 97 big.jpg && $IM logo: logo.png && $IM rose: rose.jpg \
+  && $IM wizard: wiz.jpg || { bad "ImageMagick"; finish; }
+md5() { md5sum "$1" | cut -d' ' -f1; }
+python3 - <<'PY' || { bad "building the images"; rm -f expect.txt; }
+import os, random, struct
+rnd = random.Random(7)
+big = open("big.jpg", "rb").read()
+assert len(big) > 300 * 1024, len(big)
+bs = 1024
+img = bytearray(24 << 20)
+start_blk = 4096                        # the file's first block (4 MiB in)
+data = [big[i:i + bs] for i in range(0, len(big), bs)]
+blk = start_blk
+def put(b, content):
+    img[b * bs:b * bs + len(content)] = content
+for i in range(12):
+    put(blk, data[i]); blk += 1
+ind = blk; blk += 1
+ptrs = list(range(blk, blk + 256))
+put(ind, struct.pack("<256I", *ptrs))
+for i in range(256):
+    put(blk, data[12 + i]); blk += 1
+dind = blk; blk += 1
+rest = data[12 + 256:]
+inds = []
+while rest:                             # one indirect block per 256 data blocks
+    part, rest = rest[:256], rest[256:]
+    ind2 = blk; blk += 1
+    inds.append(ind2)
+    put(ind2, struct.pack("<%dI" % len(part), *range(blk, blk + len(part))) + bytes(bs - 4 * len(part)))
+    for c in part:
+        put(blk, c); blk += 1
+assert len(inds) >= 2
+put(dind, struct.pack("<%dI" % len(inds), *inds) + bytes(bs - 4 * len(inds)))
+png = open("logo.png", "rb").read()
+at = (16 << 20) + 3                     # off sector alignment
+img[at:at + len(png)] = png
+cut = open("wiz.jpg", "rb").read()
+img[(20 << 20):(20 << 20) + len(cut) // 2] = cut[:len(cut) // 2]
+open("raw.img", "wb").write(bytes(img))
+open("expect.txt", "w").write(f"{start_blk * bs} {at} {20 << 20}\n")
+os.makedirs("dir", exist_ok=True)
+jpg = open("rose.jpg", "rb").read()
+with open("dir/huge.bin", "wb") as f:
+    f.write(bytes(rnd.getrandbits(8) for _ in range(1 << 20)) * 70)
+    f.write(jpg)
+open("dir/pic.jpg", "wb").write(jpg + png)
+open("dir/plain.jpg", "wb").write(jpg)
+PY
+[ -s expect.txt ] || finish
+read -r OFF_BIG OFF_PNG OFF_CUT < expect.txt
+
+"$KESTREL" case init c1 --ref M1 --examiner test >/dev/null
+check "scan --carve of the unrecognised image" "$KESTREL" scan c1 raw.img --exhibit M1 --carve --quiet
+"$KESTREL" files c1 --json > c1.jsonl
+check "the JPEG written through ext2 indirect and double-indirect blocks is byte-exact" \
+  python3 "$L/jsonl_has.py" c1.jsonl state=carved "offset=$OFF_BIG" "md5=$(md5 big.jpg)" valid=ok \
+    'note~indirect blocks skipped'
+check "the PNG 3 bytes off sector alignment is byte-exact" \
+  python3 "$L/jsonl_has.py" c1.jsonl state=carved "offset=$OFF_PNG" "md5=$(md5 logo.png)"
+check "the cut JPEG is kept, marked partial" \
+  python3 "$L/jsonl_has.py" c1.jsonl state=carved "offset=$OFF_CUT" type=jpeg valid=truncated 'note~partial'
+check "nothing else carved, nothing twice" python3 "$L/carve_check.py" c1.jsonl
+check "three carved items" python3 "$L/jsonl_has.py" c1.jsonl state=carved in_container=false --count 3
+
+"$KESTREL" case init c2 --ref M2 --examiner test >/dev/null
+check "scan --carve of the directory" "$KESTREL" scan c2 dir --exhibit M2 --carve --quiet
+"$KESTREL" files c2 --json > c2.jsonl
+check "the JPEG at the end of the 70 MiB file is found (streamed search)" \
+  python3 "$L/jsonl_has.py" c2.jsonl "path=/huge.bin › @$((70 << 20))" "md5=$(md5 rose.jpg)"
+check "the PNG after the end of a JPEG is its child" \
+  python3 "$L/jsonl_has.py" c2.jsonl "path=/pic.jpg › @$(stat -c %s rose.jpg)" "md5=$(md5 logo.png)"
+check "a JPEG with nothing after it has no embedded child" \
+  python3 "$L/jsonl_has.py" c2.jsonl 'path~/plain.jpg › @' --count 0
+check "no region is carved from a directory" python3 "$L/jsonl_has.py" c2.jsonl state=carved --count 0
+"$KESTREL" case init c3 --ref M3 --examiner test >/dev/null
+"$KESTREL" scan c3 dir --exhibit M3 --quiet >/dev/null 2>&1
+"$KESTREL" files c3 --json > c3.jsonl
+check "without --carve nothing is searched inside files" \
+  python3 "$L/jsonl_has.py" c3.jsonl 'path~@' --count 0
+finish
