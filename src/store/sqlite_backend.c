@@ -17,6 +17,7 @@
 #include "store_prov.h"
 #include "store_review_impl.h"
 #include "sqlite_near.h"
+#include "store_video_impl.h"
 #include "sqlite_review.h"
 
 #define DB_NAME "case.db"
@@ -389,7 +390,8 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 	}
 	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
 	    (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
-	    (rc = ks_sq_near_schema(s->db, err)) != KS_OK)
+	    (rc = ks_sq_near_schema(s->db, err)) != KS_OK ||
+	    (rc = ks_sq_video_schema(s->db, err)) != KS_OK)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO \"case\"(id, ref, examiner, scheme, created,"
@@ -470,7 +472,8 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 	}
 	if (!readonly && ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
 			  (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
-			  (rc = ks_sq_near_schema(s->db, err)) != KS_OK))
+			  (rc = ks_sq_near_schema(s->db, err)) != KS_OK ||
+			  (rc = ks_sq_video_schema(s->db, err)) != KS_OK))
 		goto out;
 	s->ref = ks_xstrdup(col_text(st, 0));
 	s->examiner = ks_xstrdup(col_text(st, 1));
@@ -822,7 +825,10 @@ static int sq_hashentry_add(struct ks_store *st, int64_t set_id, const struct ks
 		sqlite3_bind_int(q, 9, e->distributed);
 	bind_text(q, 10, e->series);
 	bind_text(q, 11, e->photodna);
-	return sq_run(s, q, "hash entry", err);
+	int rc = sq_run(s, q, "hash entry", err);
+	if (rc == KS_OK && (e->has & KS_HAS_PDQ)) /* PDQ and vPDQ entries (sqlite_video.c) */
+		rc = ks_sq_video_entry_pdq(s->db, sqlite3_last_insert_rowid(s->db), set_id, e, err);
+	return rc;
 }
 
 static int sq_hashsets_each(struct ks_store *st, ks_hashset_fn fn, void *ctx, struct ks_err *err)
@@ -1053,11 +1059,14 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 	sqlite3_stmt *q = NULL;
 	struct ks_sqref_attach *prov = NULL;
 	struct ks_sq_grades *grades = NULL;
+	struct ks_sq_videos *videos = NULL;
 	int rc = load_msums(s, &ms, err);
 	if (rc == KS_OK)
 		rc = ks_sqref_attach_new(s->db, &prov, err);
 	if (rc == KS_OK)
 		rc = ks_sq_grades_load(s->db, &grades, err);
+	if (rc == KS_OK)
+		rc = ks_sq_videos_load(s->db, &videos, err);
 	if (rc != KS_OK)
 		goto out;
 	/* The display path follows the parent chain from the outermost file down. */
@@ -1124,6 +1133,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 			r.known_good = m->known_good;
 		}
 		ks_sq_grades_apply(grades, &r);
+		ks_sq_videos_apply(videos, &r);
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
@@ -1133,6 +1143,7 @@ out:
 	msums_release(&ms);
 	ks_sqref_attach_free(prov);
 	ks_sq_grades_free(grades);
+	ks_sq_videos_free(videos);
 	return rc;
 }
 
@@ -1203,4 +1214,5 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.sources_each = sq_sources_each,
 	.prov = &ks_store_sqlite_prov_ops,
 	.review = &ks_store_sqlite_review_ops,
+	.video = &ks_store_sqlite_video_ops,
 };
