@@ -72,24 +72,25 @@ typedef int (*ks_pdq_entry_fn)(void *ctx, const struct ks_pdq_entry_row *e);
 int ks_store_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_fn fn, void *ctx,
 			      struct ks_err *err);
 
-/* How a video matched, beside its row in the match table (ks_store_match_add, how
- * "pdq-frame" or "vpdq"). */
+/* How a video matched: the match table's row (how "pdq-frame" or "vpdq", with the
+ * distance and entry, as ks_store_match_near_add keeps them) and its details here. */
 struct ks_video_match_rec {
 	int64_t media_id, set_id;
 	const char *how;      /* "pdq-frame": one of its frames is near a known still (or a
 	                         frame of a known video); "vpdq": enough of its frames are
 	                         in a known video */
 	const char *entry;    /* the known entry's name, or the hex of its hash */
-	int distance;         /* pdq-frame: Hamming distance of the frame; vpdq: -1 */
-	double seconds;       /* pdq-frame: time of the frame in this video; vpdq: of the
-	                         first frame found in the known video */
+	int distance;         /* Hamming distance of the frame (vpdq: the closest frame) */
+	double seconds;       /* time of that frame in this video */
 	int64_t frame;
 	double query_pct;     /* vpdq: % of this video's frames found in the known one */
 	double target_pct;    /* vpdq: % of the known video's frames found in this one */
 	const char *scheme, *category;
+	int severity;         /* of the category in its scheme, -1 uncategorised */
 };
-/* Records a match's details; the first record per (media, set, how, entry) is kept
- * (a closer frame or higher percentage later replaces it). */
+/* Records a video match: its row in the match table (per media, set and how, the most
+ * serious and then the closest is kept) and its details (per media, set, how and
+ * entry, a closer frame or a larger share replaces an earlier record). */
 int ks_store_video_match_add(struct ks_store *st, const struct ks_video_match_rec *m,
 			     struct ks_err *err);
 

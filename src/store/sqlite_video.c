@@ -324,24 +324,84 @@ out:
 
 /* ---- match details --------------------------------------------------------------------- */
 
+static int has_column(sqlite3 *db, const char *table, const char *col)
+{
+	sqlite3_stmt *q = NULL;
+	char sql[128];
+	int yes = 0;
+	snprintf(sql, sizeof sql, "PRAGMA table_info(\"%s\")", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK)
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const unsigned char *name = sqlite3_column_text(q, 1);
+			if (name && strcmp((const char *)name, col) == 0)
+				yes = 1;
+		}
+	sqlite3_finalize(q);
+	return yes;
+}
+
+/* The match table's row: the most serious category wins, then the closest frame. The
+ * distance and matched columns come from the near-match schema step (sqlite_near.c). */
+static int match_row(sqlite3 *db, const struct ks_video_match_rec *m, struct ks_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int near = has_column(db, "match", "distance");
+	int rc = prep(db,
+		      near ? "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity,"
+			     " distance, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+			     " ON CONFLICT(media, hashset, how) DO UPDATE SET"
+			     " scheme = excluded.scheme, category = excluded.category,"
+			     " severity = excluded.severity, distance = excluded.distance,"
+			     " matched = excluded.matched"
+			     " WHERE excluded.severity > \"match\".severity OR (excluded.severity ="
+			     " \"match\".severity AND excluded.distance < \"match\".distance)"
+			   : "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity)"
+			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(media, hashset, how) DO UPDATE"
+			     " SET scheme = excluded.scheme, category = excluded.category,"
+			     " severity = excluded.severity"
+			     " WHERE excluded.severity > \"match\".severity",
+		      &q, err, "video match");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->media_id);
+	sqlite3_bind_int64(q, 2, m->set_id);
+	bind_text(q, 3, m->how);
+	bind_text(q, 4, m->scheme);
+	bind_text(q, 5, m->category);
+	sqlite3_bind_int(q, 6, m->category ? m->severity : -1);
+	if (near) {
+		if (m->distance >= 0)
+			sqlite3_bind_int(q, 7, m->distance);
+		bind_text(q, 8, m->entry);
+	}
+	rc = run(db, q, err, "video match");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m,
 		       struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	/* A closer frame (pdq-frame) or a larger share (vpdq) replaces the earlier record. */
-	int rc = prep(db,
-		      "INSERT INTO video_match(media, hashset, how, entry, distance, seconds, frame,"
-		      " query_pct, target_pct, scheme, category)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-		      " ON CONFLICT(media, hashset, how, entry) DO UPDATE SET"
-		      " distance = excluded.distance, seconds = excluded.seconds,"
-		      " frame = excluded.frame, query_pct = excluded.query_pct,"
-		      " target_pct = excluded.target_pct"
-		      " WHERE (excluded.distance >= 0 AND excluded.distance < video_match.distance)"
-		      " OR excluded.query_pct + excluded.target_pct >"
-		      " video_match.query_pct + video_match.target_pct",
-		      &q, err, "video match");
+	int rc = match_row(db, m, err);
+	if (rc)
+		return rc;
+	/* A closer frame or a larger share replaces the earlier record. */
+	rc = prep(db,
+		  "INSERT INTO video_match(media, hashset, how, entry, distance, seconds, frame,"
+		  " query_pct, target_pct, scheme, category)"
+		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		  " ON CONFLICT(media, hashset, how, entry) DO UPDATE SET"
+		  " distance = excluded.distance, seconds = excluded.seconds,"
+		  " frame = excluded.frame, query_pct = excluded.query_pct,"
+		  " target_pct = excluded.target_pct"
+		  " WHERE excluded.query_pct + excluded.target_pct >"
+		  " video_match.query_pct + video_match.target_pct"
+		  " OR (excluded.query_pct + excluded.target_pct ="
+		  " video_match.query_pct + video_match.target_pct"
+		  " AND excluded.distance < video_match.distance)",
+		  &q, err, "video match");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, m->media_id);
