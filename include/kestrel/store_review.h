@@ -27,7 +27,7 @@ struct ks_preview {
 	uint32_t width, height;
 	const char *note; /* why there is no preview, or NULL */
 	int has_pdq;
-	uint8_t pdq[32]; /* struct ks_pdq_hash words, little-endian */
+	uint8_t pdq[32]; /* the 64 hex digits decoded (kestrel/index.h ks_pdq_words_to_bytes) */
 	int pdq_quality; /* 0..100 */
 	int pdq_mode;	 /* enum ks_pdq_mode */
 };

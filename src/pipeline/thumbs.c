@@ -13,6 +13,7 @@
 
 #include "kestrel/decode.h"
 #include "kestrel/exif.h"
+#include "kestrel/index.h"
 #include "kestrel/media.h"
 #include "kestrel/pdq.h"
 #include "kestrel/store_review.h"
@@ -253,10 +254,7 @@ static void picture(struct ks_thumb *t, const uint8_t *data, size_t len)
 
 	if (ks_pdq_hash_image(ts->pdq, data, len, KS_PDQ_FAST, 0, &res, &err) == KS_OK) {
 		t->p.has_pdq = 1;
-		for (int i = 0; i < 16; i++) {
-			t->p.pdq[2 * i] = (uint8_t)(res.hash.w[i] & 0xff);
-			t->p.pdq[2 * i + 1] = (uint8_t)(res.hash.w[i] >> 8);
-		}
+		ks_pdq_words_to_bytes(res.hash.w, t->p.pdq);
 		t->p.pdq_quality = res.quality;
 		t->p.pdq_mode = res.mode;
 	}
@@ -353,8 +351,9 @@ int ks_thumb_pdq(const struct ks_thumb *t, uint16_t w[16], int *quality)
 {
 	if (!t || !t->p.has_pdq)
 		return -1;
+	/* the bytes are the hex text decoded, word 15 first (ks_pdq_words_to_bytes) */
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint16_t)(t->p.pdq[2 * i] | t->p.pdq[2 * i + 1] << 8);
+		w[15 - i] = (uint16_t)(t->p.pdq[2 * i] << 8 | t->p.pdq[2 * i + 1]);
 	*quality = t->p.pdq_quality;
 	return 0;
 }
