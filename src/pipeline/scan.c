@@ -18,6 +18,7 @@
 #include "index_scan.h"
 #include "carve_impl.h"
 #include "provenance.h"
+#include "vscan.h"
 
 #define MAX_ITEM_BYTES (64ull << 20)   /* items up to this are read whole into memory */
 #define LARGE_HEAD_BYTES (1ull << 20)  /* what a larger item keeps for validation */
@@ -36,6 +37,7 @@ struct scan {
 	struct ks_store *st;
 	struct ks_index *idx;
 	struct ks_hashdb *hdb; /* --index file attached to idx, or NULL */
+	struct ks_vmatch *vm;  /* known stills and videos for video matching (vscan.c) */
 	struct ks_queue *work, *done;
 	struct ks_budget *budget;
 	struct ks_expand_limits lim;
@@ -153,6 +155,9 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 				return rc;
 			if ((rc = ks_thumb_store(s->st, media_id, r->thumb, err)) < 0)
 				return rc;
+			int nv = ks_vfp_store(s->st, s->vm, media_id, r->vfp, err); /* videos */
+			if (nv < 0)
+				return nv;
 			if (is_new && s->idx) {
 				int n = ks_match_media(s->st, s->idx, media_id, &r->d, err);
 				if (n < 0)
@@ -160,7 +165,7 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 				int near = ks_match_thumb_near(s->st, s->idx, media_id, r->thumb, err);
 				if (near < 0)
 					return near;
-				if (n > 0 || near > 0)
+				if (n > 0 || near > 0 || nv > 0)
 					s->matches++;
 			}
 		}
@@ -418,6 +423,8 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 		}
 	}
 	if (carve_in && info->size > MAX_ITEM_BYTES) /* (adds records: r may move) */
+	if (kind == KS_KIND_VIDEO && info->size > MAX_ITEM_BYTES) /* sampled through the evidence */
+		r->vfp = ks_vfp_make_reader(rd, info->size, s->o->video_seconds);
 		ks_carve_embedded_stream(s->carver, g, 0, rd, info->size, s->reader_hasher);
 	ks_queue_push(s->work, j);
 	return KS_OK;
@@ -631,7 +638,8 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	s.lim = (struct ks_expand_limits){.max_depth = 8,
 					  .max_member_bytes = 32ull << 20,
 					  .max_total_bytes = 4ull << 30,
-					  .max_members = 100000};
+					  .max_members = 100000,
+					  .video_seconds = o->video_seconds};
 	s.budget = ks_budget_new(o->memory_budget ? o->memory_budget : 256ull << 20);
 	s.reader_hasher = ks_hasher_new();
 	if ((rc = ks_store_open(case_dir, 0, &s.st, err)) < 0)
@@ -644,6 +652,8 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	if (o->index && (rc = ks_scan_index_attach(s.st, s.idx, o->index, o->examiner, &s.hdb, err)) < 0)
 		goto out;
 	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
+	if ((rc = ks_vmatch_load(s.st, s.idx, &o->video_match, 0, &s.vm, err)) < 0)
+		goto out;
 		goto out;
 	for (int i = 0; i < o->nevidence; i++) {
 		/* Sources are recorded by absolute path, so a resumed scan finds them again
@@ -671,6 +681,7 @@ out:
 	ks_hasher_free(s.reader_hasher);
 	ks_budget_free(s.budget);
 	ks_index_free(s.idx);
+	ks_vmatch_free(s.vm);
 	ks_hashdb_close(s.hdb);
 	ks_store_close(s.st);
 	return rc < 0 ? rc : KS_OK;
