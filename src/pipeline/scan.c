@@ -422,9 +422,9 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 			r->hashed = 1;
 		}
 	}
-	if (carve_in && info->size > MAX_ITEM_BYTES) /* (adds records: r may move) */
 	if (kind == KS_KIND_VIDEO && info->size > MAX_ITEM_BYTES) /* sampled through the evidence */
 		r->vfp = ks_vfp_make_reader(rd, info->size, s->o->video_seconds);
+	if (carve_in && info->size > MAX_ITEM_BYTES) /* (adds records: r may move) */
 		ks_carve_embedded_stream(s->carver, g, 0, rd, info->size, s->reader_hasher);
 	ks_queue_push(s->work, j);
 	return KS_OK;
@@ -651,9 +651,9 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 		goto out;
 	if (o->index && (rc = ks_scan_index_attach(s.st, s.idx, o->index, o->examiner, &s.hdb, err)) < 0)
 		goto out;
-	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
 	if ((rc = ks_vmatch_load(s.st, s.idx, &o->video_match, 0, &s.vm, err)) < 0)
 		goto out;
+	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
 		goto out;
 	for (int i = 0; i < o->nevidence; i++) {
 		/* Sources are recorded by absolute path, so a resumed scan finds them again
@@ -680,8 +680,8 @@ out:
 	ks_buf_release(&s.problems);
 	ks_hasher_free(s.reader_hasher);
 	ks_budget_free(s.budget);
-	ks_index_free(s.idx);
 	ks_vmatch_free(s.vm);
+	ks_index_free(s.idx);
 	ks_hashdb_close(s.hdb);
 	ks_store_close(s.st);
 	return rc < 0 ? rc : KS_OK;
