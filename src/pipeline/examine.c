@@ -9,6 +9,7 @@
 #include "pipeline_impl.h"
 #include "thumbs.h"
 #include "provenance.h"
+#include "vscan.h"
 
 struct ks_rec *ks_group_add(struct ks_group *g)
 {
@@ -35,6 +36,7 @@ void ks_group_free(struct ks_group *g)
 		free(g->recs[i].error);
 		free(g->recs[i].exif);
 		ks_thumb_free(g->recs[i].thumb);
+		ks_vfp_free(g->recs[i].vfp);
 	}
 	free(g->recs);
 	free(g);
@@ -148,6 +150,8 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		ks_hasher_final(hasher, &r->d);
 		r->hashed = 1;
 		r->thumb = ks_thumb_make(kind, data, len); /* pictures and videos only */
+		if (kind == KS_KIND_VIDEO && !r->vfp) /* probe facts and vPDQ (vscan.c) */
+			r->vfp = ks_vfp_make_mem(data, len, lim->video_seconds);
 	}
 	if (kind == KS_KIND_PICTURE) {
 		ks_prov_exif(g, ri, data, len, hash_all, lim, hasher); /* may add records */
