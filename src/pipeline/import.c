@@ -7,6 +7,7 @@
 
 #include "kestrel/pipeline.h"
 #include "provenance.h"
+#include "vscan.h"
 
 struct import_ctx {
 	struct ks_store *st;
@@ -113,6 +114,8 @@ int ks_hashset_import(const char *case_dir, const char *path, const struct ks_im
 	if ((rc = ks_store_media_each(st, on_media, &mc, err)) < 0)
 		goto out;
 	if ((rc = ks_prov_rematch(st, idx, &mc.matched, err)) < 0) /* media known by hash only */
+		goto out;
+	if ((rc = ks_vmatch_rematch(st, ic.set_id, &mc.matched, err)) < 0) /* videos' frames */
 		goto out;
 	char *detail = ks_xasprintf("set %lld \"%s\" from %s (sha256 %s): %lld entries, role %s",
 				    (long long)ic.set_id, m.name, path, sha, (long long)ic.entries, role);
