@@ -9,7 +9,8 @@
 #include "kestrel/pipeline.h"
 
 static const char usage[] = "kestrel scan CASE_DIR EVIDENCE... --exhibit REF [--hash-all] [--threads N] "
-			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--index INDEX] [--quiet]";
+			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--index INDEX] "
+			    "[--video-budget S] [--video-radius R] [--video-match Q,T] [--quiet]";
 
 static void show_progress(void *ctx, const struct ks_scan_progress *p)
 {
@@ -36,6 +37,9 @@ int ks_cmd_scan(int argc, char **argv)
 		{"rescan", no_argument, NULL, 'R'},
 		{"carve", no_argument, NULL, 'C'},
 		{"index", required_argument, NULL, 'I'},
+		{"video-budget", required_argument, NULL, 'V'},
+		{"video-radius", required_argument, NULL, 'W'},
+		{"video-match", required_argument, NULL, 'M'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -53,6 +57,23 @@ int ks_cmd_scan(int argc, char **argv)
 		case 'R': o.rescan = 1; break;
 		case 'C': o.carve = 1; break;
 		case 'I': o.index = optarg; break;
+		case 'V':
+			o.video_seconds = atof(optarg);
+			if (o.video_seconds <= 0)
+				return ks_cli_usage(usage, "--video-budget: seconds above 0");
+			break;
+		case 'W':
+			o.video_match.radius = atoi(optarg);
+			if (o.video_match.radius < 1 || o.video_match.radius > 128)
+				return ks_cli_usage(usage, "--video-radius: 1 to 128");
+			break;
+		case 'M':
+			if (sscanf(optarg, "%lf,%lf", &o.video_match.query_pct,
+				   &o.video_match.target_pct) < 1 ||
+			    o.video_match.query_pct <= 0 || o.video_match.query_pct > 100 ||
+			    o.video_match.target_pct < 0 || o.video_match.target_pct > 100)
+				return ks_cli_usage(usage, "--video-match: Q[,T] percentages");
+			break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			printf("usage: %s\n\nScans evidence (directories, raw/split raw images, E01 sets) into the case:\n"
@@ -74,6 +95,13 @@ int ks_cmd_scan(int argc, char **argv)
 			       "                     a source is always redone from the start)\n"
 			       "  --index INDEX      also match against an index file (kestrel hashset\n"
 			       "                     build): exact digests and PDQ within 31 bits\n"
+			       "  --video-budget S   seconds to fingerprint one video (default 60); a\n"
+			       "                     video over it is marked and the scan goes on\n"
+			       "  --video-radius R   a video frame within R bits of a known still's PDQ\n"
+			       "                     categorises the video (default 31)\n"
+			       "  --video-match Q,T  a video matches a known video (vPDQ list) when Q %%\n"
+			       "                     of its frames are in it or T %% of the known video's\n"
+			       "                     frames are in it (default 80,80)\n"
 			       "  --quiet            no progress line\n",
 			       usage);
 			return EXIT_OK;
