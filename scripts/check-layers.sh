@@ -21,7 +21,7 @@ declare -A allow=(
 # which public header belongs to which layer
 declare -A owner=(
   [base]=base [category]=base [thread]=base [evidence]=evidence [media]=media [decode]=media
-  [exif]=media [hash]=hash [pdq]=hash [index]=index [store]=store [store_review]=store [pipeline]=pipeline [review]=review
+  [exif]=media [hash]=hash [pdq]=hash [index]=index [store]=store [store_review]=store [store_video]=store [pipeline]=pipeline [review]=review
   [report]=report [artefact]=artefact [video]=media [vpdq]=hash
 )
 bad=0
