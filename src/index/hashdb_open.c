@@ -652,6 +652,78 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 	return hits;
 }
 
+struct batch_ctx {
+	ks_hashdb_batch_fn fn;
+	void *ctx;
+	size_t query;
+};
+
+static void batch_hit(void *vctx, const struct ks_hashdb_hit *h)
+{
+	struct batch_ctx *b = vctx;
+	if (b->fn)
+		b->fn(b->ctx, b->query, h);
+}
+
+#define BATCH 16
+
+int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
+			   size_t n, ks_hashdb_batch_fn fn, void *ctx)
+{
+	int t = kind == KS_HAS_MD5 ? T_MD5 : kind == KS_HAS_SHA1 ? T_SHA1 : kind == KS_HAS_SHA256 ? T_SHA256 : -1;
+	if (!db || !digests)
+		return 0;
+	struct batch_ctx b = {fn, ctx, 0};
+	int hits = 0;
+	if (t < 0) {
+		for (size_t i = 0; i < n; i++) {
+			b.query = i;
+			hits += ks_hashdb_lookup(db, kind, digests + 32 * i, batch_hit, &b);
+		}
+		return hits;
+	}
+	const struct hdb_table *tb = &db->t[t];
+	if (!tb->n)
+		return 0;
+	/* Three passes over each group, so that its memory fetches overlap: the directory
+	 * entries, then the guessed rows, then the searches (which find them cached). */
+	for (size_t g0 = 0; g0 < n; g0 += BATCH) {
+		size_t m = n - g0 < BATCH ? n - g0 : BATCH;
+		uint32_t k[BATCH];
+		uint64_t lo[BATCH], hi[BATCH];
+		for (size_t j = 0; j < m; j++) {
+			const uint8_t *d = digests + (g0 + j) * tb->dlen;
+			k[j] = tb->bits ? (uint32_t)(be64(d) >> (64 - tb->bits)) : 0;
+			__builtin_prefetch(tb->dir + 4 * (size_t)k[j]);
+		}
+		for (size_t j = 0; j < m; j++) {
+			const uint8_t *d = digests + (g0 + j) * tb->dlen;
+			lo[j] = hdb_le32(tb->dir + 4 * (size_t)k[j]);
+			hi[j] = hdb_le32(tb->dir + 4 * (size_t)k[j] + 4);
+			uint64_t frac = (be64(d) << tb->bits) >> 32;
+			uint64_t g = lo[j] + (((hi[j] - lo[j]) * frac) >> 32);
+			/* the row sought lies within a few rows of the guess (the digests in a
+			 * bucket are near uniform): fetch that window */
+			uint64_t a = g > lo[j] + 3 ? g - 3 : lo[j], z = g + 4 < hi[j] ? g + 4 : hi[j];
+			for (uint64_t r = a; r < z; r += 64 / tb->rsz + 1)
+				__builtin_prefetch(tb->rows + r * tb->rsz);
+			if (z > a)
+				__builtin_prefetch(tb->rows + z * tb->rsz - 1);
+		}
+		for (size_t j = 0; j < m; j++) {
+			const uint8_t *d = digests + (g0 + j) * tb->dlen;
+			uint64_t i = lower_bound(tb->rows, tb->rsz, tb->dlen, lo[j], hi[j], d, tb->bits);
+			b.query = g0 + j;
+			for (; i < hi[j] && memcmp(tb->rows + i * tb->rsz, d, tb->dlen) == 0; i++) {
+				const uint8_t *row = tb->rows + i * tb->rsz;
+				hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen), i, 0,
+						   batch_hit, &b);
+			}
+		}
+	}
+	return hits;
+}
+
 int ks_hashdb_entry(const struct ks_hashdb *db, const struct ks_hashdb_hit *hit,
 		    struct ks_hash_entry *out)
 {
