@@ -6,6 +6,7 @@
 #include "kestrel/media.h"
 #include "kestrel/store_review.h"
 #include "report_prov.h"
+#include "report_video.h"
 
 void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 {
@@ -64,6 +65,7 @@ void ks_report_json_file(struct ks_buf *b, const struct ks_file_row *r)
 	ks_buf_adds(b, ",\"error\":");
 	ks_json_add_string_or_null(b, r->error && *r->error ? r->error : NULL);
 	ks_report_json_prov(b, r);
+	ks_report_json_video(b, r);
 	ks_buf_adds(b, "}");
 }
 

@@ -7,6 +7,7 @@
 #include "kestrel/evidence.h"
 #include "kestrel/media.h"
 #include "report_prov.h"
+#include "report_video.h"
 
 static const char head_css[] =
 	"<style>\n"
@@ -176,6 +177,7 @@ static int on_item(void *ctx, const struct ks_file_row *r)
 	ks_buf_adds(b, "<td>");
 	text(b, r->note);
 	ks_report_html_item_prov(b, r);
+	ks_report_html_item_video(b, r);
 	if (r->error && *r->error) {
 		ks_buf_adds(b, (r->note && *r->note) ? "<br><span class=\"bad\">error: "
 						     : "<span class=\"bad\">error: ");
