@@ -130,6 +130,21 @@ size_t ks_media_sniff_all(const uint8_t *head, size_t len, uint64_t size,
 enum ks_valid ks_media_measure(const char *type, const uint8_t *data, size_t len, uint64_t *end,
 			       uint32_t *w, uint32_t *h, const char **why);
 
+/* Reads up to n bytes at off of the item being measured; returns bytes read (short
+ * at its end or on error). */
+typedef size_t (*ks_media_read_fn)(void *ctx, uint64_t off, void *buf, size_t n);
+
+/* For an item too long to hold (a video of some GiB): where it ends, from its top-level
+ * headers only, read through rd (the item starts at offset 0; avail bytes exist).
+ * Knows ISO-BMFF (heif mp4 mov 3gp: the top-level boxes) and AVI (the RIFF form and
+ * its AVIX extensions). Returns OK with *end when the headers tile the item to its
+ * end (an ISO-BMFF file also needs its moov), TRUNCATED with *end = avail when the
+ * last one runs past the data (or an ISO-BMFF file has no moov; *end its last box's
+ * end), BAD when the type is not known here or the headers are not well formed. The
+ * bytes in between are not checked: the caller validates the head it holds. */
+enum ks_valid ks_media_extent(const char *type, ks_media_read_fn rd, void *ctx, uint64_t avail,
+			      uint64_t *end);
+
 /* Called by ks_media_carve_scan for each position pos (ascending) where a picture or
  * video of format fmt may start (its signature matched and its sniff claims the head
  * strongly). Returns the position to scan on from: pos + 1 to go on, more to skip

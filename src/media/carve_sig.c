@@ -311,3 +311,75 @@ enum ks_valid ks_media_measure(const char *type, const uint8_t *data, size_t len
 		*why = f.why;
 	return v;
 }
+
+/* ---- the extent of a long item from its headers --------------------------------- */
+
+static enum ks_valid bmff_extent(ks_media_read_fn rd, void *ctx, uint64_t avail, uint64_t *end)
+{
+	uint64_t pos = 0;
+	int moov = 0;
+	for (unsigned boxes = 0; pos < avail && boxes < 1000000; boxes++) {
+		uint8_t h[16];
+		size_t n = rd(ctx, pos, h, sizeof h);
+		if (n < 8 || (pos > 0 && !ks_media_bmff_top_box(h + 4)))
+			break; /* the next bytes are not a box of this file */
+		if (pos == 0 && memcmp(h + 4, "ftyp", 4) != 0)
+			return KS_VALID_BAD;
+		uint64_t size = ks_be32(h);
+		if (size == 1) {
+			if (n < 16)
+				break;
+			size = ks_be64(h + 8);
+			if (size < 16)
+				return pos ? KS_VALID_TRUNCATED : KS_VALID_BAD;
+		} else if (size == 0 || size < 8) {
+			break; /* "to the end of the file": no end of its own */
+		}
+		if (!memcmp(h + 4, "moov", 4))
+			moov = 1;
+		if (size > avail - pos) {
+			*end = avail;
+			return KS_VALID_TRUNCATED;
+		}
+		pos += size;
+	}
+	*end = pos;
+	if (!pos)
+		return KS_VALID_BAD;
+	return moov ? KS_VALID_OK : KS_VALID_TRUNCATED;
+}
+
+static enum ks_valid avi_extent(ks_media_read_fn rd, void *ctx, uint64_t avail, uint64_t *end)
+{
+	uint64_t pos = 0;
+	for (int form = 0; form < 100000; form++) {
+		uint8_t h[12];
+		if (rd(ctx, pos, h, sizeof h) < sizeof h || memcmp(h, "RIFF", 4) != 0 ||
+		    memcmp(h + 8, form ? "AVIX" : "AVI ", 4) != 0)
+			break;
+		uint64_t size = 8 + (uint64_t)ks_le32(h + 4);
+		if (size < 12)
+			break;
+		if (size > avail - pos) {
+			*end = avail;
+			return KS_VALID_TRUNCATED;
+		}
+		pos += size + (size & 1 && size < avail - pos ? 1 : 0);
+	}
+	*end = pos;
+	return pos ? KS_VALID_OK : KS_VALID_BAD;
+}
+
+enum ks_valid ks_media_extent(const char *type, ks_media_read_fn rd, void *ctx, uint64_t avail,
+			      uint64_t *end)
+{
+	*end = 0;
+	if (!type || !rd)
+		return KS_VALID_BAD;
+	if (!strcmp(type, "heif") || !strcmp(type, "mp4") || !strcmp(type, "mov") ||
+	    !strcmp(type, "3gp"))
+		return bmff_extent(rd, ctx, avail, end);
+	if (!strcmp(type, "avi"))
+		return avi_extent(rd, ctx, avail, end);
+	return KS_VALID_BAD;
+}

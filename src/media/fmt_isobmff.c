@@ -339,6 +339,11 @@ static const char *const top_boxes[] = {"styp", "moov", "mdat", "free", "skip", 
 					"uuid", "pdin", "moof", "mfra", "sidx", "ssix", "prft",
 					"emsg", "pnot", "junk", "PICT", NULL};
 
+int ks_media_bmff_top_box(const uint8_t *type)
+{
+	return brand_in(type, top_boxes);
+}
+
 static enum ks_valid bmff_check(const uint8_t *d, size_t len, struct ks_media_facts *f,
 				enum bmff_class want)
 {

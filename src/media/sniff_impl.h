@@ -84,6 +84,10 @@ void ks_media_crc32_init(struct ks_crc32 *c);
 /* crc of the run, starting from a previous result (0 for a new run). */
 uint32_t ks_media_crc32(const struct ks_crc32 *c, uint32_t crc, const uint8_t *p, size_t n);
 
+/* A box type that may follow the first box at the top level of an ISO-BMFF or
+ * QuickTime file (fmt_isobmff.c; carving ends a file before any other). */
+int ks_media_bmff_top_box(const uint8_t *type);
+
 /* One sniff and one validate function per format. */
 #define KS_MEDIA_FORMAT_FNS(fmt)                                                                   \
 	int ks_media_sniff_##fmt(const uint8_t *head, size_t len, uint64_t size);                  \

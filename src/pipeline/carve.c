@@ -49,14 +49,20 @@ struct view {
 	uint64_t total; /* logical bytes available */
 };
 
-/* A measured candidate: its bytes (len of the budget held for them) and verdict. */
+/* A measured candidate: its bytes (len of the budget held for them) and verdict.
+ * An item longer than a window (a long video whose end its headers give) holds only
+ * its head: size is then larger than len, and its digests come from a streamed pass. */
 struct hit {
 	uint8_t *data;
-	uint64_t len;
+	uint64_t len, size;
 	enum ks_valid v;
 	const char *why;
 	uint64_t phys_end; /* medium offset just past its last byte */
+	int hashed;
+	struct ks_digests d;
 };
+
+#define LONG_HEAD (1u << 20) /* what a long item keeps for the workers to validate */
 
 static int is_marker_ended(const char *type)
 {
@@ -95,18 +101,34 @@ static size_t read_full(struct ks_item_reader *rd, uint64_t off, uint8_t *buf, s
 	return got;
 }
 
-/* Logical bytes [0, n) of the view into buf; returns bytes read. */
-static size_t view_read(const struct view *vw, uint8_t *buf, size_t n)
+/* Logical bytes [off, off+n) of the view into buf; returns bytes read. */
+static size_t view_read_at(const struct view *vw, uint64_t off, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 	for (size_t i = 0; i < vw->n && got < n; i++) {
-		size_t want = vw->ext[i].len < n - got ? (size_t)vw->ext[i].len : n - got;
-		size_t k = read_full(vw->rd, vw->ext[i].phys, buf + got, want);
+		if (off >= vw->ext[i].len) {
+			off -= vw->ext[i].len;
+			continue;
+		}
+		uint64_t left = vw->ext[i].len - off;
+		size_t want = left < n - got ? (size_t)left : n - got;
+		size_t k = read_full(vw->rd, vw->ext[i].phys + off, buf + got, want);
 		got += k;
+		off = 0;
 		if (k < want)
 			break;
 	}
 	return got;
+}
+
+static size_t view_read(const struct view *vw, uint8_t *buf, size_t n)
+{
+	return view_read_at(vw, 0, buf, n);
+}
+
+static size_t view_reader(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	return view_read_at(ctx, off, buf, n);
 }
 
 /* Medium offset just past logical byte n-1 of the view. */
@@ -249,6 +271,35 @@ static int view_init(struct view *vw, struct ks_item_reader *rd, uint64_t medium
 	return mapped;
 }
 
+/* Hashes logical bytes [0, size) of the view in chunks (the reader's hasher) into
+ * h->d, h->size. Returns 0, or -1 when they cannot all be read. */
+static int hash_long(struct ks_carver *c, const struct view *vw, uint64_t size, struct hit *h)
+{
+	if (!c->env.hasher)
+		return -1;
+	ks_budget_acquire(c->env.budget, LONG_HEAD);
+	uint8_t *buf = ks_xmalloc(LONG_HEAD);
+	uint64_t off = 0;
+	while (off < size) {
+		size_t want = size - off < LONG_HEAD ? (size_t)(size - off) : LONG_HEAD;
+		size_t got = view_read_at(vw, off, buf, want);
+		ks_hasher_update(c->env.hasher, buf, got);
+		off += got;
+		if (c->env.bytes_read)
+			*c->env.bytes_read += got;
+		if (got < want)
+			break;
+	}
+	free(buf);
+	ks_budget_release(c->env.budget, LONG_HEAD);
+	ks_hasher_final(c->env.hasher, &h->d);
+	if (off < size)
+		return -1;
+	h->size = size;
+	h->hashed = 1;
+	return 0;
+}
+
 /* Measures the candidate of format fmt at the start of the view, reading growing
  * windows. Returns 0 with *h filled (h->data holds h->len bytes of the budget), or
  * -1 when it is not one. */
@@ -290,6 +341,25 @@ static int measure_view(struct ks_carver *c, const struct view *vw,
 			continue;
 		}
 		if (ran_out && got == cap && got < vw->total) {
+			uint64_t far = 0;
+			enum ks_valid fv =
+			    ks_media_extent(fmt->name, view_reader, (void *)vw, vw->total, &far);
+			if (fv == KS_VALID_OK && far > got && got > LONG_HEAD) {
+				/* Whole by its headers: keep the head, hash the rest streaming. */
+				buf = ks_xrealloc(buf, LONG_HEAD);
+				ks_budget_release(c->env.budget, w - LONG_HEAD);
+				w = LONG_HEAD;
+				if (hash_long(c, vw, far, h) == 0) {
+					h->data = buf;
+					h->len = LONG_HEAD;
+					h->v = fv;
+					h->why = NULL;
+					h->phys_end = view_phys_end(vw, far);
+					return 0;
+				}
+				got = LONG_HEAD;
+				end = got;
+			}
 			v = KS_VALID_TRUNCATED;
 			why = "longer than the carving limit: only its start was kept";
 		}
@@ -304,6 +374,7 @@ static int measure_view(struct ks_carver *c, const struct view *vw,
 			h->data = ks_xrealloc(buf, end ? (size_t)end : 1);
 			ks_budget_release(c->env.budget, w - end);
 		}
+		h->size = end;
 		h->v = v;
 		h->why = why;
 		h->phys_end = view_phys_end(vw, end);
@@ -404,8 +475,14 @@ static void submit_carved(struct ks_carver *c, const struct ks_region_info *ri, 
 	r->volume = ks_xstrdup(ri->volume);
 	r->path = ks_xasprintf("%s@%llu", ri->what, (unsigned long long)p);
 	r->state = KS_STATE_CARVED;
-	r->size = h->len;
+	r->size = h->size;
 	r->offset = (int64_t)p;
+	if (h->hashed) {
+		r->d = h->d;
+		r->hashed = 1;
+		ks_rec_set_note(r, "longer than %u MiB: hashed whole, its first MiB examined",
+				(unsigned)(max_window(c) >> 20));
+	}
 	ks_rec_set_note(r, "carved from %s%s%s (region %llu+%llu): %s %s%s%s%s", ri->what,
 			ri->volume[0] ? " of " : "", ri->volume, (unsigned long long)ri->offset,
 			(unsigned long long)ri->length, fmt->name,
@@ -413,7 +490,7 @@ static void submit_carved(struct ks_carver *c, const struct ks_region_info *ri, 
 			h->why ? h->why : "", h->why ? ")" : "");
 	if (mapped)
 		ks_rec_set_note(r, "ext2/3 indirect blocks skipped (%llu bytes up to %llu)",
-				(unsigned long long)h->len, (unsigned long long)h->phys_end);
+				(unsigned long long)h->size, (unsigned long long)h->phys_end);
 	c->carved++;
 	if (h->v != KS_VALID_OK)
 		c->partial++;
@@ -435,7 +512,7 @@ static size_t on_region_candidate(void *vctx, size_t i, const struct ks_media_fo
 	if (measure_view(c, vw, fmt, &h) == 0) {
 		uint64_t skip = h.phys_end > p ? h.phys_end : p + 1;
 		ret = (size_t)(skip - s->buf_at);
-		if (is_walked(c, p, h.len, h.v)) {
+		if (is_walked(c, p, h.size, h.v)) {
 			c->dups++;
 			free(h.data);
 			ks_budget_release(c->env.budget, h.len);
@@ -518,7 +595,7 @@ struct embed_scan {
 
 /* Adds child record "@pos" of es->ri for data[0..len) and examines it. */
 static void add_child(struct embed_scan *es, uint64_t pos, const uint8_t *data, size_t len,
-		      enum ks_valid v, const char *why, const char *type)
+		      const struct hit *h, enum ks_valid v, const char *why, const char *type)
 {
 	struct ks_rec *r = ks_group_add(es->g);
 	size_t ci = (size_t)(r - es->g->recs);
@@ -527,7 +604,11 @@ static void add_child(struct embed_scan *es, uint64_t pos, const uint8_t *data, 
 	r->volume = ks_xstrdup(parent->volume ? parent->volume : "");
 	r->path = ks_xasprintf("@%llu", (unsigned long long)pos);
 	r->state = parent->state;
-	r->size = len;
+	r->size = h ? h->size : len;
+	if (h && h->hashed) {
+		r->d = h->d;
+		r->hashed = 1;
+	}
 	ks_rec_set_note(r, "embedded at byte %llu of its file (found by signature): %s %s%s%s%s",
 			(unsigned long long)pos, type, v == KS_VALID_OK ? "complete" : "partial",
 			why ? " (" : "", why ? why : "", why ? ")" : "");
@@ -546,7 +627,7 @@ static size_t on_embedded(void *vctx, size_t pos, const struct ks_media_format *
 	    ks_media_measure(fmt->name, es->data + pos, es->len - pos, &end, NULL, NULL, &why);
 	if (v == KS_VALID_BAD || end < (v == KS_VALID_OK ? 1 : MIN_PARTIAL))
 		return pos + 1;
-	add_child(es, pos, es->data + pos, (size_t)end, v, why, fmt->name);
+	add_child(es, pos, es->data + pos, (size_t)end, NULL, v, why, fmt->name);
 	return pos + (size_t)end;
 }
 
@@ -589,10 +670,10 @@ static size_t on_streamed(void *vctx, size_t i, const struct ks_media_format *fm
 	struct hit h = {0};
 	size_t ret = i + 1;
 	if (measure_view(c, vw, fmt, &h) == 0) {
-		add_child(es, p, h.data, (size_t)h.len, h.v, h.why, fmt->name);
+		add_child(es, p, h.data, (size_t)h.len, &h, h.v, h.why, fmt->name);
 		free(h.data);
 		ks_budget_release(c->env.budget, h.len);
-		ret = (size_t)(p + (h.len ? h.len : 1) - es->buf_at);
+		ret = (size_t)(p + (h.size ? h.size : 1) - es->buf_at);
 	}
 	free(vw);
 	return ret;

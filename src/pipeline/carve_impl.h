@@ -22,6 +22,7 @@ struct ks_carve_env {
 	void *ctx;
 	int64_t source_id;
 	const struct ks_expand_limits *lim;
+	struct ks_hasher *hasher;     /* the reader's, for items too long to hold */
 	_Atomic uint64_t *bytes_read; /* progress, may be NULL */
 	_Atomic int *failed;	      /* set by the writer on an environment error */
 };

@@ -124,6 +124,47 @@ static void measure_file(const char *name, const char *type)
 	free(d);
 }
 
+/* ks_media_extent reads through this: a buffer and its length. */
+struct mem {
+	const uint8_t *d;
+	size_t n;
+};
+
+static size_t mem_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	const struct mem *m = ctx;
+	if (off >= m->n)
+		return 0;
+	if (n > m->n - off)
+		n = m->n - (size_t)off;
+	memcpy(buf, m->d + off, n);
+	return n;
+}
+
+/* The end of a long item from its headers only: whole, with garbage after, cut. */
+static void extent(const char *name, const char *type)
+{
+	size_t len = 0;
+	uint8_t *d = load(name, &len);
+	if (!d) {
+		printf("skip: extent of %s (not made)\n", name);
+		return;
+	}
+	uint8_t *b = malloc(len + 1000);
+	memcpy(b, d, len);
+	fill_random(b + len, 1000);
+	uint64_t end = 0;
+	struct mem m = {b, len};
+	CHECK(ks_media_extent(type, mem_read, &m, len, &end) == KS_VALID_OK && end == len);
+	m.n = len + 1000;
+	CHECK(ks_media_extent(type, mem_read, &m, len + 1000, &end) == KS_VALID_OK && end == len);
+	m.n = len * 6 / 10;
+	CHECK(ks_media_extent(type, mem_read, &m, m.n, &end) == KS_VALID_TRUNCATED && end == m.n);
+	CHECK(ks_media_extent("jpeg", mem_read, &m, m.n, &end) == KS_VALID_BAD && end == 0);
+	free(b);
+	free(d);
+}
+
 /* The same type for other names: random bytes behind a magic are BAD. */
 static void decoys(void)
 {
@@ -382,6 +423,17 @@ int main(void)
 		CHECK(mdat && moov && mdat < moov);
 		free(d);
 	}
+	extent("clip.mp4", "mp4");
+	extent("faststart.mp4", "mp4");
+	extent("clip.mov", "mov");
+	extent("clip.avi", "avi");
+	/* An MP4 without moov (a recording never finalised) is not whole. */
+	static const uint8_t nomoov[] = {0, 0, 0, 16, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0,
+					 0, 0, 0, 0,  0,   12,	'm', 'd', 'a', 't', 1,	 2,   3, 4};
+	struct mem m = {nomoov, sizeof nomoov};
+	uint64_t end = 0;
+	CHECK(ks_media_extent("mp4", mem_read, &m, sizeof nomoov, &end) == KS_VALID_TRUNCATED &&
+	      end == sizeof nomoov);
 	decoys();
 	if (im)
 		exif_thumbnail();
