@@ -323,6 +323,7 @@ static struct ks_carver *carver_new(struct scan *s, const struct ks_source_info 
 		.ctx = s,
 		.source_id = s->source_id,
 		.lim = &s->lim,
+		.hasher = s->reader_hasher,
 		.bytes_read = &s->bytes_read,
 		.failed = &s->failed,
 	};
