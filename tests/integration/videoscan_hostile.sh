@@ -3,7 +3,8 @@
 # on: a long 1080p MJPEG whose every second is a frame to fingerprint (over a 0.4 s
 # budget), an MJPEG whose frames all declare 65000x65000 (refused frame by frame), an
 # MP4 cut before its index, and an MP4 header followed by zeros (validation refuses it
-# already). A picture and a small video beside them are still recorded. Made here with ffmpeg test patterns.
+# already). A picture and a small video beside them are still recorded. Made here
+# with ffmpeg test patterns.
 . "$(dirname "$0")/lib/common.sh"
 need_tool ffmpeg ffmpeg; need_tool python3 python3
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
