@@ -75,6 +75,14 @@ void ks_pdq_hash_luma(float *luma, float *scratch, uint32_t rows, uint32_t cols,
 		      struct ks_pdq_hash *hash, struct ks_pdq_hash dih[KS_PDQ_NDIHEDRAL],
 		      int *quality);
 
+/* The reference's pdqFloat256FromFloatLuma: the same core up to the 16x16 DCT block,
+ * returned as floats (row-major, coefficient k at out[k]) instead of bits; the input
+ * is taken as is when it is exactly 64x64 (the reference's shortcut for frames
+ * already downscaled, used by TMK+PDQF). luma and scratch as for ks_pdq_hash_luma.
+ * Sides under KS_PDQ_MIN_DIM give zeros and quality 0. */
+void ks_pdq_float_luma(float *luma, float *scratch, uint32_t rows, uint32_t cols, float out[256],
+		       int *quality);
+
 /* The reference's pipeline from 8-bit pixels (channels 1 = grey used as luma, 3 = RGB):
  * nearest-neighbour resize to 512x512 when either side is over 512, float luma, core.
  * stride is the distance between rows in bytes. Returns 0, or KS_E_USAGE for bad

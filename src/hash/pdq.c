@@ -454,6 +454,26 @@ static void dihedral(float a[16][16], struct ks_pdq_hash out[KS_PDQ_NDIHEDRAL])
 	}
 }
 
+void ks_pdq_float_luma(float *luma, float *scratch, uint32_t rows, uint32_t cols, float out[256],
+		       int *quality)
+{
+	float a[DS][DS], b[16][16];
+	if (rows < KS_PDQ_MIN_DIM || cols < KS_PDQ_MIN_DIM) {
+		memset(out, 0, sizeof(float) * 256);
+		*quality = 0;
+		return;
+	}
+	if (rows == DS && cols == DS) {
+		memcpy(a, luma, sizeof a);
+	} else {
+		jarosz(luma, scratch, rows, cols);
+		decimate(luma, rows, cols, a);
+	}
+	*quality = quality_metric(a);
+	dct64to16(a, b);
+	memcpy(out, b, sizeof b);
+}
+
 void ks_pdq_hash_luma(float *luma, float *scratch, uint32_t rows, uint32_t cols,
 		      struct ks_pdq_hash *hash, struct ks_pdq_hash dih[KS_PDQ_NDIHEDRAL],
 		      int *quality)
