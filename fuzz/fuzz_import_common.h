@@ -38,15 +38,18 @@ static int fz_entry(void *ctx, const struct ks_hash_entry *e)
 		n += strlen(e->photodna);
 	(void)n;
 	if (!c->n) {
-		c->first_kind = e->has & KS_HAS_MD5	? KS_HAS_MD5
-				: e->has & KS_HAS_SHA1	? KS_HAS_SHA1
+		c->first_kind = e->has & KS_HAS_MD5	 ? KS_HAS_MD5
+				: e->has & KS_HAS_SHA1	 ? KS_HAS_SHA1
 				: e->has & KS_HAS_SHA256 ? KS_HAS_SHA256
 							 : KS_HAS_PDQ;
-		const uint8_t *d = c->first_kind == KS_HAS_MD5	  ? e->md5
-				   : c->first_kind == KS_HAS_SHA1 ? e->sha1
+		const uint8_t *d = c->first_kind == KS_HAS_MD5	    ? e->md5
+				   : c->first_kind == KS_HAS_SHA1   ? e->sha1
 				   : c->first_kind == KS_HAS_SHA256 ? e->sha256
 								    : e->pdq;
-		memcpy(c->first, d, c->first_kind == KS_HAS_MD5 ? 16 : c->first_kind == KS_HAS_SHA1 ? 20 : 32);
+		memcpy(c->first, d,
+		       c->first_kind == KS_HAS_MD5    ? 16
+		       : c->first_kind == KS_HAS_SHA1 ? 20
+						      : 32);
 		if (c->first_kind == KS_HAS_PDQ && e->pdq_quality >= 0 &&
 		    e->pdq_quality < KS_PDQ_QUALITY_FLOOR)
 			c->first_kind = 0; /* left out by the builder: nothing to find */
@@ -109,7 +112,8 @@ static int fuzz_import_one(const char *format, const uint8_t *data, size_t size)
 		struct ks_hashdb *db = NULL;
 		if (ks_hashdb_open(out, KS_HASHDB_VERIFY, &db, &err) < 0)
 			abort();
-		if (c.n && c.first_kind && ks_hashdb_lookup(db, c.first_kind, c.first, NULL, NULL) < 1)
+		if (c.n && c.first_kind &&
+		    ks_hashdb_lookup(db, c.first_kind, c.first, NULL, NULL) < 1)
 			abort();
 		ks_hashdb_close(db);
 		unlink(out);

@@ -7,8 +7,8 @@
  * usage: bench_index [--pdq N] [--originals N] [--md5 N] [--queries N] [--scan-queries N]
  *                    [--dir DIR] [--memory MIB] [--tables M] [--keep]
  * Rates are per second of this thread's CPU time, so that other work on a shared
- * machine does not count against them. Defaults are the full size (10M PDQ with 1M originals, 100M MD5); a scaled-down run
- * such as --pdq 1000000 --md5 10000000 takes a minute. */
+ * machine does not count against them. Defaults are the full size (10M PDQ with 1M originals, 100M
+ * MD5); a scaled-down run such as --pdq 1000000 --md5 10000000 takes a minute. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 
 	/* ---- PDQ ---- */
 	if (npdq) {
-		uint8_t (*hs)[32] = malloc(npdq * 32);
+		uint8_t(*hs)[32] = malloc(npdq * 32);
 		if (!hs) {
 			fprintf(stderr, "bench_index: out of memory\n");
 			return 1;
@@ -164,9 +164,12 @@ int main(int argc, char **argv)
 		if (ks_hashdb_builder_set(b, &set, &err) < 0)
 			die("set", &err);
 		for (uint64_t i = 0; i < npdq; i++) {
-			struct ks_hash_entry e = {.has = KS_HAS_PDQ, .scheme = "vics-us",
-						  .category = i % 5 ? "1" : "2", .size = -1,
-						  .distributed = -1, .pdq_quality = 100};
+			struct ks_hash_entry e = {.has = KS_HAS_PDQ,
+						  .scheme = "vics-us",
+						  .category = i % 5 ? "1" : "2",
+						  .size = -1,
+						  .distributed = -1,
+						  .pdq_quality = 100};
 			memcpy(e.pdq, hs[i], 32);
 			if (ks_hashdb_builder_add(b, &e, &err) < 0)
 				die("add", &err);
@@ -192,7 +195,7 @@ int main(int argc, char **argv)
 		printf("  open             %8.4f s wall\n", topen);
 
 		/* queries: half near an entry (0-40 bits away), half random */
-		uint8_t (*qs)[32] = malloc(nq * 32);
+		uint8_t(*qs)[32] = malloc(nq * 32);
 		for (uint64_t i = 0; i < nq; i++) {
 			if (i % 2 == 0) {
 				memcpy(qs[i], hs[splitmix(&s) % npdq], 32);
@@ -216,7 +219,8 @@ int main(int argc, char **argv)
 				tn += d;
 		}
 		double tmih = tn + tr;
-		printf("  near r=31 (MIH)  %8.0f queries/s  (near-entry queries %.0f/s, random %.0f/s; "
+		printf("  near r=31 (MIH)  %8.0f queries/s  (near-entry queries %.0f/s, random "
+		       "%.0f/s; "
 		       "%.2f hits per near-entry query)\n",
 		       (double)nq / tmih, (double)((nq + 1) / 2) / tn, (double)(nq / 2) / tr,
 		       (double)hits_near / (double)((nq + 1) / 2));
@@ -235,8 +239,8 @@ int main(int argc, char **argv)
 			ks_hashdb_near(db, qs[i], 31, count_hit, &c);
 			agree += a == c;
 		}
-		printf("  near r=31 (scan) %8.1f queries/s  (%llu queries)\n", (double)nscan / tscan,
-		       (unsigned long long)nscan);
+		printf("  near r=31 (scan) %8.1f queries/s  (%llu queries)\n",
+		       (double)nscan / tscan, (unsigned long long)nscan);
 		printf("  MIH / scan       %8.0fx; answers agree on %llu of %llu queries\n",
 		       ((double)nq / tmih) / ((double)nscan / tscan), (unsigned long long)agree,
 		       (unsigned long long)nscan);
@@ -263,8 +267,10 @@ int main(int argc, char **argv)
 		if (ks_hashdb_builder_set(b, &set, &err) < 0)
 			die("set", &err);
 		for (uint64_t i = 0; i < nmd5; i++) {
-			struct ks_hash_entry e = {.has = KS_HAS_MD5, .scheme = "uk",
-						  .category = i % 3 ? "C" : "A", .size = -1,
+			struct ks_hash_entry e = {.has = KS_HAS_MD5,
+						  .scheme = "uk",
+						  .category = i % 3 ? "C" : "A",
+						  .size = -1,
 						  .distributed = -1};
 			md5_of(i, e.md5);
 			if (ks_hashdb_builder_add(b, &e, &err) < 0)
@@ -284,11 +290,11 @@ int main(int argc, char **argv)
 		printf("MD5 index: %llu rows\n", (unsigned long long)in.n_md5);
 		printf("  build            %8.1f s CPU, %.1f s wall (%.0f entries/s of CPU)\n",
 		       tbuild, wbuild, (double)nmd5 / tbuild);
-		printf("  size             %8.1f MB  (%.2f bytes/entry)\n", (double)in.file_size / 1e6,
-		       (double)in.file_size / (double)in.n_md5);
+		printf("  size             %8.1f MB  (%.2f bytes/entry)\n",
+		       (double)in.file_size / 1e6, (double)in.file_size / (double)in.n_md5);
 		printf("  open             %8.4f s wall\n", topen);
 		uint64_t nl = nq * 50, found = 0, s = 7;
-		uint8_t (*keys)[16] = malloc(nl * 16);
+		uint8_t(*keys)[16] = malloc(nl * 16);
 		for (uint64_t i = 0; i < nl; i++) {
 			if (i % 2)
 				md5_of(splitmix(&s) % nmd5, keys[i]);
@@ -305,12 +311,12 @@ int main(int argc, char **argv)
 		uint64_t bfound = 0;
 		t0 = now();
 		for (uint64_t i = 0; i < nl; i += 1024)
-			bfound += (uint64_t)ks_hashdb_lookup_batch(db, KS_HAS_MD5, keys[i],
-								   nl - i < 1024 ? nl - i : 1024,
-								   NULL, NULL);
+			bfound += (uint64_t)ks_hashdb_lookup_batch(
+			    db, KS_HAS_MD5, keys[i], nl - i < 1024 ? nl - i : 1024, NULL, NULL);
 		tl = now() - t0;
-		printf("  exact MD5        %8.0f lookups/s batched (ks_hashdb_lookup_batch; %s)\n\n",
-		       (double)nl / tl, bfound == found ? "same answers" : "ANSWERS DIFFER");
+		printf(
+		    "  exact MD5        %8.0f lookups/s batched (ks_hashdb_lookup_batch; %s)\n\n",
+		    (double)nl / tl, bfound == found ? "same answers" : "ANSWERS DIFFER");
 		free(keys);
 		ks_hashdb_close(db);
 		if (!keep)

@@ -66,7 +66,7 @@ struct ks_hashdb_builder {
 	size_t ncls, clscap;
 	size_t set_first_class; /* classes of the current set start here */
 	size_t last_class;
-	struct ks_buf strings;  /* NUL-terminated strings, refs are offsets */
+	struct ks_buf strings; /* NUL-terminated strings, refs are offsets */
 	struct rowbuf rows[T_COUNT];
 	FILE *recf;
 	char *recpath;
@@ -557,8 +557,7 @@ int ks_hashdb_builder_add(struct ks_hashdb_builder *b, const struct ks_hash_entr
 		payload = HDB_REC_FLAG | rec;
 	}
 	const uint8_t *dig[T_COUNT] = {e->md5, e->sha1, e->sha256, e->pdq};
-	static const unsigned bit[T_COUNT] = {KS_HAS_MD5, KS_HAS_SHA1, KS_HAS_SHA256,
-					      KS_HAS_PDQ};
+	static const unsigned bit[T_COUNT] = {KS_HAS_MD5, KS_HAS_SHA1, KS_HAS_SHA256, KS_HAS_PDQ};
 	for (int t = 0; t < T_COUNT; t++) {
 		if (!(has & bit[t]))
 			continue;
@@ -790,8 +789,7 @@ static void heap_down(struct merge *m, size_t i)
 typedef void (*row_fn)(void *ctx, const uint8_t *row);
 
 /* Calls fn for each distinct row of table t in order. Returns 0 or a status. */
-static int merge_table(struct ks_hashdb_builder *b, int t, row_fn fn, void *ctx,
-		       struct ks_err *err)
+static int merge_table(struct ks_hashdb_builder *b, int t, row_fn fn, void *ctx, struct ks_err *err)
 {
 	struct rowbuf *rb = &b->rows[t];
 	unsigned rsz = row_size[t];
@@ -864,7 +862,7 @@ struct rows_out {
 	int t;
 	unsigned bits;
 	uint32_t *count; /* per bucket, later bounds */
-	uint32_t *pay;   /* PDQ: payloads kept for their own section */
+	uint32_t *pay;	 /* PDQ: payloads kept for their own section */
 	uint64_t n;
 };
 

@@ -25,29 +25,29 @@
 
 /* Header fields (byte offsets). The header's own SHA-256 covers bytes [0, 96). */
 enum {
-	HDR_MAGIC = 0,      /* 8 bytes */
+	HDR_MAGIC = 0,	    /* 8 bytes */
 	HDR_VERSION = 8,    /* u32 */
-	HDR_HSIZE = 12,     /* u32 = HDB_HEADER_SIZE */
+	HDR_HSIZE = 12,	    /* u32 = HDB_HEADER_SIZE */
 	HDR_FILESIZE = 16,  /* u64 */
 	HDR_CREATED = 24,   /* i64 unix seconds */
-	HDR_NSECT = 32,     /* u32 */
-	HDR_FLAGS = 36,     /* u32, 0 */
+	HDR_NSECT = 32,	    /* u32 */
+	HDR_FLAGS = 36,	    /* u32, 0 */
 	HDR_TABLE_OFF = 40, /* u64 */
 	HDR_TABLE_SHA = 48, /* 32 bytes: SHA-256 of the section table */
-	HDR_SHA = 96,       /* 32 bytes: SHA-256 of bytes [0, 96) */
+	HDR_SHA = 96,	    /* 32 bytes: SHA-256 of bytes [0, 96) */
 };
 
 /* Section table entry: u32 kind, u32 arg, u64 off, u64 size, u64 count, sha256[32]. */
 enum hdb_kind {
-	SEC_STRINGS = 1,  /* NUL-terminated strings; references are byte offsets */
-	SEC_SETS = 2,     /* count sets of SET_SIZE bytes */
-	SEC_CLASSES = 3,  /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
-	SEC_ROWS = 4,     /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
-	SEC_DIR = 5,      /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
-	SEC_PDQ_HASH = 6, /* count PDQ hashes, 32 bytes each, sorted */
-	SEC_PDQ_PAY = 7,  /* count u32 payloads, parallel to SEC_PDQ_HASH */
-	SEC_MIH = 8,      /* count tables of 8 bytes: u16 bit offset, u8 bits, u8 high
-			   * bits, u8 low bits, 3 zero */
+	SEC_STRINGS = 1,   /* NUL-terminated strings; references are byte offsets */
+	SEC_SETS = 2,	   /* count sets of SET_SIZE bytes */
+	SEC_CLASSES = 3,   /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
+	SEC_ROWS = 4,	   /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
+	SEC_DIR = 5,	   /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
+	SEC_PDQ_HASH = 6,  /* count PDQ hashes, 32 bytes each, sorted */
+	SEC_PDQ_PAY = 7,   /* count u32 payloads, parallel to SEC_PDQ_HASH */
+	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 bits, u8 high
+			    * bits, u8 low bits, 3 zero */
 	SEC_MIH_DIR = 9,   /* arg = table: (1 << high bits) + 1 u32 bucket bounds */
 	SEC_MIH_ROWS = 10, /* arg = table: the buckets in order, each its rows' low key
 			    * bytes (if low bits) then their u32 PDQ row numbers (tables

@@ -23,7 +23,7 @@ struct hdb_mih {
 	const uint8_t *dir;  /* (1 << hb) + 1 u32 bounds */
 	const uint8_t *rows; /* buckets: low bytes then row numbers (SEC_MIH_ROWS) */
 	unsigned lw, iw;     /* bytes per row of low bits (0/1) and of row number (0/4) */
-	uint64_t mask[4];   /* the table's bits in the hash, as loaded by hdb_load4 */
+	uint64_t mask[4];    /* the table's bits in the hash, as loaded by hdb_load4 */
 };
 
 struct hdb_class {
@@ -65,11 +65,11 @@ static inline void hdb_load4(const uint8_t *h, uint64_t w[4])
 
 /* Calls fn for row `row` of table `table` (T_*) with the given payload and digest;
  * resolves class or record. Returns 1 if reported, 0 if the payload is damaged. */
-int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest,
-	       uint32_t payload, uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx);
+int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest, uint32_t payload,
+	       uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx);
 
 /* ks_hashdb_near without the fallback to a linear scan (for the tests). */
-int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
-		 ks_hashdb_hit_fn fn, void *ctx);
+int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, ks_hashdb_hit_fn fn,
+		 void *ctx);
 
 #endif

@@ -102,7 +102,7 @@ struct pend {
 
 struct cand {
 	const uint8_t *idp; /* where the row number is; NULL for table 0 */
-	uint32_t row;       /* table 0: the row; else filled from idp */
+	uint32_t row;	    /* table 0: the row; else filled from idp */
 	uint8_t table;
 };
 
@@ -173,9 +173,9 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 }
 
 static inline __attribute__((always_inline)) void add_cand(struct query *q, int i,
-							    const struct hdb_mih *x,
-							    const uint8_t *base, uint32_t lo,
-							    uint32_t hi, uint32_t j)
+							   const struct hdb_mih *x,
+							   const uint8_t *base, uint32_t lo,
+							   uint32_t hi, uint32_t j)
 {
 	struct cand *c = &q->cand[q->ncand++];
 	c->table = (uint8_t)i;
@@ -202,9 +202,8 @@ static inline __attribute__((always_inline)) uint64_t bytes_within(uint64_t v, u
 	return ~over & (ones * 0x80);
 }
 
-static inline __attribute__((always_inline)) void scan_bucket(struct query *q, int i,
-							       uint32_t lo, uint32_t hi,
-							       unsigned allowed)
+static inline __attribute__((always_inline)) void scan_bucket(struct query *q, int i, uint32_t lo,
+							      uint32_t hi, unsigned allowed)
 {
 	const struct hdb_mih *x = &q->db->mih[i];
 	const uint8_t *base = x->rows ? x->rows + (size_t)(x->lw + x->iw) * lo : NULL;
@@ -416,8 +415,8 @@ int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius
 	return near(db, pdq, radius, 0, fn, ctx);
 }
 
-int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
-		 ks_hashdb_hit_fn fn, void *ctx)
+int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, ks_hashdb_hit_fn fn,
+		 void *ctx)
 {
 	return near(db, pdq, radius, 1, fn, ctx);
 }

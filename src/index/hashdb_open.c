@@ -35,10 +35,21 @@ static void sec_at(const struct ks_hashdb *db, uint32_t i, struct sec *s)
 
 static const char *kind_name(uint32_t kind)
 {
-	static const char *const names[] = {"?",	 "strings", "sets",	 "classes",
-					    "rows",	 "directory", "pdq hashes", "pdq payloads",
-					    "pdq tables", "pdq table directory", "pdq table rows",
-					    "?", "record offsets", "records", "meta"};
+	static const char *const names[] = {"?",
+					    "strings",
+					    "sets",
+					    "classes",
+					    "rows",
+					    "directory",
+					    "pdq hashes",
+					    "pdq payloads",
+					    "pdq tables",
+					    "pdq table directory",
+					    "pdq table rows",
+					    "?",
+					    "record offsets",
+					    "records",
+					    "meta"};
 	return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -79,10 +90,10 @@ static int dir_ok(const uint8_t *dir, size_t nb, uint64_t n)
 	return prev == n;
 }
 
-#define BAD(...)                                                                           \
-	do {                                                                               \
-		rc = ks_err_set(err, KS_E_FORMAT, __VA_ARGS__);                            \
-		goto out;                                                                  \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		rc = ks_err_set(err, KS_E_FORMAT, __VA_ARGS__);                                    \
+		goto out;                                                                          \
 	} while (0)
 
 static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *err)
@@ -118,7 +129,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			db->strings_len = s.size;
 			break;
 		case SEC_SETS:
-			if (sets || s.count == 0 || s.count > 1u << 20 || s.size != s.count * SET_SIZE)
+			if (sets || s.count == 0 || s.count > 1u << 20 ||
+			    s.size != s.count * SET_SIZE)
 				BAD("bad sets section");
 			sets = p;
 			nsets = s.count;
@@ -156,7 +168,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			pdq_pay = s;
 			break;
 		case SEC_MIH:
-			if (mih.size || s.count < 1 || s.count > MIH_MAX_TABLES || s.size != s.count * 8)
+			if (mih.size || s.count < 1 || s.count > MIH_MAX_TABLES ||
+			    s.size != s.count * 8)
 				BAD("bad PDQ table section");
 			mih = s;
 			break;
@@ -234,7 +247,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		if (!have_rows[t])
 			continue;
 		if (!have_dir[t])
-			BAD("the %s table has no directory", t == T_MD5 ? "MD5" : t == T_SHA1 ? "SHA-1" : "SHA-256");
+			BAD("the %s table has no directory", t == T_MD5	   ? "MD5"
+							     : t == T_SHA1 ? "SHA-1"
+									   : "SHA-256");
 		tb->rows = db->map + rows[t].off;
 		tb->n = rows[t].count;
 		tb->bits = dirs[t].arg >> 8;
@@ -260,8 +275,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			x->len = v[2];
 			x->hb = v[3];
 			x->lb = v[4];
-			if (x->off != next || x->len < 1 || x->len > 32 || x->hb > 24 || x->lb > 8 ||
-			    x->hb + x->lb != x->len || x->off + x->len > 256)
+			if (x->off != next || x->len < 1 || x->len > 32 || x->hb > 24 ||
+			    x->lb > 8 || x->hb + x->lb != x->len || x->off + x->len > 256)
 				BAD("PDQ table %d has a bad shape", i);
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->hb) + 1) * 4)
@@ -306,8 +321,8 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 	struct ks_hashdb *db = ks_xcalloc(1, sizeof *db);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		rc = ks_err_set(err, errno == ENOENT ? KS_E_NOTFOUND : KS_E_ENV, "%s: cannot open: %s",
-				path, strerror(errno));
+		rc = ks_err_set(err, errno == ENOENT ? KS_E_NOTFOUND : KS_E_ENV,
+				"%s: cannot open: %s", path, strerror(errno));
 		goto out;
 	}
 	struct stat st;
@@ -363,8 +378,7 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 		goto out;
 	}
 	db->sect = db->map + toff;
-	EVP_Digest(db->sect, (size_t)db->nsect * HDB_SECTION_SIZE, md, &mdlen, EVP_sha256(),
-		   NULL);
+	EVP_Digest(db->sect, (size_t)db->nsect * HDB_SECTION_SIZE, md, &mdlen, EVP_sha256(), NULL);
 	if (memcmp(md, h + HDR_TABLE_SHA, 32) != 0) {
 		rc = ks_err_set(err, KS_E_FORMAT, "%s: the section table is damaged (checksum)",
 				path);
@@ -523,8 +537,8 @@ static int rec_decode(const struct ks_hashdb *db, uint64_t r, struct ks_hash_ent
 	return 1;
 }
 
-int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest,
-	       uint32_t payload, uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx)
+int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest, uint32_t payload,
+	       uint64_t row, int distance, ks_hashdb_hit_fn fn, void *ctx)
 {
 	uint32_t cls;
 	uint64_t ref;
@@ -632,11 +646,14 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 				hi = mid;
 		}
 		for (; lo < db->n_pdq && memcmp(db->pdq + lo * 32, digest, 32) == 0; lo++)
-			hits += hdb_report(db, T_PDQ, db->pdq + lo * 32, hdb_le32(db->pdq_pay + 4 * lo),
-					   lo, 0, fn, ctx);
+			hits += hdb_report(db, T_PDQ, db->pdq + lo * 32,
+					   hdb_le32(db->pdq_pay + 4 * lo), lo, 0, fn, ctx);
 		return hits;
 	}
-	int t = kind == KS_HAS_MD5 ? T_MD5 : kind == KS_HAS_SHA1 ? T_SHA1 : kind == KS_HAS_SHA256 ? T_SHA256 : -1;
+	int t = kind == KS_HAS_MD5	? T_MD5
+		: kind == KS_HAS_SHA1	? T_SHA1
+		: kind == KS_HAS_SHA256 ? T_SHA256
+					: -1;
 	if (t < 0)
 		return 0;
 	const struct hdb_table *tb = &db->t[t];
@@ -670,7 +687,10 @@ static void batch_hit(void *vctx, const struct ks_hashdb_hit *h)
 int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
 			   size_t n, ks_hashdb_batch_fn fn, void *ctx)
 {
-	int t = kind == KS_HAS_MD5 ? T_MD5 : kind == KS_HAS_SHA1 ? T_SHA1 : kind == KS_HAS_SHA256 ? T_SHA256 : -1;
+	int t = kind == KS_HAS_MD5	? T_MD5
+		: kind == KS_HAS_SHA1	? T_SHA1
+		: kind == KS_HAS_SHA256 ? T_SHA256
+					: -1;
 	if (!db || !digests)
 		return 0;
 	struct batch_ctx b = {fn, ctx, 0};
@@ -704,7 +724,8 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 			uint64_t g = lo[j] + (((hi[j] - lo[j]) * frac) >> 32);
 			/* the row sought lies within a few rows of the guess (the digests in a
 			 * bucket are near uniform): fetch that window */
-			uint64_t a = g > lo[j] + 3 ? g - 3 : lo[j], z = g + 4 < hi[j] ? g + 4 : hi[j];
+			uint64_t a = g > lo[j] + 3 ? g - 3 : lo[j],
+				 z = g + 4 < hi[j] ? g + 4 : hi[j];
 			for (uint64_t r = a; r < z; r += 64 / tb->rsz + 1)
 				__builtin_prefetch(tb->rows + r * tb->rsz);
 			if (z > a)
@@ -712,12 +733,13 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 		}
 		for (size_t j = 0; j < m; j++) {
 			const uint8_t *d = digests + (g0 + j) * tb->dlen;
-			uint64_t i = lower_bound(tb->rows, tb->rsz, tb->dlen, lo[j], hi[j], d, tb->bits);
+			uint64_t i =
+			    lower_bound(tb->rows, tb->rsz, tb->dlen, lo[j], hi[j], d, tb->bits);
 			b.query = g0 + j;
 			for (; i < hi[j] && memcmp(tb->rows + i * tb->rsz, d, tb->dlen) == 0; i++) {
 				const uint8_t *row = tb->rows + i * tb->rsz;
-				hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen), i, 0,
-						   batch_hit, &b);
+				hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen),
+						   i, 0, batch_hit, &b);
 			}
 		}
 	}
@@ -738,8 +760,8 @@ int ks_hashdb_entry(const struct ks_hashdb *db, const struct ks_hashdb_hit *hit,
 	out->distributed = -1;
 	out->pdq_quality = -1;
 	out->has = hit->kind;
-	uint8_t *dst = hit->kind == KS_HAS_MD5    ? out->md5
-		       : hit->kind == KS_HAS_SHA1 ? out->sha1
+	uint8_t *dst = hit->kind == KS_HAS_MD5	    ? out->md5
+		       : hit->kind == KS_HAS_SHA1   ? out->sha1
 		       : hit->kind == KS_HAS_SHA256 ? out->sha256
 						    : out->pdq;
 	unsigned len = hit->kind == KS_HAS_MD5 ? 16 : hit->kind == KS_HAS_SHA1 ? 20 : 32;
@@ -781,7 +803,8 @@ int ks_hashdb_each(const struct ks_hashdb *db, int set,
 			if (pay & HDB_REC_FLAG)
 				continue; /* the record was delivered above */
 			if (pay >= db->ncls)
-				return ks_err_set(err, KS_E_FORMAT, "row %llu of table %d is damaged",
+				return ks_err_set(err, KS_E_FORMAT,
+						  "row %llu of table %d is damaged",
 						  (unsigned long long)i, t);
 			const struct hdb_class *c = &db->cls[pay];
 			if (set >= 0 && c->set != (uint32_t)set)

@@ -72,10 +72,11 @@ static int hk_run(const char *path, const struct ks_import_opts *o, ks_entry_fn 
 				have_hash |= cols[c] == C_HASH;
 			}
 			if (!have_hash || strcasecmp(f[0], "file_id") != 0) {
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: not a HashKeeper header (\"file_id\", ..., "
-						"\"hash\", ...)",
-						ln);
+				rc = ks_err_set(
+				    err, KS_E_FORMAT,
+				    "line %llu: not a HashKeeper header (\"file_id\", ..., "
+				    "\"hash\", ...)",
+				    ln);
 				goto out;
 			}
 			ncols = nf;
@@ -94,9 +95,10 @@ static int hk_run(const char *path, const struct ks_import_opts *o, ks_entry_fn 
 				if (ks_hex_field(f[c], fl[c], e.md5, 16) < 0) {
 					char ex[80];
 					ks_quote_excerpt(f[c], fl[c], ex);
-					rc = ks_err_set(err, KS_E_FORMAT,
-							"line %llu, column %d: \"%s\" is not an MD5",
-							ln, c + 1, ex);
+					rc =
+					    ks_err_set(err, KS_E_FORMAT,
+						       "line %llu, column %d: \"%s\" is not an MD5",
+						       ln, c + 1, ex);
 					goto out;
 				}
 				e.has = KS_HAS_MD5;

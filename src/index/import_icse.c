@@ -18,9 +18,9 @@ static const struct {
 	const char *name;
 	enum col col;
 } names[] = {
-	{"MD5", C_MD5},		  {"SHA1", C_SHA1},	       {"SHA-1", C_SHA1},
-	{"PhotoDNA", C_PHOTODNA}, {"Image ID", C_ID},	       {"ImageID", C_ID},
-	{"Is distributed", C_DIST}, {"Series name", C_SERIES}, {"Series", C_SERIES},
+    {"MD5", C_MD5},	  {"SHA1", C_SHA1},  {"SHA-1", C_SHA1},		 {"PhotoDNA", C_PHOTODNA},
+    {"Image ID", C_ID},	  {"ImageID", C_ID}, {"Is distributed", C_DIST}, {"Series name", C_SERIES},
+    {"Series", C_SERIES},
 };
 
 /* Splits a line on ';' in place; a field may be wrapped in double quotes (a doubled
@@ -130,8 +130,8 @@ static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 			continue;
 		int nf = split(line, len, f, fl, MAXCOLS);
 		if (nf < 0) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: bad quoting or too many fields",
-					ln);
+			rc = ks_err_set(err, KS_E_FORMAT,
+					"line %llu: bad quoting or too many fields", ln);
 			goto out;
 		}
 		if (!ncols) {
@@ -144,9 +144,9 @@ static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 				digest |= cols[c] == C_MD5 || cols[c] == C_SHA1;
 			}
 			if (!digest) {
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: not an ICSE header (no MD5 or SHA1 column)",
-						ln);
+				rc = ks_err_set(
+				    err, KS_E_FORMAT,
+				    "line %llu: not an ICSE header (no MD5 or SHA1 column)", ln);
 				goto out;
 			}
 			ncols = nf;
@@ -196,8 +196,8 @@ static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 				char ex[80];
 				ks_quote_excerpt(v, n, ex);
 				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu, column %d: \"%s\" is not a %s", ln, c + 1,
-						ex, cols[c] == C_MD5 ? "MD5" : "SHA-1");
+						"line %llu, column %d: \"%s\" is not a %s", ln,
+						c + 1, ex, cols[c] == C_MD5 ? "MD5" : "SHA-1");
 				goto out;
 			}
 		}

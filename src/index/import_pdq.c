@@ -94,16 +94,16 @@ static int pdq_run(const char *path, const struct ks_import_opts *o, ks_entry_fn
 					  .distributed = -1,
 					  .pdq_quality = -1};
 		size_t end = i + n;
-		if (n != 64 || (end < len && line[end] != ',' && line[end] != '\t' &&
-				line[end] != ' ')) {
+		if (n != 64 ||
+		    (end < len && line[end] != ',' && line[end] != '\t' && line[end] != ' ')) {
 			char ex[80];
 			size_t tok = n;
 			while (i + tok < len && line[i + tok] != ',' && line[i + tok] != '\t')
 				tok++;
 			ks_quote_excerpt(line + i, tok, ex);
-			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: \"%s\" is not a PDQ hash (64 hex digits expected)",
-					ln, ex);
+			rc = ks_err_set(
+			    err, KS_E_FORMAT,
+			    "line %llu: \"%s\" is not a PDQ hash (64 hex digits expected)", ln, ex);
 			goto out;
 		}
 		if (ks_hex_decode(line + i, 64, e.pdq, 32) < 0)
@@ -115,7 +115,8 @@ static int pdq_run(const char *path, const struct ks_import_opts *o, ks_entry_fn
 		if (j < len) {
 			char sep = line[j++];
 			if (sep != ',' && sep != '\t') {
-				rc = ks_err_set(err, KS_E_FORMAT, "line %llu: text after the hash", ln);
+				rc = ks_err_set(err, KS_E_FORMAT, "line %llu: text after the hash",
+						ln);
 				goto out;
 			}
 			size_t q = j;
@@ -125,9 +126,10 @@ static int pdq_run(const char *path, const struct ks_import_opts *o, ks_entry_fn
 			if (quality < 0 || quality > 100) {
 				char ex[80];
 				ks_quote_excerpt(line + j, q - j, ex);
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: quality \"%s\" is not a number from 0 to 100",
-						ln, ex);
+				rc = ks_err_set(
+				    err, KS_E_FORMAT,
+				    "line %llu: quality \"%s\" is not a number from 0 to 100", ln,
+				    ex);
 				goto out;
 			}
 			e.pdq_quality = (int)quality;

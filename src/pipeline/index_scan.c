@@ -71,7 +71,8 @@ int ks_scan_index_attach(struct ks_store *st, struct ks_index *idx, const char *
 		}
 		/* the stored scheme of the set's categories (a "dhs" numbering is stored as
 		 * vics-us) */
-		const char *scheme = s->scheme && strcmp(s->scheme, "dhs") == 0 ? "vics-us" : s->scheme;
+		const char *scheme =
+		    s->scheme && strcmp(s->scheme, "dhs") == 0 ? "vics-us" : s->scheme;
 		struct ks_hashset_meta m = {.name = s->name,
 					    .format = "index",
 					    .scheme = scheme,

@@ -15,8 +15,7 @@ static int fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
 	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static int has_column(sqlite3 *db, const char *table, const char *col, int *yes,
-		      struct ks_err *err)
+static int has_column(sqlite3 *db, const char *table, const char *col, int *yes, struct ks_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	char sql[128];
@@ -63,13 +62,13 @@ int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_i
 		return ks_err_set(err, KS_E_USAGE, "near match: bad distance or entry");
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	static const char sql[] =
-		"INSERT INTO \"match\"(media, hashset, how, scheme, category, severity, distance,"
-		" matched) VALUES(?1, ?2, 'pdq', ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT(media, hashset, how) DO UPDATE SET scheme = excluded.scheme,"
-		" category = excluded.category, severity = excluded.severity,"
-		" distance = excluded.distance, matched = excluded.matched"
-		" WHERE excluded.distance < \"match\".distance OR (excluded.distance ="
-		" \"match\".distance AND excluded.severity > \"match\".severity)";
+	    "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity, distance,"
+	    " matched) VALUES(?1, ?2, 'pdq', ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT(media, hashset, how) DO UPDATE SET scheme = excluded.scheme,"
+	    " category = excluded.category, severity = excluded.severity,"
+	    " distance = excluded.distance, matched = excluded.matched"
+	    " WHERE excluded.distance < \"match\".distance OR (excluded.distance ="
+	    " \"match\".distance AND excluded.severity > \"match\".severity)";
 	sqlite3_stmt *q = NULL;
 	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p)) {
 		const char *t = sqlite3_sql(p);

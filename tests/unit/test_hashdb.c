@@ -113,24 +113,37 @@ static void test_entries(void)
 	/* adding before a set is an error */
 	e.has = KS_HAS_MD5;
 	CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_E_USAGE);
-	struct ks_hashdb_set s1 = {.name = "alpha", .scheme = "uk", .role = "alert",
-				   .sources = "abc  /x/alpha.json\n", .imported = 1700000000};
+	struct ks_hashdb_set s1 = {.name = "alpha",
+				   .scheme = "uk",
+				   .role = "alert",
+				   .sources = "abc  /x/alpha.json\n",
+				   .imported = 1700000000};
 	CHECK(ks_hashdb_builder_set(b, &s1, &err) == KS_OK);
 	CHECK(ks_hashdb_builder_set(b, &s1, &err) == KS_E_USAGE); /* two sets of one name */
 	struct ks_hashdb_set bad = {.name = "x", .role = "maybe"};
 	CHECK(ks_hashdb_builder_set(b, &bad, &err) == KS_E_USAGE);
 
 	/* a: MD5 + SHA-1 + metadata (a record); c: MD5 alone (a bare row) */
-	struct ks_hash_entry a = {.has = KS_HAS_MD5 | KS_HAS_SHA1, .scheme = "uk", .category = "A",
-				  .size = 1234, .name = "rose.jpg", .distributed = 1,
-				  .series = "S-1", .photodna = "opaque==", .pdq_quality = -1};
+	struct ks_hash_entry a = {.has = KS_HAS_MD5 | KS_HAS_SHA1,
+				  .scheme = "uk",
+				  .category = "A",
+				  .size = 1234,
+				  .name = "rose.jpg",
+				  .distributed = 1,
+				  .series = "S-1",
+				  .photodna = "opaque==",
+				  .pdq_quality = -1};
 	fill(a.md5, 16, 1);
 	fill(a.sha1, 20, 2);
-	struct ks_hash_entry c = {.has = KS_HAS_MD5, .scheme = "uk", .category = "C", .size = -1,
-				  .distributed = -1};
+	struct ks_hash_entry c = {
+	    .has = KS_HAS_MD5, .scheme = "uk", .category = "C", .size = -1, .distributed = -1};
 	fill(c.md5, 16, 3);
-	struct ks_hash_entry p1 = {.has = KS_HAS_PDQ, .scheme = "uk", .category = "B", .size = -1,
-				   .distributed = -1, .pdq_quality = 80};
+	struct ks_hash_entry p1 = {.has = KS_HAS_PDQ,
+				   .scheme = "uk",
+				   .category = "B",
+				   .size = -1,
+				   .distributed = -1,
+				   .pdq_quality = 80};
 	fill(p1.pdq, 32, 4);
 	struct ks_hash_entry plow = p1;
 	fill(plow.pdq, 32, 5);
@@ -146,11 +159,17 @@ static void test_entries(void)
 
 	struct ks_hashdb_set s2 = {.name = "beta", .scheme = "vics-us", .role = "ignore"};
 	CHECK(ks_hashdb_builder_set(b, &s2, &err) == KS_OK);
-	struct ks_hash_entry a2 = {.has = KS_HAS_MD5, .scheme = "vics-us", .category = NULL,
-				   .size = -1, .distributed = -1};
+	struct ks_hash_entry a2 = {.has = KS_HAS_MD5,
+				   .scheme = "vics-us",
+				   .category = NULL,
+				   .size = -1,
+				   .distributed = -1};
 	memcpy(a2.md5, a.md5, 16); /* beta holds a's MD5 too, uncategorised */
-	struct ks_hash_entry h = {.has = KS_HAS_SHA256, .scheme = "vics-us", .category = "2",
-				  .size = -1, .distributed = -1};
+	struct ks_hash_entry h = {.has = KS_HAS_SHA256,
+				  .scheme = "vics-us",
+				  .category = "2",
+				  .size = -1,
+				  .distributed = -1};
 	fill(h.sha256, 32, 6);
 	CHECK(ks_hashdb_builder_add(b, &a2, &err) == KS_OK);
 	CHECK(ks_hashdb_builder_add(b, &h, &err) == KS_OK);
@@ -197,8 +216,8 @@ static void test_entries(void)
 			CHECK(full.series && strcmp(full.series, "S-1") == 0);
 			CHECK(full.photodna && strcmp(full.photodna, "opaque==") == 0);
 		} else {
-			seen_beta = l.h[i].set == 1 && strcmp(l.cat[i], "-") == 0 &&
-				    l.h[i].ignorable;
+			seen_beta =
+			    l.h[i].set == 1 && strcmp(l.cat[i], "-") == 0 && l.h[i].ignorable;
 		}
 	}
 	CHECK(seen_alpha && seen_beta);
@@ -291,8 +310,10 @@ static void test_spill(void)
 	CHECK(ks_hashdb_builder_set(b, &s, &err) == KS_OK);
 	const unsigned n = 400000;
 	for (unsigned i = 0; i < n; i++) {
-		struct ks_hash_entry e = {.has = KS_HAS_MD5, .scheme = "uk",
-					  .category = i % 2 ? "A" : "B", .size = -1,
+		struct ks_hash_entry e = {.has = KS_HAS_MD5,
+					  .scheme = "uk",
+					  .category = i % 2 ? "A" : "B",
+					  .size = -1,
 					  .distributed = -1};
 		fill(e.md5, 16, i % (n - 1000)); /* the last 1000 repeat earlier ones */
 		if (i % 1000 == 0)
@@ -405,9 +426,10 @@ static void test_damage(void)
 	}
 	CHECK(ks_hashdb_open(bad, KS_HASHDB_VERIFY, &db, &err) == KS_E_FORMAT);
 	/* not an index at all */
-	const char *txt = tu_write(dir, "text.kix", "hello, this is not an index file at all, "
-						    "but it is long enough to have a header of "
-						    "one hundred and twenty-eight bytes or more..",
+	const char *txt = tu_write(dir, "text.kix",
+				   "hello, this is not an index file at all, "
+				   "but it is long enough to have a header of "
+				   "one hundred and twenty-eight bytes or more..",
 				   -1);
 	CHECK(ks_hashdb_open(txt, 0, &db, &err) == KS_E_FORMAT);
 }
@@ -523,16 +545,19 @@ static int build_from(const char *out, const char *file, const char *format, con
 static void test_roundtrip(void)
 {
 	const char *vics =
-	    "{\"odata.metadata\": \"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media\",\n"
+	    "{\"odata.metadata\": "
+	    "\"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media\",\n"
 	    " \"value\": [\n"
 	    "  {\"MediaID\": 1, \"Category\": 1, \"MD5\": \"0123456789ABCDEF0123456789ABCDEF\",\n"
 	    "   \"SHA1\": \"0123456789abcdef0123456789abcdef01234567\", \"MediaSize\": 2835,\n"
 	    "   \"IsDistributed\": \"true\", \"Series\": \"Invented \\\"series\\\"\",\n"
-	    "   \"AlternativeHashes\": [{\"HashName\": \"PhotoDNA\", \"HashValue\": \"AAEC/w==\"},\n"
+	    "   \"AlternativeHashes\": [{\"HashName\": \"PhotoDNA\", \"HashValue\": "
+	    "\"AAEC/w==\"},\n"
 	    "     {\"HashName\": \"PDQ\", \"HashValue\": "
 	    "\"f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95\"}],\n"
 	    "   \"MediaFiles\": [{\"FileName\": \"caf\\u00e9 rose.jpg\"}]},\n"
-	    "  {\"MediaID\": 2, \"Category\": null, \"MD5\": \"00000000000000000000000000000001\"},\n"
+	    "  {\"MediaID\": 2, \"Category\": null, \"MD5\": "
+	    "\"00000000000000000000000000000001\"},\n"
 	    "  {\"MediaID\": 3, \"Category\": 4, \"SHA256\": "
 	    "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\",\n"
 	    "   \"IsDistributed\": false},\n"
@@ -596,10 +621,11 @@ static void test_roundtrip(void)
 static void test_formats(void)
 {
 	const char *md5 = tu_write(dir, "f.md5", "0123456789abcdef0123456789abcdef  a.jpg\n", -1);
-	const char *pdq = tu_write(dir, "f.pdq",
-				   "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95,"
-				   "100,x.jpg\n",
-				   -1);
+	const char *pdq =
+	    tu_write(dir, "f.pdq",
+		     "f162eb9daab170c0567fe3632d9a5548c5612982dd5e374a7424ebbc8a835c95,"
+		     "100,x.jpg\n",
+		     -1);
 	const char *p = path_in("formats.kix");
 	struct ks_err err = {0};
 	struct ks_hashdb_builder *b = NULL;

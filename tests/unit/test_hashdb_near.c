@@ -94,9 +94,12 @@ static struct ks_hashdb *build(const uint8_t (*hs)[32], size_t n, int m, const c
 	for (size_t i = 0; i < n; i++) {
 		if (i == n / 2)
 			CHECK(ks_hashdb_builder_set(b, &s2, &err) == KS_OK);
-		struct ks_hash_entry e = {.has = KS_HAS_PDQ, .scheme = "uk",
-					  .category = i % 3 ? "A" : NULL, .size = -1,
-					  .distributed = -1, .pdq_quality = 90};
+		struct ks_hash_entry e = {.has = KS_HAS_PDQ,
+					  .scheme = "uk",
+					  .category = i % 3 ? "A" : NULL,
+					  .size = -1,
+					  .distributed = -1,
+					  .pdq_quality = 90};
 		memcpy(e.pdq, hs[i], 32);
 		CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_OK);
 	}
@@ -154,7 +157,7 @@ static int compare(struct ks_hashdb *db, const uint8_t (*hs)[32], size_t n, cons
 
 static void differential(size_t n, int m, int clustered, int nq)
 {
-	uint8_t (*hs)[32] = malloc((n ? n : 1) * 32);
+	uint8_t(*hs)[32] = malloc((n ? n : 1) * 32);
 	size_t orig = clustered ? n / 8 + 1 : n;
 	for (size_t i = 0; i < n; i++) {
 		if (i < orig) {
@@ -172,8 +175,7 @@ static void differential(size_t n, int m, int clustered, int nq)
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i && !dup[i]; j++)
 			if ((i < n / 2) == (j < n / 2) && (i % 3 != 0) == (j % 3 != 0) &&
-			    hs[i][0] == hs[j][0] &&
-			    memcmp(hs[i], hs[j], 32) == 0)
+			    hs[i][0] == hs[j][0] && memcmp(hs[i], hs[j], 32) == 0)
 				dup[i] = 1;
 	char name[64];
 	snprintf(name, sizeof name, "near-%zu-%d-%d.kix", n, m, clustered);
@@ -203,8 +205,9 @@ static void differential(size_t n, int m, int clustered, int nq)
 			r = 31;
 		int b = compare(db, (const uint8_t(*)[32])hs, n, q, r);
 		if (b && bad < 5)
-			fprintf(stderr, "n=%zu m=%d clustered=%d query %d radius %d: %d mismatches "
-					"(mih %d, scan %d)\n",
+			fprintf(stderr,
+				"n=%zu m=%d clustered=%d query %d radius %d: %d mismatches "
+				"(mih %d, scan %d)\n",
 				n, m, clustered, k, r, b, got.n, ref.n);
 		bad += b;
 		total_hits += ref.n;
@@ -288,7 +291,8 @@ static void test_mih_vectors(void)
 			for (int b = 0; b < ns && !found; b++)
 				found = strcmp(expect[a], seen[b]) == 0;
 			if (!found && missing++ < 3)
-				fprintf(stderr, "m=%d: expected pair not found: %s\n", m, expect[a]);
+				fprintf(stderr, "m=%d: expected pair not found: %s\n", m,
+					expect[a]);
 		}
 		CHECK(missing == 0);
 		ks_hashdb_close(db);

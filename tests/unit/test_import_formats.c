@@ -23,9 +23,9 @@ static void test_icse(void)
 {
 	const char *csv =
 	    "MD5;SHA1;PhotoDNA;Image ID;Is distributed;Victim identified;Offender identified;"
-	    "Series name;Number of submissions;File Available;Media Type;Baseline\r\n"
-	    M1 ";" S1 ";AAECAwQF/w==;IMG-0001;Yes;No;No;Invented series;3;Yes;Image;No\r\n"
-	    M2 ";;;IMG-0002;No;;;;1;No;Image;\r\n"
+	    "Series name;Number of submissions;File Available;Media Type;Baseline\r\n" M1 ";" S1
+	    ";AAECAwQF/w==;IMG-0001;Yes;No;No;Invented series;3;Yes;Image;No\r\n" M2
+	    ";;;IMG-0002;No;;;;1;No;Image;\r\n"
 	    ";;BBBB;IMG-0003;;;;;1;No;Image;\r\n" /* PhotoDNA only: skipped */
 	    "\"" M1 "\";;\"a;b\"\"c\";\"IMG;4\";true;;;;1;;Video;\r\n";
 	const char *p = tu_write(dir, "export.csv", csv, -1);
@@ -67,8 +67,8 @@ static void test_icse(void)
 
 	/* malformed: bad hex (line and column named), wrong field count, bad quoting,
 	 * no header, no digest column */
-	p = tu_write(dir, "badhex.csv",
-		     "MD5;SHA1;PhotoDNA;Image ID\n" M1 ";;;a\n" M1 ";XYZ;;b\n", -1);
+	p = tu_write(dir, "badhex.csv", "MD5;SHA1;PhotoDNA;Image ID\n" M1 ";;;a\n" M1 ";XYZ;;b\n",
+		     -1);
 	CHECK(tu_run("icse", p, NULL, &c, &err) == KS_E_FORMAT);
 	CHECK_HAS(err.msg, "line 3, column 2");
 	CHECK(c.n == 1);
