@@ -126,6 +126,14 @@ static int build_file(struct ks_hashdb_builder *b, const struct opts *o, const c
 	return ks_hashdb_builder_add_file(b, path, &io, entries, err);
 }
 
+static int name_used(char **used, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(used[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static int cmd_build(struct opts *o, int argc, char **argv)
 {
 	if (argc < 3)
@@ -146,6 +154,8 @@ static int cmd_build(struct opts *o, int argc, char **argv)
 		return ks_cli_fail("hashset build", &err);
 	int status = EXIT_OK;
 	struct ks_buf name = {0};
+	char **used = NULL;
+	size_t nused = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *path = argv[i];
 		if (i == 2 || !o->io.name) {
@@ -166,6 +176,18 @@ static int cmd_build(struct opts *o, int argc, char **argv)
 					free(copy);
 					s.name = (const char *)name.data;
 				}
+			}
+			/* two files of one name (from different folders): "name #2", … */
+			if (!o->io.name) {
+				char *base = ks_xstrdup(s.name);
+				for (int k = 2; name_used(used, nused, s.name); k++) {
+					ks_buf_reset(&name);
+					ks_buf_addf(&name, "%s #%d", base, k);
+					s.name = (const char *)name.data;
+				}
+				free(base);
+				used = ks_xrealloc(used, (nused + 1) * sizeof *used);
+				used[nused++] = ks_xstrdup(s.name);
 			}
 			if (!o->scheme_given && !o->io.name) {
 				const char *region = vics_region(path);
@@ -209,6 +231,9 @@ static int cmd_build(struct opts *o, int argc, char **argv)
 		       o->min_quality ? o->min_quality : KS_PDQ_QUALITY_FLOOR);
 	ks_hashdb_close(db);
 out:
+	for (size_t i = 0; i < nused; i++)
+		free(used[i]);
+	free(used);
 	ks_buf_release(&name);
 	ks_hashdb_builder_free(b);
 	return status;

@@ -116,6 +116,19 @@ a, b = norm(sys.argv[1]), norm(sys.argv[2])
 assert a == b and all(m for _, m in a), (a, b)
 PY
 
+# two files of one name from different folders: two sets, the second "name #2"
+mkdir -p "$T/d1" "$T/d2"
+echo "$ROSE_MD5" > "$T/d1/list.md5"; md5 "$ev/logo.jpg" > "$T/d2/list.md5"
+check "build two same-named files" "$KESTREL" hashset build "$T/two.kix" "$T/d1/list.md5" \
+  "$T/d2/list.md5" --role ignore
+"$KESTREL" hashset info "$T/two.kix" --json > "$T/two.json"
+check "same-named files: sets 'list.md5' and 'list.md5 #2'" python3 - "$T/two.json" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert [s["name"] for s in i["sets"]] == ["list.md5", "list.md5 #2"], i["sets"]
+assert all(s["role"] == "ignore" and s["md5"] == 1 for s in i["sets"]), i["sets"]
+PY
+
 # a malformed input: an error naming the file and line, nothing left behind
 printf '%s  a\nnot-a-hash  b\n' "$ROSE_MD5" > "$T/bad.md5"
 mkdir "$T/out"
