@@ -85,10 +85,7 @@ static int parse_chrome(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 					   "mime_type",   "referrer",    "tab_referrer_url",
 					   "tab_url",     "hash",        "url"};
 	ks_buf_adds(&sql, "SELECT d.id");
-	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "d", "downloads", cols[i]);
-	}
+	ks_art_cols(&sql, db, "d", "downloads", cols, sizeof cols / sizeof cols[0]);
 	if (ks_art_has_col(db, "downloads_url_chains", "url") &&
 	    ks_art_has_col(db, "downloads_url_chains", "chain_index"))
 		ks_buf_adds(&sql, ", (SELECT u.url FROM downloads_url_chains u WHERE u.id = d.id"
@@ -119,23 +116,19 @@ static int parse_chrome(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 			r.referrer = ks_art_text(&a, st, C_TAB_REFERRER);
 		if (r.referrer && !*r.referrer)
 			r.referrer = NULL;
-		r.time_raw = ks_art_raw(&a, st, C_START);
-		r.time_src = KS_TIME_WEBKIT_US;
-		r.time = ks_time_to_unix(KS_TIME_WEBKIT_US, sqlite3_column_double(st, C_START));
+		ks_art_time_col(&r, &a, st, C_START, KS_TIME_WEBKIT_US, "download start");
 		/* Chrome 8-25 wrote Unix seconds into start_time. */
 		if (!r.time && ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START))) {
 			r.time_src = KS_TIME_UNIX_S;
 			r.time = ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START));
 		}
-		r.time_what = "download start";
 		r.mime = ks_art_text(&a, st, C_MIME);
 		if (r.mime && !*r.mime)
 			r.mime = NULL;
 		int64_t state = sqlite3_column_type(st, C_STATE) == SQLITE_NULL
 					? -1
 					: sqlite3_column_int64(st, C_STATE);
-		if (sqlite3_column_type(st, C_RECV) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, C_RECV);
+		ks_art_size_col(&r, st, C_RECV);
 		/* The hash is the final hash of the file only for a completed download. */
 		if (state == 1)
 			ks_art_sha256_col(&r, st, C_HASH);
@@ -250,10 +243,7 @@ static int parse_firefox(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, 
 		if (!r.path)
 			r.path = dest;
 		r.referrer = ks_art_text(&a, st, F_REFERRER);
-		r.time_raw = ks_art_raw(&a, st, F_ADDED);
-		r.time_src = KS_TIME_UNIX_US;
-		r.time = ks_time_to_unix(KS_TIME_UNIX_US, sqlite3_column_double(st, F_ADDED));
-		r.time_what = "download start";
+		ks_art_time_col(&r, &a, st, F_ADDED, KS_TIME_UNIX_US, "download start");
 		const char *meta = ks_art_text(&a, st, F_META);
 		int64_t size = json_int(meta, "fileSize");
 		if (size >= 0)
@@ -295,10 +285,7 @@ static int parse_firefox_legacy(struct ks_artefact_ctx *c, struct ks_artefact_db
 	static const char *const cols[] = {"source",   "target",  "startTime",
 					   "referrer", "mimeType", "maxBytes", "state"};
 	ks_buf_adds(&sql, "SELECT d.id");
-	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "d", "moz_downloads", cols[i]);
-	}
+	ks_art_cols(&sql, db, "d", "moz_downloads", cols, sizeof cols / sizeof cols[0]);
 	ks_buf_adds(&sql, " FROM moz_downloads d ORDER BY d.id");
 	rc = ks_art_prepare(db, (const char *)sql.data, &st, "downloads.sqlite", err);
 	if (rc != KS_OK)
@@ -316,10 +303,7 @@ static int parse_firefox_legacy(struct ks_artefact_ctx *c, struct ks_artefact_db
 			r.path = target;
 		r.referrer = ks_art_text(&a, st, D_REFERRER);
 		r.mime = ks_art_text(&a, st, D_MIME);
-		r.time_raw = ks_art_raw(&a, st, D_START);
-		r.time_src = KS_TIME_UNIX_US;
-		r.time = ks_time_to_unix(KS_TIME_UNIX_US, sqlite3_column_double(st, D_START));
-		r.time_what = "download start";
+		ks_art_time_col(&r, &a, st, D_START, KS_TIME_UNIX_US, "download start");
 		if (sqlite3_column_type(st, D_SIZE) == SQLITE_INTEGER &&
 		    sqlite3_column_int64(st, D_SIZE) >= 0)
 			r.size = sqlite3_column_int64(st, D_SIZE);

@@ -64,10 +64,7 @@ static int parse_mediastore(struct ks_artefact_ctx *c, struct ks_artefact_db *ad
 					   "download_uri", "referer_uri",  "is_trashed",
 					   "relative_path"};
 	ks_buf_adds(&sql, "SELECT f._id");
-	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "f", "files", cols[i]);
-	}
+	ks_art_cols(&sql, db, "f", "files", cols, sizeof cols / sizeof cols[0]);
 	int have_thumbs = ks_art_has_col(db, "thumbnails", "image_id") &&
 			  ks_art_has_col(db, "thumbnails", "_data");
 	if (have_thumbs)
@@ -90,16 +87,12 @@ static int parse_mediastore(struct ks_artefact_ctx *c, struct ks_artefact_db *ad
 		r.record = ks_art_printf(&a, "files %lld", (long long)id);
 		r.path = ks_art_text(&a, st, M_DATA);
 		r.name = ks_art_text(&a, st, M_NAME);
-		if (sqlite3_column_type(st, M_SIZE) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, M_SIZE);
+		ks_art_size_col(&r, st, M_SIZE);
 		r.mime = ks_art_text(&a, st, M_MIME);
 		r.owner = ks_art_text(&a, st, M_OWNER);
 		r.url = ks_art_text(&a, st, M_DL_URI);
 		r.referrer = ks_art_text(&a, st, M_REFERER);
-		r.time_raw = ks_art_raw(&a, st, M_ADDED);
-		r.time_src = KS_TIME_UNIX_S;
-		r.time = ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, M_ADDED));
-		r.time_what = "added";
+		ks_art_time_col(&r, &a, st, M_ADDED, KS_TIME_UNIX_S, "added");
 		r.thumb_path = ks_art_text(&a, st, M_THUMB);
 		if (!r.thumb_path)
 			r.thumb_path = derived_thumb(&a, r.path, ks_art_text(&a, st, M_RELPATH), id,

@@ -57,16 +57,11 @@ static int parse_photos(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 					    "ZADDEDDATE",  "ZTRASHEDSTATE", "ZHIDDEN",
 					    "ZUNIFORMTYPEIDENTIFIER"};
 	ks_buf_adds(&sql, "SELECT a.Z_PK");
-	for (size_t i = 0; i < sizeof acols / sizeof acols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "a", asset, acols[i]);
-	}
+	ks_art_cols(&sql, db, "a", asset, acols, sizeof acols / sizeof acols[0]);
 	static const char *const xcols[] = {"ZORIGINALFILENAME", "ZIMPORTEDBYBUNDLEIDENTIFIER",
 					    "ZCREATORBUNDLEID", "ZORIGINALFILESIZE"};
-	for (size_t i = 0; i < sizeof xcols / sizeof xcols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "x", have_aa ? "ZADDITIONALASSETATTRIBUTES" : NULL, xcols[i]);
-	}
+	ks_art_cols(&sql, db, "x", have_aa ? "ZADDITIONALASSETATTRIBUTES" : NULL, xcols,
+		    sizeof xcols / sizeof xcols[0]);
 	ks_buf_addf(&sql, " FROM %s a", asset);
 	if (have_aa)
 		ks_buf_adds(&sql, " LEFT JOIN ZADDITIONALASSETATTRIBUTES x"
@@ -93,12 +88,8 @@ static int parse_photos(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 		if (!r.owner)
 			r.owner = ks_art_text(&a, st, P_CREATOR);
 		r.mime = uti_mime(ks_art_text(&a, st, P_UTI));
-		if (sqlite3_column_type(st, P_ORIG_SIZE) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, P_ORIG_SIZE);
-		r.time_raw = ks_art_raw(&a, st, P_CREATED);
-		r.time_src = KS_TIME_COCOA_S;
-		r.time = ks_time_to_unix(KS_TIME_COCOA_S, sqlite3_column_double(st, P_CREATED));
-		r.time_what = "created";
+		ks_art_size_col(&r, st, P_ORIG_SIZE);
+		ks_art_time_col(&r, &a, st, P_CREATED, KS_TIME_COCOA_S, "created");
 		int trashed = sqlite3_column_int(st, P_TRASHED) == 1;
 		int hidden = sqlite3_column_int(st, P_HIDDEN) == 1;
 		if (trashed || hidden)

@@ -128,10 +128,7 @@ static void build_android_new(struct ks_buf *sql, sqlite3 *db, uint32_t max_thum
 	static const char *const mm_cols[] = {"file_path", "file_size",  "mime_type",
 					      "media_name", "file_hash", "media_caption",
 					      "message_url"};
-	for (size_t i = 0; i < sizeof mm_cols / sizeof mm_cols[0]; i++) {
-		ks_buf_adds(sql, ", ");
-		ks_art_col(sql, db, "mm", "message_media", mm_cols[i]);
-	}
+	ks_art_cols(sql, db, "mm", "message_media", mm_cols, sizeof mm_cols / sizeof mm_cols[0]);
 	if (have_thumb)
 		ks_buf_addf(sql,
 			    ", CASE WHEN length(mt.thumbnail) <= %u THEN mt.thumbnail END, "
@@ -183,16 +180,12 @@ static int parse_android_new(struct ks_artefact_ctx *c, sqlite3 *db, struct ks_e
 		r.record = ks_art_printf(&a, "message %lld", (long long)sqlite3_column_int64(st, A_ID));
 		set_parties(&r, ks_art_text(&a, st, A_CHAT_JID), ks_art_text(&a, st, A_SUBJECT),
 			    ks_art_text(&a, st, A_SENDER), sqlite3_column_int(st, A_FROM_ME) == 1);
-		r.time_raw = ks_art_raw(&a, st, A_TS);
-		r.time_src = KS_TIME_UNIX_MS;
-		r.time = ks_time_to_unix(KS_TIME_UNIX_MS, sqlite3_column_double(st, A_TS));
-		r.time_what = "message";
+		ks_art_time_col(&r, &a, st, A_TS, KS_TIME_UNIX_MS, "message");
 		r.path = ks_art_text(&a, st, A_PATH);
 		r.mime = ks_art_text(&a, st, A_MIME);
 		r.name = ks_art_text(&a, st, A_NAME);
 		r.url = ks_art_text(&a, st, A_URL);
-		if (sqlite3_column_type(st, A_SIZE) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, A_SIZE);
+		ks_art_size_col(&r, st, A_SIZE);
 		ks_art_sha256_col(&r, st, A_HASH);
 		take_thumb(&r, st, A_THUMB);
 		const char *note = NULL;
@@ -258,10 +251,7 @@ static int parse_android_legacy(struct ks_artefact_ctx *c, sqlite3 *db, struct k
 					   "media_hash",     "media_url",    "media_caption",
 					   "remote_resource"};
 	ks_buf_adds(&sql, "SELECT m._id");
-	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "m", "messages", cols[i]);
-	}
+	ks_art_cols(&sql, db, "m", "messages", cols, sizeof cols / sizeof cols[0]);
 	int have_cl = ks_art_has_table(db, "chat_list") && ks_art_has_col(db, "chat_list", "subject");
 	ks_buf_adds(&sql, have_cl ? ", cl.subject" : ", NULL");
 	uint32_t max = c->lim.max_thumb_bytes;
@@ -305,15 +295,11 @@ static int parse_android_legacy(struct ks_artefact_ctx *c, sqlite3 *db, struct k
 		r.record = ks_art_printf(&a, "messages %lld", (long long)sqlite3_column_int64(st, L_ID));
 		set_parties(&r, jid, ks_art_text(&a, st, L_SUBJECT), ks_art_text(&a, st, L_SENDER),
 			    sqlite3_column_int(st, L_FROM_ME) == 1);
-		r.time_raw = ks_art_raw(&a, st, L_TS);
-		r.time_src = KS_TIME_UNIX_MS;
-		r.time = ks_time_to_unix(KS_TIME_UNIX_MS, sqlite3_column_double(st, L_TS));
-		r.time_what = "message";
+		ks_art_time_col(&r, &a, st, L_TS, KS_TIME_UNIX_MS, "message");
 		r.mime = ks_art_text(&a, st, L_MIME);
 		r.name = ks_art_text(&a, st, L_NAME);
 		r.url = ks_art_text(&a, st, L_URL);
-		if (sqlite3_column_type(st, L_SIZE) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, L_SIZE);
+		ks_art_size_col(&r, st, L_SIZE);
 		ks_art_sha256_col(&r, st, L_HASH);
 		r.path = serialised_path(&a, st, L_THUMB_IMAGE);
 		take_thumb(&r, st, L_THUMB2);
@@ -380,27 +366,15 @@ static int parse_ios(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, stru
 		     ks_art_has_col(db, "ZWAMESSAGE", "ZGROUPMEMBER");
 	ks_buf_adds(&sql, "SELECT m.Z_PK");
 	static const char *const mcols[] = {"ZISFROMME", "ZMESSAGEDATE", "ZMESSAGETYPE", "ZFLAGS"};
-	for (size_t i = 0; i < 4; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "m", "ZWAMESSAGE", mcols[i]);
-	}
+	ks_art_cols(&sql, db, "m", "ZWAMESSAGE", mcols, 4);
 	static const char *const scols[] = {"ZCONTACTJID", "ZPARTNERNAME", "ZSESSIONTYPE"};
-	for (size_t i = 0; i < 3; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "s", have_s ? "ZWACHATSESSION" : NULL, scols[i]);
-	}
+	ks_art_cols(&sql, db, "s", have_s ? "ZWACHATSESSION" : NULL, scols, 3);
 	static const char *const gcols[] = {"ZMEMBERJID", "ZCONTACTNAME"};
-	for (size_t i = 0; i < 2; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "g", have_g ? "ZWAGROUPMEMBER" : NULL, gcols[i]);
-	}
+	ks_art_cols(&sql, db, "g", have_g ? "ZWAGROUPMEMBER" : NULL, gcols, 2);
 	static const char *const icols[] = {"ZMEDIALOCALPATH", "ZXMPPTHUMBPATH", "ZFILESIZE",
 					    "ZVCARDSTRING",    "ZVCARDNAME",     "ZTITLE",
 					    "ZMEDIAURL"};
-	for (size_t i = 0; i < sizeof icols / sizeof icols[0]; i++) {
-		ks_buf_adds(&sql, ", ");
-		ks_art_col(&sql, db, "i", "ZWAMEDIAITEM", icols[i]);
-	}
+	ks_art_cols(&sql, db, "i", "ZWAMEDIAITEM", icols, sizeof icols / sizeof icols[0]);
 	ks_buf_adds(&sql, " FROM ZWAMESSAGE m JOIN ZWAMEDIAITEM i ON i.ZMESSAGE = m.Z_PK");
 	if (have_s)
 		ks_buf_adds(&sql, " LEFT JOIN ZWACHATSESSION s ON s.Z_PK = m.ZCHATSESSION");
@@ -435,14 +409,10 @@ static int parse_ios(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, stru
 			r.peer = jid;
 			r.peer_name = partner;
 		}
-		r.time_raw = ks_art_raw(&a, st, I_DATE);
-		r.time_src = KS_TIME_COCOA_S;
-		r.time = ks_time_to_unix(KS_TIME_COCOA_S, sqlite3_column_double(st, I_DATE));
-		r.time_what = "message";
+		ks_art_time_col(&r, &a, st, I_DATE, KS_TIME_COCOA_S, "message");
 		r.path = ks_art_text(&a, st, I_PATH);
 		r.thumb_path = ks_art_text(&a, st, I_THUMB_PATH);
-		if (sqlite3_column_type(st, I_SIZE) == SQLITE_INTEGER)
-			r.size = sqlite3_column_int64(st, I_SIZE);
+		ks_art_size_col(&r, st, I_SIZE);
 		/* For media messages ZVCARDSTRING holds the MIME type and ZVCARDNAME the
 		 * base64 SHA-256 of the file. */
 		const char *mime = ks_art_text(&a, st, I_MIME);

@@ -103,4 +103,15 @@ int ks_art_sha256_col(struct ks_artefact_ref *r, sqlite3_stmt *st, int i);
 /* Step result to status: SQLITE_ROW 1, SQLITE_DONE 0, else KS_E_EVIDENCE (err). */
 int ks_art_step(sqlite3 *db, sqlite3_stmt *st, const char *what, struct ks_err *err);
 
+/* ---- rows (art_rows.c) ------------------------------------------------------------- */
+/* Appends ", " and ks_art_col for each of the n columns. */
+void ks_art_cols(struct ks_buf *sql, sqlite3 *db, const char *alias, const char *table,
+		 const char *const *cols, size_t n);
+/* Sets r->time_raw (column i as stored), time_src = src, time (column i converted
+ * from src) and time_what = what. */
+void ks_art_time_col(struct ks_artefact_ref *r, struct ks_art_arena *a, sqlite3_stmt *st, int i,
+		     int src, const char *what);
+/* Sets r->size from column i when it holds an integer; leaves it alone otherwise. */
+void ks_art_size_col(struct ks_artefact_ref *r, sqlite3_stmt *st, int i);
+
 #endif
