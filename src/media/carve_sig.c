@@ -106,8 +106,7 @@ void ks_media_carve_force_scalar(int on)
 	force_scalar = on;
 }
 
-/* Mask of the 16 (SSE2) or 32 (AVX2) positions from p where a pair starts; p[0..width]
- * must be readable (width + 1 bytes). */
+/* SSE2: mask of the 16 positions from p where a pair starts (p[0..16] readable). */
 #ifdef KS_CARVE_X86
 #if defined(__SSE2__)
 static uint32_t pairs16(const uint8_t *p)
@@ -124,18 +123,6 @@ static uint32_t pairs16(const uint8_t *p)
 }
 #endif
 
-__attribute__((target("avx2"))) static uint32_t pairs32(const uint8_t *p)
-{
-	__m256i a = _mm256_loadu_si256((const __m256i *)p);
-	__m256i b = _mm256_loadu_si256((const __m256i *)(p + 1));
-	__m256i m = _mm256_setzero_si256();
-	for (size_t k = 0; k < NSIGS; k++) {
-		__m256i x = _mm256_cmpeq_epi8(a, _mm256_set1_epi8((char)sigs[k].b0));
-		__m256i y = _mm256_cmpeq_epi8(b, _mm256_set1_epi8((char)sigs[k].b1));
-		m = _mm256_or_si256(m, _mm256_and_si256(x, y));
-	}
-	return (uint32_t)_mm256_movemask_epi8(m);
-}
 #endif
 
 /* First-byte table for the scalar search: bit k set when sigs[k].b0 is the byte. */
@@ -202,6 +189,69 @@ static void candidate(struct scan_state *s, size_t i)
 	}
 }
 
+#ifdef KS_CARVE_X86
+/* AVX2: each byte is classified by its two nibbles (vpshufb table lookups, one
+ * bit per signature in two groups of eight): a byte's bit k is set when it equals
+ * sigs[k].b0 (first-byte tables) or sigs[k].b1 (second-byte tables); a pair starts
+ * where the first-byte class of p[i] meets the second-byte class of p[i+1]. */
+struct nib_tables {
+	uint8_t lo[4][16], hi[4][16]; /* [b0 sigs 0-7, b0 sigs 8-15, b1 0-7, b1 8-15] */
+};
+
+static void nib_tables_init(struct nib_tables *t)
+{
+	memset(t, 0, sizeof *t);
+	for (size_t k = 0; k < NSIGS; k++) {
+		uint8_t bit = (uint8_t)(1u << (k & 7));
+		int g = k < 8 ? 0 : 1;
+		t->lo[g][sigs[k].b0 & 15] |= bit;
+		t->hi[g][sigs[k].b0 >> 4] |= bit;
+		t->lo[2 + g][sigs[k].b1 & 15] |= bit;
+		t->hi[2 + g][sigs[k].b1 >> 4] |= bit;
+	}
+}
+
+__attribute__((target("avx2"))) static size_t scan_avx2(struct scan_state *s, size_t i, size_t end)
+{
+	struct nib_tables nt;
+	nib_tables_init(&nt);
+	__m256i lo[4], hi[4];
+	for (int g = 0; g < 4; g++) {
+		lo[g] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)nt.lo[g]));
+		hi[g] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)nt.hi[g]));
+	}
+	const __m256i low4 = _mm256_set1_epi8(0x0F);
+	const uint8_t *buf = s->buf;
+	for (; i + 33 <= s->len && i + 32 <= end && !s->stop; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(buf + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(buf + i + 1));
+		__m256i al = _mm256_and_si256(a, low4);
+		__m256i ah = _mm256_and_si256(_mm256_srli_epi16(a, 4), low4);
+		__m256i bl = _mm256_and_si256(b, low4);
+		__m256i bh = _mm256_and_si256(_mm256_srli_epi16(b, 4), low4);
+		__m256i m = _mm256_setzero_si256();
+		for (int g = 0; g < 2; g++) {
+			__m256i x = _mm256_and_si256(_mm256_shuffle_epi8(lo[g], al),
+						     _mm256_shuffle_epi8(hi[g], ah));
+			__m256i y = _mm256_and_si256(_mm256_shuffle_epi8(lo[2 + g], bl),
+						     _mm256_shuffle_epi8(hi[2 + g], bh));
+			m = _mm256_or_si256(m, _mm256_and_si256(x, y));
+		}
+		uint32_t bits =
+		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, _mm256_setzero_si256()));
+		while (bits && !s->stop) {
+			size_t at = i + (size_t)__builtin_ctz(bits);
+			bits &= bits - 1;
+			if (at >= s->next)
+				candidate(s, at);
+		}
+		if (s->next > i + 32)
+			i = s->next - 32; /* skip what fn consumed */
+	}
+	return i;
+}
+#endif
+
 size_t ks_media_carve_scan(const uint8_t *buf, size_t len, size_t from, size_t to, uint64_t size,
 			   ks_media_carve_fn fn, void *ctx)
 {
@@ -217,17 +267,7 @@ size_t ks_media_carve_scan(const uint8_t *buf, size_t len, size_t from, size_t t
 	size_t i = from;
 #ifdef KS_CARVE_X86
 	if (!force_scalar && cpu_avx2()) {
-		for (; i + 33 <= len && i + 32 <= end && !s.stop; i += 32) {
-			uint32_t m = pairs32(buf + i);
-			while (m && !s.stop) {
-				size_t at = i + (size_t)__builtin_ctz(m);
-				m &= m - 1;
-				if (at >= s.next)
-					candidate(&s, at);
-			}
-			if (s.next > i + 32)
-				i = s.next - 32; /* skip what fn consumed */
-		}
+		i = scan_avx2(&s, i, end);
 	}
 #if defined(__SSE2__)
 	else if (!force_scalar) {
