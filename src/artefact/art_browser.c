@@ -8,8 +8,6 @@
 
 #include "artefact_impl.h"
 
-#define ARENA_BYTES (64 * 1024)
-
 static int probe_chrome(const char *path, const uint8_t *head, size_t len)
 {
 	static const char *const names[] = {"History", NULL};
@@ -67,14 +65,58 @@ enum {
 	C_MIME, C_REFERRER, C_TAB_REFERRER, C_TAB_URL, C_HASH, C_URL_OLD, C_FINAL, C_FIRST
 };
 
+/* One Chrome History download as a reference. */
+static int chrome_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+		      struct ks_artefact_ref *r)
+{
+	const char *app = arg;
+	r->app = app;
+	r->record = ks_art_printf(a, "download %lld", (long long)sqlite3_column_int64(st, C_ID));
+	r->path = ks_art_text(a, st, C_TARGET);
+	if (!r->path || !*r->path)
+		r->path = ks_art_text(a, st, C_FULL);
+	r->url = ks_art_text(a, st, C_FINAL);
+	if (!r->url)
+		r->url = ks_art_text(a, st, C_URL_OLD);
+	r->referrer = ks_art_text(a, st, C_REFERRER);
+	if (!r->referrer || !*r->referrer)
+		r->referrer = ks_art_text(a, st, C_TAB_REFERRER);
+	if (r->referrer && !*r->referrer)
+		r->referrer = NULL;
+	ks_art_time_col(r, a, st, C_START, KS_TIME_WEBKIT_US, "download start");
+	/* Chrome 8-25 wrote Unix seconds into start_time. */
+	if (!r->time && ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START))) {
+		r->time_src = KS_TIME_UNIX_S;
+		r->time = ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START));
+	}
+	r->mime = ks_art_text(a, st, C_MIME);
+	if (r->mime && !*r->mime)
+		r->mime = NULL;
+	int64_t state = sqlite3_column_type(st, C_STATE) == SQLITE_NULL
+			    ? -1
+			    : sqlite3_column_int64(st, C_STATE);
+	ks_art_size_col(r, st, C_RECV);
+	/* The hash is the final hash of the file only for a completed download. */
+	if (state == 1)
+		ks_art_sha256_col(r, st, C_HASH);
+	const char *first = ks_art_text(a, st, C_FIRST);
+	int64_t end = ks_time_to_unix(KS_TIME_WEBKIT_US, sqlite3_column_double(st, C_END));
+	char endtxt[32];
+	ks_time_iso8601(end, endtxt);
+	r->note = ks_art_printf(
+	    a, "%s%s%s%s%s%s%s", state >= 0 ? chrome_state(state) : "state unknown",
+	    end ? "; ended " : "", endtxt, sqlite3_column_int(st, C_OPENED) ? "; opened" : "",
+	    sqlite3_column_int(st, C_DANGER) ? "; flagged dangerous" : "",
+	    first && r->url && strcmp(first, r->url) != 0 ? "; first URL " : "",
+	    first && r->url && strcmp(first, r->url) != 0 ? first : "");
+	return 1;
+}
+
 static int parse_chrome(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "downloads", "id")) {
 		rc = ks_err_set(err, KS_E_EVIDENCE, "History: no downloads table");
 		goto out;
@@ -95,62 +137,11 @@ static int parse_chrome(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 	else
 		ks_buf_adds(&sql, ", NULL, NULL");
 	ks_buf_adds(&sql, " FROM downloads d ORDER BY d.id");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "History", err);
-	if (rc != KS_OK)
-		goto out;
 	const char *app = chromium_app(c->path);
-	while ((rc = ks_art_step(db, st, "History", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_DOWNLOAD);
-		r.app = app;
-		r.record = ks_art_printf(&a, "download %lld", (long long)sqlite3_column_int64(st, C_ID));
-		r.path = ks_art_text(&a, st, C_TARGET);
-		if (!r.path || !*r.path)
-			r.path = ks_art_text(&a, st, C_FULL);
-		r.url = ks_art_text(&a, st, C_FINAL);
-		if (!r.url)
-			r.url = ks_art_text(&a, st, C_URL_OLD);
-		r.referrer = ks_art_text(&a, st, C_REFERRER);
-		if (!r.referrer || !*r.referrer)
-			r.referrer = ks_art_text(&a, st, C_TAB_REFERRER);
-		if (r.referrer && !*r.referrer)
-			r.referrer = NULL;
-		ks_art_time_col(&r, &a, st, C_START, KS_TIME_WEBKIT_US, "download start");
-		/* Chrome 8-25 wrote Unix seconds into start_time. */
-		if (!r.time && ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START))) {
-			r.time_src = KS_TIME_UNIX_S;
-			r.time = ks_time_to_unix(KS_TIME_UNIX_S, sqlite3_column_double(st, C_START));
-		}
-		r.mime = ks_art_text(&a, st, C_MIME);
-		if (r.mime && !*r.mime)
-			r.mime = NULL;
-		int64_t state = sqlite3_column_type(st, C_STATE) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int64(st, C_STATE);
-		ks_art_size_col(&r, st, C_RECV);
-		/* The hash is the final hash of the file only for a completed download. */
-		if (state == 1)
-			ks_art_sha256_col(&r, st, C_HASH);
-		const char *first = ks_art_text(&a, st, C_FIRST);
-		int64_t end = ks_time_to_unix(KS_TIME_WEBKIT_US, sqlite3_column_double(st, C_END));
-		char endtxt[32];
-		ks_time_iso8601(end, endtxt);
-		r.note = ks_art_printf(&a, "%s%s%s%s%s%s%s",
-				       state >= 0 ? chrome_state(state) : "state unknown",
-				       end ? "; ended " : "", endtxt,
-				       sqlite3_column_int(st, C_OPENED) ? "; opened" : "",
-				       sqlite3_column_int(st, C_DANGER) ? "; flagged dangerous" : "",
-				       first && r.url && strcmp(first, r.url) != 0 ? "; first URL " : "",
-				       first && r.url && strcmp(first, r.url) != 0 ? first : "");
-		rc = ks_art_emit(c, &ks_art_chrome, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_chrome, db, (const char *)sql.data, "History",
+			 KS_REF_DOWNLOAD, chrome_row, app, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 
@@ -200,14 +191,38 @@ static const char *firefox_state(int64_t s)
 
 enum { F_ID, F_URL, F_DEST, F_ADDED, F_META, F_REFERRER };
 
+/* One Firefox download annotation as a reference. */
+static int firefox_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+		       struct ks_artefact_ref *r)
+{
+	(void)arg;
+	r->record = ks_art_printf(a, "moz_annos %lld", (long long)sqlite3_column_int64(st, F_ID));
+	r->url = ks_art_text(a, st, F_URL);
+	const char *dest = ks_art_text(a, st, F_DEST);
+	r->path = ks_art_file_uri_path(a, dest);
+	if (!r->path)
+		r->path = dest;
+	r->referrer = ks_art_text(a, st, F_REFERRER);
+	ks_art_time_col(r, a, st, F_ADDED, KS_TIME_UNIX_US, "download start");
+	const char *meta = ks_art_text(a, st, F_META);
+	int64_t size = json_int(meta, "fileSize");
+	if (size >= 0)
+		r->size = size;
+	const char *state = firefox_state(json_int(meta, "state"));
+	int64_t end = json_int(meta, "endTime");
+	char endtxt[32];
+	ks_time_iso8601(end > 0 ? ks_time_to_unix(KS_TIME_UNIX_MS, (double)end) : 0, endtxt);
+	if (state || endtxt[0])
+		r->note = ks_art_printf(a, "%s%s%s", state ? state : "",
+					endtxt[0] ? (state ? "; ended " : "ended ") : "", endtxt);
+	return 1;
+}
+
 static int parse_firefox(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "moz_annos", "content") ||
 	    !ks_art_has_col(db, "moz_anno_attributes", "name") ||
 	    !ks_art_has_col(db, "moz_places", "url")) {
@@ -229,55 +244,43 @@ static int parse_firefox(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, 
 	ks_buf_adds(&sql, " FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id"
 			  " JOIN moz_places p ON p.id = a.place_id"
 			  " WHERE n.name = 'downloads/destinationFileURI' ORDER BY a.id");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "places.sqlite", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "places.sqlite", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_DOWNLOAD);
-		r.record = ks_art_printf(&a, "moz_annos %lld", (long long)sqlite3_column_int64(st, F_ID));
-		r.url = ks_art_text(&a, st, F_URL);
-		const char *dest = ks_art_text(&a, st, F_DEST);
-		r.path = ks_art_file_uri_path(&a, dest);
-		if (!r.path)
-			r.path = dest;
-		r.referrer = ks_art_text(&a, st, F_REFERRER);
-		ks_art_time_col(&r, &a, st, F_ADDED, KS_TIME_UNIX_US, "download start");
-		const char *meta = ks_art_text(&a, st, F_META);
-		int64_t size = json_int(meta, "fileSize");
-		if (size >= 0)
-			r.size = size;
-		const char *state = firefox_state(json_int(meta, "state"));
-		int64_t end = json_int(meta, "endTime");
-		char endtxt[32];
-		ks_time_iso8601(end > 0 ? ks_time_to_unix(KS_TIME_UNIX_MS, (double)end) : 0, endtxt);
-		if (state || endtxt[0])
-			r.note = ks_art_printf(&a, "%s%s%s", state ? state : "",
-					       endtxt[0] ? (state ? "; ended " : "ended ") : "",
-					       endtxt);
-		rc = ks_art_emit(c, &ks_art_firefox, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_firefox, db, (const char *)sql.data, "places.sqlite",
+			 KS_REF_DOWNLOAD, firefox_row, NULL, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 
 enum { D_ID, D_SOURCE, D_TARGET, D_START, D_REFERRER, D_MIME, D_SIZE, D_STATE };
+
+/* One legacy Firefox download as a reference. */
+static int firefox_legacy_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+			      struct ks_artefact_ref *r)
+{
+	(void)arg;
+	r->record =
+	    ks_art_printf(a, "moz_downloads %lld", (long long)sqlite3_column_int64(st, D_ID));
+	r->url = ks_art_text(a, st, D_SOURCE);
+	const char *target = ks_art_text(a, st, D_TARGET);
+	r->path = ks_art_file_uri_path(a, target);
+	if (!r->path)
+		r->path = target;
+	r->referrer = ks_art_text(a, st, D_REFERRER);
+	r->mime = ks_art_text(a, st, D_MIME);
+	ks_art_time_col(r, a, st, D_START, KS_TIME_UNIX_US, "download start");
+	if (sqlite3_column_type(st, D_SIZE) == SQLITE_INTEGER &&
+	    sqlite3_column_int64(st, D_SIZE) >= 0)
+		r->size = sqlite3_column_int64(st, D_SIZE);
+	r->note = firefox_state(sqlite3_column_int64(st, D_STATE));
+	return 1;
+}
 
 static int parse_firefox_legacy(struct ks_artefact_ctx *c, struct ks_artefact_db *adb,
 				struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "moz_downloads", "id")) {
 		rc = ks_err_set(err, KS_E_EVIDENCE, "downloads.sqlite: no moz_downloads table");
 		goto out;
@@ -287,35 +290,10 @@ static int parse_firefox_legacy(struct ks_artefact_ctx *c, struct ks_artefact_db
 	ks_buf_adds(&sql, "SELECT d.id");
 	ks_art_cols(&sql, db, "d", "moz_downloads", cols, sizeof cols / sizeof cols[0]);
 	ks_buf_adds(&sql, " FROM moz_downloads d ORDER BY d.id");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "downloads.sqlite", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "downloads.sqlite", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_DOWNLOAD);
-		r.record = ks_art_printf(&a, "moz_downloads %lld",
-					 (long long)sqlite3_column_int64(st, D_ID));
-		r.url = ks_art_text(&a, st, D_SOURCE);
-		const char *target = ks_art_text(&a, st, D_TARGET);
-		r.path = ks_art_file_uri_path(&a, target);
-		if (!r.path)
-			r.path = target;
-		r.referrer = ks_art_text(&a, st, D_REFERRER);
-		r.mime = ks_art_text(&a, st, D_MIME);
-		ks_art_time_col(&r, &a, st, D_START, KS_TIME_UNIX_US, "download start");
-		if (sqlite3_column_type(st, D_SIZE) == SQLITE_INTEGER &&
-		    sqlite3_column_int64(st, D_SIZE) >= 0)
-			r.size = sqlite3_column_int64(st, D_SIZE);
-		r.note = firefox_state(sqlite3_column_int64(st, D_STATE));
-		rc = ks_art_emit(c, &ks_art_firefox_legacy, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_firefox_legacy, db, (const char *)sql.data, "downloads.sqlite",
+			 KS_REF_DOWNLOAD, firefox_legacy_row, NULL, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 

@@ -8,7 +8,6 @@
 
 #include "artefact_impl.h"
 
-#define ARENA_BYTES (64 * 1024)
 #define MINI_BLOCK 10000u
 #define MINI_HEADER 13u /* status byte, u64 magic, u32 length (big-endian) */
 
@@ -45,15 +44,47 @@ static void note_part(char *note, size_t cap, const char *part)
 	snprintf(note + n, cap - n, "%s%s", n ? "; " : "", part);
 }
 
+/* One MediaStore file as a reference. */
+static int mediastore_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+			  struct ks_artefact_ref *r)
+{
+	(void)arg;
+	int64_t id = sqlite3_column_int64(st, M_ID);
+	r->record = ks_art_printf(a, "files %lld", (long long)id);
+	r->path = ks_art_text(a, st, M_DATA);
+	r->name = ks_art_text(a, st, M_NAME);
+	ks_art_size_col(r, st, M_SIZE);
+	r->mime = ks_art_text(a, st, M_MIME);
+	r->owner = ks_art_text(a, st, M_OWNER);
+	r->url = ks_art_text(a, st, M_DL_URI);
+	r->referrer = ks_art_text(a, st, M_REFERER);
+	ks_art_time_col(r, a, st, M_ADDED, KS_TIME_UNIX_S, "added");
+	r->thumb_path = ks_art_text(a, st, M_THUMB);
+	if (!r->thumb_path)
+		r->thumb_path = derived_thumb(a, r->path, ks_art_text(a, st, M_RELPATH), id,
+					      sqlite3_column_int(st, M_TYPE) == 3);
+	int64_t taken = ks_time_to_unix(KS_TIME_UNIX_MS, sqlite3_column_double(st, M_TAKEN));
+	char note[96] = "", takentxt[32];
+	if (sqlite3_column_int(st, M_TRASHED))
+		note_part(note, sizeof note, "in trash");
+	if (sqlite3_column_int(st, M_IS_DOWNLOAD))
+		note_part(note, sizeof note, "download");
+	if (taken) {
+		char t[48];
+		ks_time_iso8601(taken, takentxt);
+		snprintf(t, sizeof t, "taken %s", takentxt);
+		note_part(note, sizeof note, t);
+	}
+	r->note = note[0] ? ks_art_strn(a, note, sizeof note) : NULL;
+	return 1;
+}
+
 static int parse_mediastore(struct ks_artefact_ctx *c, struct ks_artefact_db *adb,
 			    struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "files", "_id") || !ks_art_has_col(db, "files", "_data")) {
 		rc = ks_err_set(err, KS_E_EVIDENCE, "external.db: no MediaStore files table");
 		goto out;
@@ -76,48 +107,10 @@ static int parse_mediastore(struct ks_artefact_ctx *c, struct ks_artefact_db *ad
 	if (ks_art_has_col(db, "files", "media_type"))
 		ks_buf_adds(&sql, " WHERE f.media_type IN (1,3)"); /* image, video */
 	ks_buf_adds(&sql, " ORDER BY f._id");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "external.db", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "external.db", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_MEDIA_STORE);
-		int64_t id = sqlite3_column_int64(st, M_ID);
-		r.record = ks_art_printf(&a, "files %lld", (long long)id);
-		r.path = ks_art_text(&a, st, M_DATA);
-		r.name = ks_art_text(&a, st, M_NAME);
-		ks_art_size_col(&r, st, M_SIZE);
-		r.mime = ks_art_text(&a, st, M_MIME);
-		r.owner = ks_art_text(&a, st, M_OWNER);
-		r.url = ks_art_text(&a, st, M_DL_URI);
-		r.referrer = ks_art_text(&a, st, M_REFERER);
-		ks_art_time_col(&r, &a, st, M_ADDED, KS_TIME_UNIX_S, "added");
-		r.thumb_path = ks_art_text(&a, st, M_THUMB);
-		if (!r.thumb_path)
-			r.thumb_path = derived_thumb(&a, r.path, ks_art_text(&a, st, M_RELPATH), id,
-						     sqlite3_column_int(st, M_TYPE) == 3);
-		int64_t taken = ks_time_to_unix(KS_TIME_UNIX_MS, sqlite3_column_double(st, M_TAKEN));
-		char note[96] = "", takentxt[32];
-		if (sqlite3_column_int(st, M_TRASHED))
-			note_part(note, sizeof note, "in trash");
-		if (sqlite3_column_int(st, M_IS_DOWNLOAD))
-			note_part(note, sizeof note, "download");
-		if (taken) {
-			char t[48];
-			ks_time_iso8601(taken, takentxt);
-			snprintf(t, sizeof t, "taken %s", takentxt);
-			note_part(note, sizeof note, t);
-		}
-		r.note = note[0] ? ks_art_strn(&a, note, sizeof note) : NULL;
-		rc = ks_art_emit(c, &ks_art_mediastore, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_mediastore, db, (const char *)sql.data, "external.db",
+			 KS_REF_MEDIA_STORE, mediastore_row, NULL, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 

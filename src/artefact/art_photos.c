@@ -8,8 +8,6 @@
 
 #include "artefact_impl.h"
 
-#define ARENA_BYTES (64 * 1024)
-
 static int probe_photos(const char *path, const uint8_t *head, size_t len)
 {
 	static const char *const names[] = {"Photos.sqlite", NULL};
@@ -36,14 +34,41 @@ static const char *uti_mime(const char *uti)
 	return NULL;
 }
 
+/* One Photos asset as a reference. */
+static int photos_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+		      struct ks_artefact_ref *r)
+{
+	const char *asset = arg;
+	r->app = "iOS Photos";
+	r->record = ks_art_printf(a, "%s %lld", asset, (long long)sqlite3_column_int64(st, P_ID));
+	const char *dir = ks_art_text(a, st, P_DIR);
+	const char *file = ks_art_text(a, st, P_FILE);
+	if (file) {
+		/* Relative to /private/var/mobile/Media/ */
+		r->path = dir && *dir ? ks_art_printf(a, "%s/%s", dir, file) : file;
+		r->thumb_path = ks_art_printf(a, "PhotoData/Thumbnails/V2/%s/5005.JPG", r->path);
+	}
+	r->name = ks_art_text(a, st, P_ORIG_NAME);
+	r->owner = ks_art_text(a, st, P_IMPORTED_BY);
+	if (!r->owner)
+		r->owner = ks_art_text(a, st, P_CREATOR);
+	r->mime = uti_mime(ks_art_text(a, st, P_UTI));
+	ks_art_size_col(r, st, P_ORIG_SIZE);
+	ks_art_time_col(r, a, st, P_CREATED, KS_TIME_COCOA_S, "created");
+	int trashed = sqlite3_column_int(st, P_TRASHED) == 1;
+	int hidden = sqlite3_column_int(st, P_HIDDEN) == 1;
+	if (trashed || hidden)
+		r->note = trashed && hidden ? "recently deleted; hidden"
+			  : trashed	    ? "recently deleted"
+					    : "hidden";
+	return 1;
+}
+
 static int parse_photos(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	const char *asset = ks_art_has_col(db, "ZASSET", "Z_PK")          ? "ZASSET"
 			    : ks_art_has_col(db, "ZGENERICASSET", "Z_PK") ? "ZGENERICASSET"
 									  : NULL;
@@ -67,42 +92,10 @@ static int parse_photos(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, s
 		ks_buf_adds(&sql, " LEFT JOIN ZADDITIONALASSETATTRIBUTES x"
 				  " ON x.Z_PK = a.ZADDITIONALATTRIBUTES");
 	ks_buf_adds(&sql, " ORDER BY a.Z_PK");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "Photos.sqlite", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "Photos.sqlite", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_MEDIA_STORE);
-		r.app = "iOS Photos";
-		r.record = ks_art_printf(&a, "%s %lld", asset, (long long)sqlite3_column_int64(st, P_ID));
-		const char *dir = ks_art_text(&a, st, P_DIR);
-		const char *file = ks_art_text(&a, st, P_FILE);
-		if (file) {
-			/* Relative to /private/var/mobile/Media/ */
-			r.path = dir && *dir ? ks_art_printf(&a, "%s/%s", dir, file) : file;
-			r.thumb_path = ks_art_printf(&a, "PhotoData/Thumbnails/V2/%s/5005.JPG", r.path);
-		}
-		r.name = ks_art_text(&a, st, P_ORIG_NAME);
-		r.owner = ks_art_text(&a, st, P_IMPORTED_BY);
-		if (!r.owner)
-			r.owner = ks_art_text(&a, st, P_CREATOR);
-		r.mime = uti_mime(ks_art_text(&a, st, P_UTI));
-		ks_art_size_col(&r, st, P_ORIG_SIZE);
-		ks_art_time_col(&r, &a, st, P_CREATED, KS_TIME_COCOA_S, "created");
-		int trashed = sqlite3_column_int(st, P_TRASHED) == 1;
-		int hidden = sqlite3_column_int(st, P_HIDDEN) == 1;
-		if (trashed || hidden)
-			r.note = trashed && hidden ? "recently deleted; hidden"
-						   : trashed ? "recently deleted" : "hidden";
-		rc = ks_art_emit(c, &ks_art_ios_photos, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_ios_photos, db, (const char *)sql.data, "Photos.sqlite",
+			 KS_REF_MEDIA_STORE, photos_row, asset, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 

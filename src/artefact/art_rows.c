@@ -26,3 +26,32 @@ void ks_art_size_col(struct ks_artefact_ref *r, sqlite3_stmt *st, int i)
 	if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
 		r->size = sqlite3_column_int64(st, i);
 }
+
+#define ROW_ARENA_BYTES (64 * 1024)
+
+int ks_art_rows(struct ks_artefact_ctx *c, const struct ks_artefact_ops *ops, sqlite3 *db,
+		const char *sql, const char *what, int kind, ks_art_row_fn fill, const void *arg,
+		struct ks_err *err)
+{
+	struct ks_art_arena a;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	ks_art_arena_init(&a, ROW_ARENA_BYTES);
+	rc = ks_art_prepare(db, sql, &st, what, err);
+	if (rc != KS_OK)
+		goto out;
+	while ((rc = ks_art_step(db, st, what, err)) == 1) {
+		struct ks_artefact_ref r;
+		ks_art_arena_reset(&a);
+		ks_art_ref_init(&r, kind);
+		if (!fill(arg, st, &a, &r))
+			continue;
+		rc = ks_art_emit(c, ops, &r, &a, err);
+		if (rc != KS_OK)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	ks_art_arena_release(&a);
+	return rc;
+}

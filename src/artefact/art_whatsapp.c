@@ -8,8 +8,6 @@
 
 #include "artefact_impl.h"
 
-#define ARENA_BYTES (64 * 1024)
-
 static int ends_with(const char *s, const char *sfx)
 {
 	size_t n = s ? strlen(s) : 0, k = strlen(sfx);
@@ -157,59 +155,53 @@ static void build_android_new(struct ks_buf *sql, sqlite3 *db, uint32_t max_thum
 	ks_buf_adds(sql, " ORDER BY m._id");
 }
 
+/* One message with its media (current Android schema) as a reference. */
+static int android_new_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+			   struct ks_artefact_ref *r)
+{
+	(void)arg;
+	r->record = ks_art_printf(a, "message %lld", (long long)sqlite3_column_int64(st, A_ID));
+	set_parties(r, ks_art_text(a, st, A_CHAT_JID), ks_art_text(a, st, A_SUBJECT),
+		    ks_art_text(a, st, A_SENDER), sqlite3_column_int(st, A_FROM_ME) == 1);
+	ks_art_time_col(r, a, st, A_TS, KS_TIME_UNIX_MS, "message");
+	r->path = ks_art_text(a, st, A_PATH);
+	r->mime = ks_art_text(a, st, A_MIME);
+	r->name = ks_art_text(a, st, A_NAME);
+	r->url = ks_art_text(a, st, A_URL);
+	ks_art_size_col(r, st, A_SIZE);
+	ks_art_sha256_col(r, st, A_HASH);
+	take_thumb(r, st, A_THUMB);
+	const char *note = NULL;
+	if (sqlite3_column_int64(st, A_FLAGS) & 1)
+		note = "forwarded";
+	const char *cap = ks_art_text(a, st, A_CAPTION);
+	if (cap && *cap)
+		note = join_note(a, note, ks_art_printf(a, "caption: %s", cap));
+	if (sqlite3_column_type(st, A_THUMB) == SQLITE_NULL &&
+	    sqlite3_column_type(st, A_THUMB_LEN) == SQLITE_INTEGER)
+		note = join_note(a, note,
+				 ks_art_printf(a, "thumbnail of %lld bytes not taken (limit)",
+					       (long long)sqlite3_column_int64(st, A_THUMB_LEN)));
+	if (!r->path)
+		note = join_note(a, note, "no local file recorded");
+	r->note = note;
+	return 1;
+}
+
 static int parse_android_new(struct ks_artefact_ctx *c, sqlite3 *db, struct ks_err *err)
 {
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "message", "_id") ||
 	    !ks_art_has_col(db, "message_media", "message_row_id")) {
 		rc = ks_err_set(err, KS_E_EVIDENCE, "msgstore.db: message/message_media lack their keys");
 		goto out;
 	}
 	build_android_new(&sql, db, c->lim.max_thumb_bytes);
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "msgstore.db", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "msgstore.db", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_RECEIVED);
-		r.record = ks_art_printf(&a, "message %lld", (long long)sqlite3_column_int64(st, A_ID));
-		set_parties(&r, ks_art_text(&a, st, A_CHAT_JID), ks_art_text(&a, st, A_SUBJECT),
-			    ks_art_text(&a, st, A_SENDER), sqlite3_column_int(st, A_FROM_ME) == 1);
-		ks_art_time_col(&r, &a, st, A_TS, KS_TIME_UNIX_MS, "message");
-		r.path = ks_art_text(&a, st, A_PATH);
-		r.mime = ks_art_text(&a, st, A_MIME);
-		r.name = ks_art_text(&a, st, A_NAME);
-		r.url = ks_art_text(&a, st, A_URL);
-		ks_art_size_col(&r, st, A_SIZE);
-		ks_art_sha256_col(&r, st, A_HASH);
-		take_thumb(&r, st, A_THUMB);
-		const char *note = NULL;
-		if (sqlite3_column_int64(st, A_FLAGS) & 1)
-			note = "forwarded";
-		const char *cap = ks_art_text(&a, st, A_CAPTION);
-		if (cap && *cap)
-			note = join_note(&a, note, ks_art_printf(&a, "caption: %s", cap));
-		if (sqlite3_column_type(st, A_THUMB) == SQLITE_NULL &&
-		    sqlite3_column_type(st, A_THUMB_LEN) == SQLITE_INTEGER)
-			note = join_note(&a, note,
-					 ks_art_printf(&a, "thumbnail of %lld bytes not taken (limit)",
-						       (long long)sqlite3_column_int64(st, A_THUMB_LEN)));
-		if (!r.path)
-			note = join_note(&a, note, "no local file recorded");
-		r.note = note;
-		rc = ks_art_emit(c, &ks_art_whatsapp_android, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_whatsapp_android, db, (const char *)sql.data, "msgstore.db",
+			 KS_REF_RECEIVED, android_new_row, NULL, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 
@@ -239,13 +231,38 @@ static const char *serialised_path(struct ks_art_arena *a, sqlite3_stmt *st, int
 	return NULL;
 }
 
+/* One media message of the legacy Android table as a reference. */
+static int android_legacy_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+			      struct ks_artefact_ref *r)
+{
+	(void)arg;
+	const char *jid = ks_art_text(a, st, L_JID);
+	if (jid && strcmp(jid, "-1") == 0)
+		return 0;
+	r->record = ks_art_printf(a, "messages %lld", (long long)sqlite3_column_int64(st, L_ID));
+	set_parties(r, jid, ks_art_text(a, st, L_SUBJECT), ks_art_text(a, st, L_SENDER),
+		    sqlite3_column_int(st, L_FROM_ME) == 1);
+	ks_art_time_col(r, a, st, L_TS, KS_TIME_UNIX_MS, "message");
+	r->mime = ks_art_text(a, st, L_MIME);
+	r->name = ks_art_text(a, st, L_NAME);
+	r->url = ks_art_text(a, st, L_URL);
+	ks_art_size_col(r, st, L_SIZE);
+	ks_art_sha256_col(r, st, L_HASH);
+	r->path = serialised_path(a, st, L_THUMB_IMAGE);
+	take_thumb(r, st, L_THUMB2);
+	if (!r->thumb)
+		take_thumb(r, st, L_RAW);
+	const char *cap = ks_art_text(a, st, L_CAPTION);
+	if (cap && *cap)
+		r->note = ks_art_printf(a, "caption: %s", cap);
+	if (!r->path)
+		r->note = join_note(a, r->note, "no local file recorded");
+	return 1;
+}
+
 static int parse_android_legacy(struct ks_artefact_ctx *c, sqlite3 *db, struct ks_err *err)
 {
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
-	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	static const char *const cols[] = {"key_remote_jid", "key_from_me",  "timestamp",
 					   "media_mime_type", "media_name",  "media_size",
 					   "media_hash",     "media_url",    "media_caption",
@@ -282,42 +299,9 @@ static int parse_android_legacy(struct ks_artefact_ctx *c, sqlite3 *db, struct k
 	else
 		ks_buf_adds(&sql, " WHERE 0");
 	ks_buf_adds(&sql, " ORDER BY m._id");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "msgstore.db (legacy)", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "msgstore.db (legacy)", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_RECEIVED);
-		const char *jid = ks_art_text(&a, st, L_JID);
-		if (jid && strcmp(jid, "-1") == 0)
-			continue;
-		r.record = ks_art_printf(&a, "messages %lld", (long long)sqlite3_column_int64(st, L_ID));
-		set_parties(&r, jid, ks_art_text(&a, st, L_SUBJECT), ks_art_text(&a, st, L_SENDER),
-			    sqlite3_column_int(st, L_FROM_ME) == 1);
-		ks_art_time_col(&r, &a, st, L_TS, KS_TIME_UNIX_MS, "message");
-		r.mime = ks_art_text(&a, st, L_MIME);
-		r.name = ks_art_text(&a, st, L_NAME);
-		r.url = ks_art_text(&a, st, L_URL);
-		ks_art_size_col(&r, st, L_SIZE);
-		ks_art_sha256_col(&r, st, L_HASH);
-		r.path = serialised_path(&a, st, L_THUMB_IMAGE);
-		take_thumb(&r, st, L_THUMB2);
-		if (!r.thumb)
-			take_thumb(&r, st, L_RAW);
-		const char *cap = ks_art_text(&a, st, L_CAPTION);
-		if (cap && *cap)
-			r.note = ks_art_printf(&a, "caption: %s", cap);
-		if (!r.path)
-			r.note = join_note(&a, r.note, "no local file recorded");
-		rc = ks_art_emit(c, &ks_art_whatsapp_android, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
-out:
-	sqlite3_finalize(st);
+	int rc = ks_art_rows(c, &ks_art_whatsapp_android, db, (const char *)sql.data,
+			     "msgstore.db (legacy)", KS_REF_RECEIVED, android_legacy_row, NULL, err);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 
@@ -347,14 +331,56 @@ enum {
 	I_MEMBER_JID, I_MEMBER_NAME, I_PATH, I_THUMB_PATH, I_SIZE, I_MIME, I_HASH, I_TITLE, I_URL
 };
 
+/* One iOS media message as a reference. */
+static int ios_row(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+		   struct ks_artefact_ref *r)
+{
+	(void)arg;
+	r->record = ks_art_printf(a, "ZWAMESSAGE %lld", (long long)sqlite3_column_int64(st, I_ID));
+	const char *jid = ks_art_text(a, st, I_CHAT_JID);
+	const char *partner = ks_art_text(a, st, I_PARTNER);
+	int from_me = sqlite3_column_int(st, I_FROM_ME) == 1;
+	int group = is_group(jid) || sqlite3_column_int(st, I_SESSION_TYPE) == 1;
+	r->kind = from_me ? KS_REF_SENT : KS_REF_RECEIVED;
+	if (group) {
+		r->chat = jid;
+		r->chat_name = partner;
+		if (!from_me) {
+			r->peer = ks_art_text(a, st, I_MEMBER_JID);
+			r->peer_name = ks_art_text(a, st, I_MEMBER_NAME);
+		}
+	} else {
+		r->peer = jid;
+		r->peer_name = partner;
+	}
+	ks_art_time_col(r, a, st, I_DATE, KS_TIME_COCOA_S, "message");
+	r->path = ks_art_text(a, st, I_PATH);
+	r->thumb_path = ks_art_text(a, st, I_THUMB_PATH);
+	ks_art_size_col(r, st, I_SIZE);
+	/* For media messages ZVCARDSTRING holds the MIME type and ZVCARDNAME the
+	 * base64 SHA-256 of the file. */
+	const char *mime = ks_art_text(a, st, I_MIME);
+	if (mime && strchr(mime, '/') && strlen(mime) < 128 && !strchr(mime, '\n'))
+		r->mime = mime;
+	ks_art_sha256_col(r, st, I_HASH);
+	r->url = ks_art_text(a, st, I_URL);
+	const char *note = NULL;
+	if (sqlite3_column_int64(st, I_FLAGS) & (1 << 7))
+		note = "forwarded";
+	const char *title = ks_art_text(a, st, I_TITLE);
+	if (title && *title)
+		note = join_note(a, note, ks_art_printf(a, "caption: %s", title));
+	if (!r->path)
+		note = join_note(a, note, "no local file recorded");
+	r->note = note;
+	return 1;
+}
+
 static int parse_ios(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, struct ks_err *err)
 {
 	sqlite3 *db = ks_art_db(adb);
 	struct ks_buf sql = {0};
-	struct ks_art_arena a;
-	sqlite3_stmt *st = NULL;
 	int rc;
-	ks_art_arena_init(&a, ARENA_BYTES);
 	if (!ks_art_has_col(db, "ZWAMESSAGE", "Z_PK") || !ks_art_has_col(db, "ZWAMEDIAITEM", "ZMESSAGE")) {
 		rc = ks_err_set(err, KS_E_EVIDENCE,
 				"ChatStorage.sqlite: no ZWAMESSAGE/ZWAMEDIAITEM tables");
@@ -385,58 +411,10 @@ static int parse_ios(struct ks_artefact_ctx *c, struct ks_artefact_db *adb, stru
 	if (ks_art_has_col(db, "ZWAMESSAGE", "ZMESSAGETYPE"))
 		ks_buf_adds(&sql, " WHERE m.ZMESSAGETYPE IN (1,2,3,8,11,15)");
 	ks_buf_adds(&sql, " ORDER BY m.Z_PK");
-	rc = ks_art_prepare(db, (const char *)sql.data, &st, "ChatStorage.sqlite", err);
-	if (rc != KS_OK)
-		goto out;
-	while ((rc = ks_art_step(db, st, "ChatStorage.sqlite", err)) == 1) {
-		struct ks_artefact_ref r;
-		ks_art_arena_reset(&a);
-		ks_art_ref_init(&r, KS_REF_RECEIVED);
-		r.record = ks_art_printf(&a, "ZWAMESSAGE %lld", (long long)sqlite3_column_int64(st, I_ID));
-		const char *jid = ks_art_text(&a, st, I_CHAT_JID);
-		const char *partner = ks_art_text(&a, st, I_PARTNER);
-		int from_me = sqlite3_column_int(st, I_FROM_ME) == 1;
-		int group = is_group(jid) || sqlite3_column_int(st, I_SESSION_TYPE) == 1;
-		r.kind = from_me ? KS_REF_SENT : KS_REF_RECEIVED;
-		if (group) {
-			r.chat = jid;
-			r.chat_name = partner;
-			if (!from_me) {
-				r.peer = ks_art_text(&a, st, I_MEMBER_JID);
-				r.peer_name = ks_art_text(&a, st, I_MEMBER_NAME);
-			}
-		} else {
-			r.peer = jid;
-			r.peer_name = partner;
-		}
-		ks_art_time_col(&r, &a, st, I_DATE, KS_TIME_COCOA_S, "message");
-		r.path = ks_art_text(&a, st, I_PATH);
-		r.thumb_path = ks_art_text(&a, st, I_THUMB_PATH);
-		ks_art_size_col(&r, st, I_SIZE);
-		/* For media messages ZVCARDSTRING holds the MIME type and ZVCARDNAME the
-		 * base64 SHA-256 of the file. */
-		const char *mime = ks_art_text(&a, st, I_MIME);
-		if (mime && strchr(mime, '/') && strlen(mime) < 128 && !strchr(mime, '\n'))
-			r.mime = mime;
-		ks_art_sha256_col(&r, st, I_HASH);
-		r.url = ks_art_text(&a, st, I_URL);
-		const char *note = NULL;
-		if (sqlite3_column_int64(st, I_FLAGS) & (1 << 7))
-			note = "forwarded";
-		const char *title = ks_art_text(&a, st, I_TITLE);
-		if (title && *title)
-			note = join_note(&a, note, ks_art_printf(&a, "caption: %s", title));
-		if (!r.path)
-			note = join_note(&a, note, "no local file recorded");
-		r.note = note;
-		rc = ks_art_emit(c, &ks_art_whatsapp_ios, &r, &a, err);
-		if (rc != KS_OK)
-			goto out;
-	}
+	rc = ks_art_rows(c, &ks_art_whatsapp_ios, db, (const char *)sql.data, "ChatStorage.sqlite",
+			 KS_REF_RECEIVED, ios_row, NULL, err);
 out:
-	sqlite3_finalize(st);
 	ks_buf_release(&sql);
-	ks_art_arena_release(&a);
 	return rc;
 }
 

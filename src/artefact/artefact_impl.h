@@ -113,5 +113,17 @@ void ks_art_time_col(struct ks_artefact_ref *r, struct ks_art_arena *a, sqlite3_
 		     int src, const char *what);
 /* Sets r->size from column i when it holds an integer; leaves it alone otherwise. */
 void ks_art_size_col(struct ks_artefact_ref *r, sqlite3_stmt *st, int i);
+/* Fills r from the current row of st (r is fresh, of the kind given to ks_art_rows;
+ * strings go into the arena a, which is reset per row). Returns 1 to deliver r, 0 to
+ * skip the row. */
+typedef int (*ks_art_row_fn)(const void *arg, sqlite3_stmt *st, struct ks_art_arena *a,
+			     struct ks_artefact_ref *r);
+/* Runs sql over db and turns each row into a reference of kind through fill, which
+ * ks_art_emit delivers as ops's. what names the store in errors. Returns KS_OK after
+ * the last row, KS_E_EVIDENCE (err) when the query fails, or the first failure
+ * ks_art_emit returned. */
+int ks_art_rows(struct ks_artefact_ctx *c, const struct ks_artefact_ops *ops, sqlite3 *db,
+		const char *sql, const char *what, int kind, ks_art_row_fn fill, const void *arg,
+		struct ks_err *err);
 
 #endif
