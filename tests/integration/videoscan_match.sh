@@ -7,7 +7,8 @@
 # and a vPDQ list of the original (from `kestrel vpdq`) imported, the copies match the
 # original ("vpdq"), the still's video is categorised from the still with the frame's
 # time ("pdq-frame"), the truncated copy is decoded as far as it goes and marked. The
-# same files on a FAT image, scanned before the lists are imported, end up matched too.
+# same files on a FAT image, scanned before the lists are imported, end up matched too;
+# an index file holding the still (--index) categorises the still's video as well.
 # Categories here are invented labels.
 . "$(dirname "$0")/lib/common.sh"
 need_tool ffmpeg ffmpeg; need_tool convert-im6.q16 imagemagick; need_tool mcopy mtools
@@ -116,6 +117,17 @@ check "video over the memory limit sampled through the evidence" \
 "$KESTREL" report $c --format html --out report.html >/dev/null
 check "report shows the frame time" grep -q "frame at 0:00:04.0 within" report.html
 check "report shows the duration" grep -q "video: 0:00:10.0, 320x240 h264" report.html
+
+# ---- an index file (kestrel hashset build) gives the known still to the scan ------------
+"$KESTREL" hashset build known.kix stills.pdq --format pdq --scheme uk --category A \
+  --name kixstills >/dev/null || bad "hashset build"
+mkdir ev3 && cp ev/withstill.mp4 ev3/
+c=case3
+"$KESTREL" case init $c --ref VS3 --examiner test >/dev/null
+check "scan with --index" "$KESTREL" scan $c ev3 --exhibit E3 --index known.kix --quiet
+"$KESTREL" files $c --json > files3.jsonl
+check "index file's still found in the video through its near lookup" \
+  vcheck files3.jsonl /withstill.mp4 match=pdq-frame:kixstills:A time=4 category=A
 
 # ---- a FAT image scanned first, the lists imported after ---------------------------------
 mkfs.fat -C fat.img 4096 >/dev/null && mcopy -i fat.img ev/withstill.mp4 ev/cut.mp4 ev/trunc.mp4 ::/ \
