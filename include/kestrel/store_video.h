@@ -14,30 +14,30 @@
 
 /* What the scan recorded about one video media. Strings may be NULL ("" read back). */
 struct ks_video_facts {
-	const char *status;      /* "ok", "partial" (decoded as far as it goes, marked),
-	                            "failed" (nothing decodable), "too-large" (not held
-	                            whole: not fingerprinted) */
+	const char *status; /* "ok", "partial" (decoded as far as it goes, marked),
+			       "failed" (nothing decodable), "too-large" (not held
+			       whole: not fingerprinted) */
 	const char *container, *video_codec, *audio_codec, *pix_fmt;
-	double duration;         /* seconds, -1 unknown */
-	double fps;              /* -1 unknown */
+	double duration; /* seconds, -1 unknown */
+	double fps;	 /* -1 unknown */
 	uint32_t width, height;
-	int64_t creation_time;   /* container's, Unix seconds, 0 none */
+	int64_t creation_time; /* container's, Unix seconds, 0 none */
 	int64_t bit_rate;
 	uint64_t declared_frames;
-	unsigned marks;          /* enum ks_video_mark */
-	const char *why;         /* why it is marked, failed or not fingerprinted */
+	unsigned marks;		 /* enum ks_video_mark */
+	const char *why;	 /* why it is marked, failed or not fingerprinted */
 	uint64_t frames_decoded; /* frames the sampler decoded */
 	uint64_t frames_sampled; /* frames kept and hashed (before collapsing) */
-	double reached;          /* seconds of video decoding reached */
-	double work_seconds;     /* wall time spent on it */
+	double reached;		 /* seconds of video decoding reached */
+	double work_seconds;	 /* wall time spent on it */
 };
 
 /* One vPDQ feature: a sampled frame's PDQ. */
 struct ks_video_feature {
-	int64_t frame;    /* frame number in the stream */
-	double seconds;   /* presentation time */
+	int64_t frame;	/* frame number in the stream */
+	double seconds; /* presentation time */
 	uint8_t pdq[32];
-	int quality;      /* 0..100 */
+	int quality; /* 0..100 */
 };
 
 /* Records a video's facts and its features (n may be 0). A media's first record is
@@ -57,12 +57,12 @@ int ks_store_video_features_each(struct ks_store *st, ks_video_features_fn fn, v
 /* A PDQ hash of a hash-set entry: a known still, or a frame of a known video. */
 struct ks_pdq_entry_row {
 	int64_t set_id;
-	int ignorable;             /* the set's role is "ignore" */
+	int ignorable; /* the set's role is "ignore" */
 	uint8_t pdq[32];
-	int quality;               /* -1 unknown */
+	int quality;		       /* -1 unknown */
 	const char *scheme, *category; /* category of the entry (NULL: uncategorised) */
-	const char *name;          /* the entry's name (for a frame: its video), or NULL */
-	int video_frame;           /* 1: a frame of the known video `name` */
+	const char *name;	       /* the entry's name (for a frame: its video), or NULL */
+	int video_frame;	       /* 1: a frame of the known video `name` */
 	int64_t frame;
 	double seconds;
 };
@@ -76,17 +76,17 @@ int ks_store_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
  * distance and entry, as ks_store_match_near_add keeps them) and its details here. */
 struct ks_video_match_rec {
 	int64_t media_id, set_id;
-	const char *how;      /* "pdq-frame": one of its frames is near a known still (or a
-	                         frame of a known video); "vpdq": enough of its frames are
-	                         in a known video */
-	const char *entry;    /* the known entry's name, or the hex of its hash */
-	int distance;         /* Hamming distance of the frame (vpdq: the closest frame) */
-	double seconds;       /* time of that frame in this video */
+	const char *how;   /* "pdq-frame": one of its frames is near a known still (or a
+			      frame of a known video); "vpdq": enough of its frames are
+			      in a known video */
+	const char *entry; /* the known entry's name, or the hex of its hash */
+	int distance;	   /* Hamming distance of the frame (vpdq: the closest frame) */
+	double seconds;	   /* time of that frame in this video */
 	int64_t frame;
-	double query_pct;     /* vpdq: % of this video's frames found in the known one */
-	double target_pct;    /* vpdq: % of the known video's frames found in this one */
+	double query_pct;  /* vpdq: % of this video's frames found in the known one */
+	double target_pct; /* vpdq: % of the known video's frames found in this one */
 	const char *scheme, *category;
-	int severity;         /* of the category in its scheme, -1 uncategorised */
+	int severity; /* of the category in its scheme, -1 uncategorised */
 };
 /* Records a video match: its row in the match table (per media, set and how, the most
  * serious and then the closest is kept) and its details (per media, set, how and
@@ -96,7 +96,7 @@ int ks_store_video_match_add(struct ks_store *st, const struct ks_video_match_re
 
 /* Reading back, with a file row (ks_file_row.video) and on its own. */
 struct ks_video_match_row {
-	const char *set;      /* hash-set name */
+	const char *set; /* hash-set name */
 	const char *how, *entry;
 	int distance;
 	double seconds;
@@ -106,8 +106,8 @@ struct ks_video_match_row {
 };
 struct ks_video_row {
 	int64_t media_id;
-	struct ks_video_facts f; /* strings "" when unknown */
-	uint64_t features;       /* vPDQ features stored (after collapsing) */
+	struct ks_video_facts f;		  /* strings "" when unknown */
+	uint64_t features;			  /* vPDQ features stored (after collapsing) */
 	const struct ks_video_match_row *matches; /* by (how, set, time) */
 	size_t nmatches;
 };

@@ -12,11 +12,11 @@
 
 #include "kestrel/base.h"
 
-#define KS_TMK_FPS 15      /* frames per second the video is resampled to */
-#define KS_TMK_SIDE 64     /* frames are KS_TMK_SIDE x KS_TMK_SIDE RGB */
-#define KS_TMK_PERIODS 4   /* Poullot's periods, in frames: 2731 4391 9767 14653 */
-#define KS_TMK_COEFFS 32   /* Fourier coefficients per period */
-#define KS_TMK_DIM 256     /* PDQF: the 16x16 DCT block of PDQ as floats */
+#define KS_TMK_FPS 15		 /* frames per second the video is resampled to */
+#define KS_TMK_SIDE 64		 /* frames are KS_TMK_SIDE x KS_TMK_SIDE RGB */
+#define KS_TMK_PERIODS 4	 /* Poullot's periods, in frames: 2731 4391 9767 14653 */
+#define KS_TMK_COEFFS 32	 /* Fourier coefficients per period */
+#define KS_TMK_DIM 256		 /* PDQF: the 16x16 DCT block of PDQ as floats */
 #define KS_TMK_FILE_BYTES 263344 /* header 32, periods, coefficients, average, cos, sin */
 
 /* Upstream's suggested thresholds for a match (both levels). */

@@ -199,10 +199,11 @@ int ks_tmk_read(const uint8_t *data, size_t len, struct ks_tmk *t, struct ks_err
 		return ks_err_set(err, KS_E_FORMAT, "tmk: frame features are not PDQF");
 	if (get32(data + 16) != KS_TMK_PERIODS || get32(data + 20) != KS_TMK_COEFFS ||
 	    get32(data + 24) != KS_TMK_DIM)
-		return ks_err_set(err, KS_E_FORMAT,
-				  "tmk: %u periods, %u coefficients, %u dimensions (expected %d, %d, %d)",
-				  get32(data + 16), get32(data + 20), get32(data + 24), KS_TMK_PERIODS,
-				  KS_TMK_COEFFS, KS_TMK_DIM);
+		return ks_err_set(
+		    err, KS_E_FORMAT,
+		    "tmk: %u periods, %u coefficients, %u dimensions (expected %d, %d, %d)",
+		    get32(data + 16), get32(data + 20), get32(data + 24), KS_TMK_PERIODS,
+		    KS_TMK_COEFFS, KS_TMK_DIM);
 	if (len != KS_TMK_FILE_BYTES)
 		return ks_err_set(err, KS_E_FORMAT, "tmk: %zu bytes, expected %d", len,
 				  KS_TMK_FILE_BYTES);

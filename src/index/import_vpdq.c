@@ -140,8 +140,8 @@ static int vpdq_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 				k--;
 			if (k == 0 || k > NAME_MAX_LEN) {
 				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: a video name of 1 to %d bytes expected", ln,
-						NAME_MAX_LEN);
+						"line %llu: a video name of 1 to %d bytes expected",
+						ln, NAME_MAX_LEN);
 				goto out;
 			}
 			memcpy(name, line + i + at, k);
@@ -161,8 +161,8 @@ static int vpdq_run(const char *path, const struct ks_import_opts *o, ks_entry_f
 			char ex[80];
 			ks_quote_excerpt(line + i, len - i, ex);
 			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: \"%s\" is not \"frame,quality,hash,seconds\"", ln,
-					ex);
+					"line %llu: \"%s\" is not \"frame,quality,hash,seconds\"",
+					ln, ex);
 			goto out;
 		}
 		entries++;

@@ -100,7 +100,9 @@ static void fingerprint(struct ks_vfp *f, struct ks_video *v, int rc, struct ks_
 	}
 	f->status = "failed";
 	copy(f->why, sizeof f->why,
-	     err->msg[0] ? err->msg : f->info.why[0] ? f->info.why : ks_status_name(rc));
+	     err->msg[0]      ? err->msg
+	     : f->info.why[0] ? f->info.why
+			      : ks_status_name(rc));
 	f->res.marks = f->info.marks;
 }
 
@@ -352,8 +354,12 @@ static void stills_near(const struct ks_vmatch *vm, const uint8_t pdq[32], int r
 		char hex[65];
 		if (!s->m.name)
 			ks_hex_encode(s->pdq, 32, hex);
-		struct near_hit n = {s->m.set_id, s->m.ignorable, s->m.scheme, s->m.category,
-				     s->m.name ? s->m.name : hex, d};
+		struct near_hit n = {s->m.set_id,
+				     s->m.ignorable,
+				     s->m.scheme,
+				     s->m.category,
+				     s->m.name ? s->m.name : hex,
+				     d};
 		fn(ctx, &n);
 	}
 }
@@ -407,8 +413,9 @@ static int severity_of(const char *scheme, const char *category)
 	return cat ? cat->severity : -1;
 }
 
-static int record(struct ks_store *st, int64_t media_id, const char *how, struct ks_video_match_rec *m,
-		  const char *entry, const char *scheme, const char *category, struct ks_err *err)
+static int record(struct ks_store *st, int64_t media_id, const char *how,
+		  struct ks_video_match_rec *m, const char *entry, const char *scheme,
+		  const char *category, struct ks_err *err)
 {
 	m->media_id = media_id;
 	m->how = how;
@@ -421,8 +428,9 @@ static int record(struct ks_store *st, int64_t media_id, const char *how, struct
 
 /* How many usable features of a have a usable feature of b strictly closer than d; the
  * closest pair found is noted (its index in a and its distance). */
-static size_t found_in(const struct ks_video_feature *a, size_t na, const struct ks_video_feature *b,
-		       size_t nb, int d, int minq, size_t *usable, size_t *best_i, int *best_d)
+static size_t found_in(const struct ks_video_feature *a, size_t na,
+		       const struct ks_video_feature *b, size_t nb, int d, int minq, size_t *usable,
+		       size_t *best_i, int *best_d)
 {
 	size_t found = 0;
 	*usable = 0;
@@ -465,7 +473,8 @@ static int match_features(struct ks_store *st, const struct ks_vmatch *vm, int64
 	}
 	for (size_t i = 0; i < fc.n && rc == KS_OK; i++) {
 		struct best *b = &fc.b[i];
-		rc = record(st, media_id, "pdq-frame", &b->m, b->entry, b->scheme, b->category, err);
+		rc =
+		    record(st, media_id, "pdq-frame", &b->m, b->entry, b->scheme, b->category, err);
 		recorded += rc == KS_OK;
 	}
 	/* The video against known videos. */
@@ -484,12 +493,12 @@ static int match_features(struct ks_store *st, const struct ks_vmatch *vm, int64
 		if (qp < vm->o.query_pct && tp < vm->o.target_pct)
 			continue;
 		struct ks_video_match_rec m = {
-			.set_id = kv->m.set_id,
-			.distance = bd,
-			.seconds = feat[bi].seconds,
-			.frame = feat[bi].frame,
-			.query_pct = qp,
-			.target_pct = tp,
+		    .set_id = kv->m.set_id,
+		    .distance = bd,
+		    .seconds = feat[bi].seconds,
+		    .frame = feat[bi].frame,
+		    .query_pct = qp,
+		    .target_pct = tp,
 		};
 		rc = record(st, media_id, "vpdq", &m, kv->m.name ? kv->m.name : "(unnamed video)",
 			    kv->m.scheme, kv->m.category, err);
@@ -523,24 +532,24 @@ int ks_vfp_store(struct ks_store *st, const struct ks_vmatch *vm, int64_t media_
 		return 0;
 	const struct ks_video_info *in = &f->info;
 	struct ks_video_facts facts = {
-		.status = f->status,
-		.container = in->container,
-		.video_codec = in->video_codec,
-		.audio_codec = in->audio_codec,
-		.pix_fmt = in->pix_fmt,
-		.duration = in->duration,
-		.fps = in->fps,
-		.width = in->width,
-		.height = in->height,
-		.creation_time = in->creation_time,
-		.bit_rate = in->bit_rate,
-		.declared_frames = in->declared_frames,
-		.marks = in->marks | f->res.marks,
-		.why = f->why,
-		.frames_decoded = f->res.frames_decoded,
-		.frames_sampled = f->res.frames_kept,
-		.reached = f->res.last_pts,
-		.work_seconds = f->res.seconds,
+	    .status = f->status,
+	    .container = in->container,
+	    .video_codec = in->video_codec,
+	    .audio_codec = in->audio_codec,
+	    .pix_fmt = in->pix_fmt,
+	    .duration = in->duration,
+	    .fps = in->fps,
+	    .width = in->width,
+	    .height = in->height,
+	    .creation_time = in->creation_time,
+	    .bit_rate = in->bit_rate,
+	    .declared_frames = in->declared_frames,
+	    .marks = in->marks | f->res.marks,
+	    .why = f->why,
+	    .frames_decoded = f->res.frames_decoded,
+	    .frames_sampled = f->res.frames_kept,
+	    .reached = f->res.last_pts,
+	    .work_seconds = f->res.seconds,
 	};
 	struct ks_video_feature *feat = features_of(&f->vp);
 	int stored = 0;

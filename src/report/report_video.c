@@ -75,8 +75,8 @@ void ks_report_json_video(struct ks_buf *b, const struct ks_file_row *r)
 			ks_buf_addf(b, ",\"query_pct\":%.1f,\"target_pct\":%.1f", m->query_pct,
 				    m->target_pct);
 		ks_buf_adds(b, ",\"category\":");
-		ks_json_add_string_or_null(b, m->category ? ks_report_cat_label(m->scheme, m->category)
-							  : NULL);
+		ks_json_add_string_or_null(
+		    b, m->category ? ks_report_cat_label(m->scheme, m->category) : NULL);
 		ks_buf_adds(b, ",\"category_code\":");
 		ks_json_add_string_or_null(b, m->category);
 		ks_buf_adds(b, ",\"scheme\":");
@@ -135,7 +135,8 @@ void ks_report_html_item_video(struct ks_buf *b, const struct ks_file_row *r)
 		if (strcmp(m->how, "vpdq") == 0) {
 			ks_buf_addf(b, "%.0f %% of its frames are in known video ", m->query_pct);
 			ks_html_add(b, m->entry);
-			ks_buf_addf(b, " (%.0f %% of that video's frames are here; closest frame at ",
+			ks_buf_addf(b,
+				    " (%.0f %% of that video's frames are here; closest frame at ",
 				    m->target_pct);
 			add_clock(b, m->seconds);
 			ks_buf_addf(b, ", %d bits)", m->distance);

@@ -36,7 +36,8 @@ int ks_sq_video_schema(sqlite3 *db, struct ks_err *err)
 {
 	int rc = sqlite3_exec(db, video_schema, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
-		return ks_err_set(err, KS_E_ENV, "case store: video tables: %s", sqlite3_errmsg(db));
+		return ks_err_set(err, KS_E_ENV, "case store: video tables: %s",
+				  sqlite3_errmsg(db));
 	return KS_OK;
 }
 
@@ -299,15 +300,15 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 	int step;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ks_pdq_entry_row r = {
-			.set_id = sqlite3_column_int64(q, 0),
-			.ignorable = sqlite3_column_int(q, 1),
-			.quality = sqlite3_column_int(q, 3),
-			.scheme = sqlite3_column_type(q, 4) == SQLITE_NULL ? NULL : text(q, 4),
-			.category = sqlite3_column_type(q, 5) == SQLITE_NULL ? NULL : text(q, 5),
-			.name = sqlite3_column_type(q, 6) == SQLITE_NULL ? NULL : text(q, 6),
-			.video_frame = sqlite3_column_int(q, 7),
-			.frame = sqlite3_column_int64(q, 8),
-			.seconds = sqlite3_column_double(q, 9),
+		    .set_id = sqlite3_column_int64(q, 0),
+		    .ignorable = sqlite3_column_int(q, 1),
+		    .quality = sqlite3_column_int(q, 3),
+		    .scheme = sqlite3_column_type(q, 4) == SQLITE_NULL ? NULL : text(q, 4),
+		    .category = sqlite3_column_type(q, 5) == SQLITE_NULL ? NULL : text(q, 5),
+		    .name = sqlite3_column_type(q, 6) == SQLITE_NULL ? NULL : text(q, 6),
+		    .video_frame = sqlite3_column_int(q, 7),
+		    .frame = sqlite3_column_int64(q, 8),
+		    .seconds = sqlite3_column_double(q, 9),
 		};
 		if (sqlite3_column_bytes(q, 2) != 32)
 			continue;
@@ -346,21 +347,22 @@ static int match_row(sqlite3 *db, const struct ks_video_match_rec *m, struct ks_
 {
 	sqlite3_stmt *q = NULL;
 	int near = has_column(db, "match", "distance");
-	int rc = prep(db,
-		      near ? "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity,"
-			     " distance, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-			     " ON CONFLICT(media, hashset, how) DO UPDATE SET"
-			     " scheme = excluded.scheme, category = excluded.category,"
-			     " severity = excluded.severity, distance = excluded.distance,"
-			     " matched = excluded.matched"
-			     " WHERE excluded.severity > \"match\".severity OR (excluded.severity ="
-			     " \"match\".severity AND excluded.distance < \"match\".distance)"
-			   : "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity)"
-			     " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(media, hashset, how) DO UPDATE"
-			     " SET scheme = excluded.scheme, category = excluded.category,"
-			     " severity = excluded.severity"
-			     " WHERE excluded.severity > \"match\".severity",
-		      &q, err, "video match");
+	int rc =
+	    prep(db,
+		 near ? "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity,"
+			" distance, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+			" ON CONFLICT(media, hashset, how) DO UPDATE SET"
+			" scheme = excluded.scheme, category = excluded.category,"
+			" severity = excluded.severity, distance = excluded.distance,"
+			" matched = excluded.matched"
+			" WHERE excluded.severity > \"match\".severity OR (excluded.severity ="
+			" \"match\".severity AND excluded.distance < \"match\".distance)"
+		      : "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity)"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(media, hashset, how) DO UPDATE"
+			" SET scheme = excluded.scheme, category = excluded.category,"
+			" severity = excluded.severity"
+			" WHERE excluded.severity > \"match\".severity",
+		 &q, err, "video match");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, m->media_id);
@@ -379,8 +381,7 @@ static int match_row(sqlite3 *db, const struct ks_video_match_rec *m, struct ks_
 	return rc;
 }
 
-static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m,
-		       struct ks_err *err)
+static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m, struct ks_err *err)
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
@@ -423,12 +424,12 @@ static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m,
 /* ---- reading back ------------------------------------------------------------------------ */
 
 #define VIDEO_COLS                                                                                 \
-	"v.media, v.status, v.container, v.vcodec, v.acodec, v.pix_fmt, v.duration, v.fps,"      \
-	" v.width, v.height, v.creation_time, v.bit_rate, v.declared_frames, v.marks, v.why,"    \
+	"v.media, v.status, v.container, v.vcodec, v.acodec, v.pix_fmt, v.duration, v.fps,"        \
+	" v.width, v.height, v.creation_time, v.bit_rate, v.declared_frames, v.marks, v.why,"      \
 	" v.frames_decoded, v.frames_sampled, v.reached, v.work_seconds, v.features"
 #define MATCH_COLS                                                                                 \
-	"m.media, coalesce(h.name, ''), m.how, m.entry, coalesce(m.distance, -1),"               \
-	" coalesce(m.seconds, 0), coalesce(m.frame, 0), coalesce(m.query_pct, 0),"               \
+	"m.media, coalesce(h.name, ''), m.how, m.entry, coalesce(m.distance, -1),"                 \
+	" coalesce(m.seconds, 0), coalesce(m.frame, 0), coalesce(m.query_pct, 0),"                 \
 	" coalesce(m.target_pct, 0), m.scheme, m.category"
 
 static void row_from(sqlite3_stmt *q, struct ks_video_row *r)
@@ -517,7 +518,8 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 	*out = NULL;
 	if (!has_table(db, "video"))
 		return KS_OK;
-	int rc = prep(db, "SELECT " VIDEO_COLS " FROM video v WHERE v.media = ?1", &q, err, "video");
+	int rc =
+	    prep(db, "SELECT " VIDEO_COLS " FROM video v WHERE v.media = ?1", &q, err, "video");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -532,11 +534,12 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 	q = NULL;
 	if (rc || !r)
 		goto out;
-	if ((rc = prep(db,
-		       "SELECT " MATCH_COLS " FROM video_match m LEFT JOIN hashset h"
-		       " ON h.id = m.hashset WHERE m.media = ?1 ORDER BY m.how, m.hashset, m.seconds,"
-		       " m.id",
-		       &q, err, "video matches")))
+	if ((rc = prep(
+		 db,
+		 "SELECT " MATCH_COLS " FROM video_match m LEFT JOIN hashset h"
+		 " ON h.id = m.hashset WHERE m.media = ?1 ORDER BY m.how, m.hashset, m.seconds,"
+		 " m.id",
+		 &q, err, "video matches")))
 		goto out;
 	sqlite3_bind_int64(q, 1, media);
 	size_t cap = 0;
@@ -583,7 +586,8 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	*out = v;
 	if (!has_table(db, "video"))
 		return KS_OK;
-	if ((rc = prep(db, "SELECT " VIDEO_COLS " FROM video v ORDER BY v.media", &q, err, "video")))
+	if ((rc =
+		 prep(db, "SELECT " VIDEO_COLS " FROM video v ORDER BY v.media", &q, err, "video")))
 		return rc;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		if (v->n == cap) {
@@ -634,9 +638,9 @@ void ks_sq_videos_free(struct ks_sq_videos *v)
 }
 
 const struct ks_store_video_ops ks_store_sqlite_video_ops = {
-	.put = v_put,
-	.features_each = v_features_each,
-	.pdq_entries_each = v_pdq_entries_each,
-	.match_add = v_match_add,
-	.get = v_get,
+    .put = v_put,
+    .features_each = v_features_each,
+    .pdq_entries_each = v_pdq_entries_each,
+    .match_add = v_match_add,
+    .get = v_get,
 };

@@ -12,7 +12,8 @@ static const struct ks_store_video_ops *rops(struct ks_store *st, struct ks_err 
 		return NULL;
 	}
 	if (!st->ops->video)
-		ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no video data", st->ops->name);
+		ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no video data",
+			   st->ops->name);
 	return st->ops->video;
 }
 

@@ -58,8 +58,8 @@ static void test_importer(const char *dir)
 	char path[512], text[1024];
 	struct ks_err err = {0};
 	snprintf(path, sizeof path, "%s/clip.vpdq", dir);
-	snprintf(text, sizeof text, "0,100,%s,0.000\n50,87,%s,2.000\n# video: second one\n25,60,%s,1.5\n",
-		 H1, H2, H1);
+	snprintf(text, sizeof text,
+		 "0,100,%s,0.000\n50,87,%s,2.000\n# video: second one\n25,60,%s,1.5\n", H1, H2, H1);
 	write_file(path, text);
 	const struct ks_importer_ops *ops = ks_importer_find(path, NULL, &err);
 	CHECK(ops != NULL && strcmp(ops->name, "vpdq") == 0);
@@ -177,8 +177,13 @@ static void test_store(const char *dir)
 	memset(&d, 7, sizeof d);
 	struct ks_media_rec m = {&d, 100, "mp4", KS_KIND_VIDEO, 320, 240, KS_VALID_OK};
 	CHECK(ks_store_media_put(st, &m, &media, &is_new, &err) == KS_OK);
-	struct ks_file_rec f = {.exhibit_id = ex, .source_id = src, .media_id = media,
-				.path = "/a.mp4", .size = 100, .offset = -1, .type = "mp4",
+	struct ks_file_rec f = {.exhibit_id = ex,
+				.source_id = src,
+				.media_id = media,
+				.path = "/a.mp4",
+				.size = 100,
+				.offset = -1,
+				.type = "mp4",
 				.kind = KS_KIND_VIDEO};
 	CHECK(ks_store_file_add(st, &f, &fid, &err) == KS_OK);
 
@@ -190,8 +195,13 @@ static void test_store(const char *dir)
 					   {.frame = 50, .seconds = 2, .quality = 90}};
 	ks_hex_decode(H1, 64, feat[0].pdq, 32);
 	ks_hex_decode(H2, 64, feat[1].pdq, 32);
-	struct ks_video_facts ok = {.status = "ok", .container = "mp4", .video_codec = "h264",
-				    .duration = 10, .fps = 25, .width = 320, .height = 240};
+	struct ks_video_facts ok = {.status = "ok",
+				    .container = "mp4",
+				    .video_codec = "h264",
+				    .duration = 10,
+				    .fps = 25,
+				    .width = 320,
+				    .height = 240};
 	CHECK(ks_store_video_put(st, media, &ok, feat, 2, &stored, &err) == KS_OK && stored);
 	CHECK(ks_store_video_put(st, media, &ok, feat, 1, &stored, &err) == KS_OK && !stored);
 	struct ks_video_feature badq = feat[0];
@@ -199,11 +209,15 @@ static void test_store(const char *dir)
 	CHECK(ks_store_video_put(st, media, &ok, &badq, 1, &stored, &err) == KS_E_USAGE);
 
 	/* PDQ entries of a set: a still and a frame of a known video. */
-	struct ks_hashset_meta hm = {.name = "known", .format = "pdq", .scheme = "uk",
-				     .role = "alert", .imported = 1};
+	struct ks_hashset_meta hm = {
+	    .name = "known", .format = "pdq", .scheme = "uk", .role = "alert", .imported = 1};
 	CHECK(ks_store_hashset_add(st, &hm, &set, &err) == KS_OK);
-	struct ks_hash_entry e = {.has = KS_HAS_PDQ, .scheme = "uk", .category = "B", .size = -1,
-				  .distributed = -1, .pdq_quality = 100};
+	struct ks_hash_entry e = {.has = KS_HAS_PDQ,
+				  .scheme = "uk",
+				  .category = "B",
+				  .size = -1,
+				  .distributed = -1,
+				  .pdq_quality = 100};
 	ks_hex_decode(H1, 64, e.pdq, 32);
 	CHECK(ks_store_hashentry_add(st, set, &e, &err) == KS_OK);
 	e.video_frame = 1;
@@ -213,9 +227,15 @@ static void test_store(const char *dir)
 	CHECK(ks_store_hashentry_add(st, set, &e, &err) == KS_OK);
 
 	/* Match details: a closer frame replaces, a farther one does not. */
-	struct ks_video_match_rec mr = {.media_id = media, .set_id = set, .how = "pdq-frame",
-					.entry = "still", .distance = 9, .seconds = 6,
-					.scheme = "uk", .category = "B", .severity = 2};
+	struct ks_video_match_rec mr = {.media_id = media,
+					.set_id = set,
+					.how = "pdq-frame",
+					.entry = "still",
+					.distance = 9,
+					.seconds = 6,
+					.scheme = "uk",
+					.category = "B",
+					.severity = 2};
 	CHECK(ks_store_video_match_add(st, &mr, &err) == KS_OK);
 	mr.distance = 3;
 	mr.seconds = 4;
@@ -303,7 +323,8 @@ static void test_reader(const char *dir)
 	ks_video_close(v);
 	CHECK(a.n >= 3 && a.n == b.n);
 	for (size_t i = 0; i < a.n && i < b.n; i++)
-		CHECK(ks_pdq_distance(&a.f[i].hash, &b.f[i].hash) == 0 && a.f[i].frame == b.f[i].frame);
+		CHECK(ks_pdq_distance(&a.f[i].hash, &b.f[i].hash) == 0 &&
+		      a.f[i].frame == b.f[i].frame);
 	CHECK(rb.marks == 0);
 	/* A reader failing half way: what was read is fingerprinted, the item is marked. */
 	ks_vpdq_release(&b);
