@@ -35,6 +35,8 @@ struct ks_item_info {
 	                       otherwise (resident or compressed data, directory trees).
 	                       A loose-file source gives 0 */
 	const char *note;   /* free text, e.g. "metadata reallocated"; may be NULL */
+	int contiguous;     /* 1 when all the item's bytes lie in one run from offset (so
+	                       byte k is at offset + k); 0 when fragmented or unknown */
 };
 
 /* Random-access reader for one item's bytes, valid only inside the callback that

@@ -73,6 +73,7 @@ static int file_open(struct ks_source *src, struct ks_err *err)
 	    .crtime = have_btime ? sx.stx_btime.tv_sec : 0,
 	    .inode = st.st_ino,
 	    .offset = 0,
+	    .contiguous = 1,
 	};
 	src->info.kind = "file";
 	src->info.size = (uint64_t)st.st_size;

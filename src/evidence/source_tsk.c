@@ -345,6 +345,15 @@ static int64_t attr_image_offset(const struct tsk_walk *w, const TSK_FS_ATTR *a)
 	       (int64_t)a->nrd.skiplen;
 }
 
+/* All of the attribute's bytes in its first run (offset + k holds byte k). */
+static int attr_contiguous(const struct tsk_walk *w, const TSK_FS_ATTR *a)
+{
+	const TSK_FS_ATTR_RUN *run = a->nrd.run;
+	if (attr_image_offset(w, a) < 0 || a->size <= 0)
+		return 0;
+	return (uint64_t)a->nrd.skiplen + (uint64_t)a->size <= run->len * (uint64_t)w->fs->block_size;
+}
+
 static int emit_attr(struct tsk_walk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *a, const char *path,
 		     int deleted)
 {
@@ -373,6 +382,7 @@ static int emit_attr(struct tsk_walk *w, TSK_FS_FILE *f, const TSK_FS_ATTR *a, c
 	    .inode = m->addr,
 	    .offset = attr_image_offset(w, a),
 	    .note = note,
+	    .contiguous = attr_contiguous(w, a),
 	};
 	return w->fn(w->ctx, &info, &rd.base);
 }
