@@ -20,6 +20,7 @@ struct ks_rec {
 	int64_t mtime, atime, ctime, crtime;
 	uint64_t inode;
 	int64_t offset;
+	int contiguous; /* bytes are one run from offset (ks_item_info.contiguous) */
 	char type[16];
 	int kind;
 	int hashed;
