@@ -351,6 +351,7 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 	r->crtime = info->crtime;
 	r->inode = info->inode;
 	r->offset = info->offset;
+	r->contiguous = info->contiguous;
 	if (info->note)
 		ks_rec_set_note(r, "%s", info->note);
 
@@ -376,6 +377,13 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 	if (s->carver)
 		ks_carver_note_item(s->carver, info, kind);
 	int carve_in = s->carver && ks_carver_wants_item(s->carver, info, kind);
+	if (kind == KS_KIND_OTHER && !s->o->hash_all && carve_in && info->size > MAX_ITEM_BYTES) {
+		/* Too big to hold, not to be hashed: only searched for embedded media. */
+		snprintf(r->type, sizeof r->type, "data");
+		ks_carve_embedded_stream(s->carver, g, 0, rd, info->size, s->reader_hasher);
+		ks_queue_push(s->done, g);
+		return KS_OK;
+	}
 	if (kind == KS_KIND_OTHER && !s->o->hash_all && !carve_in) {
 		snprintf(r->type, sizeof r->type, "%s", hn ? "data" : "empty");
 		ks_queue_push(s->done, g);
