@@ -22,6 +22,8 @@
 struct walked {
 	int64_t off;
 	uint64_t size;
+	int whole; /* its bytes are one run from off, and what lies inside is reported
+		      with it (embedded items, members, its own content) */
 };
 
 struct ks_carver {
@@ -32,6 +34,7 @@ struct ks_carver {
 	struct walked *items;
 	size_t nitems, cap;
 	int sorted;
+	uint64_t max_whole; /* longest "whole" item, to bound the search for holders */
 	uint64_t regions, region_bytes, carved, partial, dups;
 };
 
@@ -390,8 +393,10 @@ static int walked_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* A carved hit at off that is as long as an item the walk found there (or, cut
- * short, no longer) is that item again. */
+/* A carved hit is an item the walk found when it starts where that item starts and
+ * is as long (or, cut short, no longer); or when it lies inside an item whose bytes
+ * are one run and whose inside is reported with it (embedded items as its children,
+ * archive members, the EXIF thumbnail of a picture). */
 static int is_walked(struct ks_carver *c, uint64_t off, uint64_t len, enum ks_valid v)
 {
 	if (!c->sorted) {
@@ -408,6 +413,18 @@ static int is_walked(struct ks_carver *c, uint64_t off, uint64_t len, enum ks_va
 	}
 	for (size_t i = lo; i < c->nitems && (uint64_t)c->items[i].off == off; i++) {
 		if (c->items[i].size == len || (v != KS_VALID_OK && len <= c->items[i].size))
+			return 1;
+	}
+	/* Holders start at or before off (the nearest few: files that overlap are rare,
+	 * deleted ones at most), no more than max_whole bytes earlier. */
+	size_t i = lo;
+	while (i < c->nitems && (uint64_t)c->items[i].off == off)
+		i++;
+	for (unsigned steps = 0; i-- > 0 && steps < 64; steps++) {
+		const struct walked *w = &c->items[i];
+		if (off - (uint64_t)w->off > c->max_whole)
+			break;
+		if (w->whole && off + len <= (uint64_t)w->off + w->size)
 			return 1;
 	}
 	return 0;
@@ -443,7 +460,12 @@ void ks_carver_note_item(struct ks_carver *c, const struct ks_item_info *info, i
 		c->cap = c->cap ? c->cap * 2 : 1024;
 		c->items = ks_xrealloc(c->items, c->cap * sizeof *c->items);
 	}
-	c->items[c->nitems++] = (struct walked){info->offset, info->size};
+	/* (A loose file of no type is carved as a region: its inside is not reported
+	 * with it.) */
+	int whole = info->contiguous && !(c->loose && kind == KS_KIND_OTHER);
+	c->items[c->nitems++] = (struct walked){info->offset, info->size, whole};
+	if (whole && info->size > c->max_whole)
+		c->max_whole = info->size;
 	c->sorted = 0;
 }
 
@@ -604,6 +626,10 @@ static void add_child(struct embed_scan *es, uint64_t pos, const uint8_t *data, 
 	r->volume = ks_xstrdup(parent->volume ? parent->volume : "");
 	r->path = ks_xasprintf("@%llu", (unsigned long long)pos);
 	r->state = parent->state;
+	if (parent->contiguous && parent->offset >= 0) {
+		r->offset = parent->offset + (int64_t)pos;
+		r->contiguous = 1;
+	}
 	r->size = h ? h->size : len;
 	if (h && h->hashed) {
 		r->d = h->d;

@@ -47,9 +47,12 @@ int ks_carver_wants_item(const struct ks_carver *c, const struct ks_item_info *i
 
 /* After the walk, in the reader thread: carves every region of src
  * (ks_source_carve_regions) and submits each carved item. De-duplication rule: a
- * hit that starts at the image offset of an item the walk reported and is as long
- * as it (or, cut short, no longer than it) is that item again, not a second
- * occurrence. Returns KS_OK or an environment error (err set). */
+ * hit is not a second occurrence, and is not submitted, when it starts at the image
+ * offset of an item the walk reported and is as long (or, cut short, no longer), or
+ * when it lies inside a walked item whose bytes are one run (ks_item_info.
+ * contiguous): what is inside such an item is reported with it (embedded items as
+ * its children, with their image offsets; archive members; the item itself).
+ * Returns KS_OK or an environment error (err set). */
 int ks_carver_run(struct ks_carver *c, struct ks_source *src, ks_problem_fn problem, void *pctx,
 		  struct ks_err *err);
 

@@ -104,6 +104,33 @@ check "the PNG after the end of a JPEG is its child" \
 check "a JPEG with nothing after it has no embedded child" \
   python3 "$L/jsonl_has.py" c2.jsonl 'path~/plain.jpg › @' --count 0
 check "no region is carved from a directory" python3 "$L/jsonl_has.py" c2.jsonl state=carved --count 0
+# (3) a FAT image: deleted files that hold a picture (appended to random bytes; stored in
+# a zip) are reported once, inside their files, at their image offsets; the region
+# carving of the same free clusters does not report them again.
+if command -v mkfs.fat >/dev/null && command -v mcopy >/dev/null && command -v zip >/dev/null; then
+  head -c 3000 /dev/urandom > cat.bin && cat rose.jpg >> cat.bin && cp wiz.jpg w.jpg \
+    && zip -q -0 st.zip w.jpg && mkfs.fat -C fat.img 8192 >/dev/null \
+    && mcopy -i fat.img cat.bin ::/cat.bin && mcopy -i fat.img st.zip ::/st.zip \
+    && mdel -i fat.img ::/cat.bin ::/st.zip || bad "building the FAT image"
+  "$KESTREL" case init c4 --ref M4 --examiner test >/dev/null
+  check "scan --carve of the FAT image" "$KESTREL" scan c4 fat.img --exhibit M4 --carve --quiet
+  "$KESTREL" files c4 --json > c4.jsonl
+  check "the JPEG in the deleted file is found once, as its child, with its image offset" \
+    python3 - c4.jsonl "$(md5 rose.jpg)" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+hits = [r for r in rows if r["md5"] == sys.argv[2]]
+print([(r["path"], r["state"], r["offset"]) for r in hits])
+sys.exit(0 if len(hits) == 1 and hits[0]["path"].endswith("at.bin › @3000")
+         and hits[0]["state"] == "deleted" and hits[0]["offset"] is not None else 1)
+PY
+  check "the JPEG stored in the deleted zip is found once, as its member" \
+    python3 "$L/jsonl_has.py" c4.jsonl "md5=$(md5 wiz.jpg)" --count 1
+  check "nothing twice" python3 "$L/carve_check.py" c4.jsonl
+else
+  echo "skip: FAT image (needs dosfstools, mtools, zip)"
+fi
+
 "$KESTREL" case init c3 --ref M3 --examiner test >/dev/null
 "$KESTREL" scan c3 dir --exhibit M3 --quiet >/dev/null 2>&1
 "$KESTREL" files c3 --json > c3.jsonl
