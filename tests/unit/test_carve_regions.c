@@ -70,7 +70,7 @@ struct item_offs {
 	char path[16][64];
 	int64_t off[16];
 	uint64_t size[16];
-	int state[16];
+	int state[16], contiguous[16];
 	size_t n;
 };
 
@@ -82,6 +82,7 @@ static int on_item(void *ctx, const struct ks_item_info *info, struct ks_item_re
 		o->off[o->n] = info->offset;
 		o->size[o->n] = info->size;
 		o->state[o->n] = info->state;
+		o->contiguous[o->n] = info->contiguous;
 		o->n++;
 	}
 	return KS_OK;
