@@ -196,6 +196,7 @@ static void disk_image(void)
 				continue;
 			if (strcmp(items.path[i], "/live.bin") == 0) {
 				seen_live = 1;
+				CHECK(items.contiguous[i]); /* written whole, fresh file system */
 				CHECK(region_holding(g, (uint64_t)items.off[i], items.size[i],
 						     &any) < 0);
 				CHECK(!any);
