@@ -239,8 +239,8 @@ int main(int argc, char **argv)
 			ks_hashdb_near(db, qs[i], 31, count_hit, &c);
 			agree += a == c;
 		}
-		printf("  near r=31 (scan) %8.1f queries/s  (%llu queries)\n",
-		       (double)nscan / tscan, (unsigned long long)nscan);
+		printf("  near r=31 (scan) %8.1f queries/s  (%llu queries, %llu hits)\n",
+		       (double)nscan / tscan, (unsigned long long)nscan, (unsigned long long)scan_hits);
 		printf("  MIH / scan       %8.0fx; answers agree on %llu of %llu queries\n",
 		       ((double)nq / tmih) / ((double)nscan / tscan), (unsigned long long)agree,
 		       (unsigned long long)nscan);
