@@ -62,15 +62,26 @@ static int fz_entry(void *ctx, const struct ks_hash_entry *e)
 	return rc;
 }
 
+static char fz_dirname[64];
+
+static void fz_cleanup(void)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/fuzz.kix", fz_dirname);
+	unlink(p);
+	rmdir(fz_dirname);
+}
+
+/* A private folder for the index files built, removed at exit. */
 static const char *fz_dir(void)
 {
-	static char dir[64];
-	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/kestrel-fuzz.XXXXXX");
-		if (!mkdtemp(dir))
+	if (!fz_dirname[0]) {
+		snprintf(fz_dirname, sizeof fz_dirname, "/tmp/kestrel-fuzz.XXXXXX");
+		if (!mkdtemp(fz_dirname))
 			abort();
+		atexit(fz_cleanup);
 	}
-	return dir;
+	return fz_dirname;
 }
 
 static int fuzz_import_one(const char *format, const uint8_t *data, size_t size)
