@@ -19,6 +19,7 @@
 #include "sqlite_near.h"
 #include "store_video_impl.h"
 #include "sqlite_review.h"
+#include "sqlite_util.h"
 
 #define DB_NAME "case.db"
 #define APP_ID 0x4b535452 /* "KSTR" in PRAGMA application_id */
@@ -168,21 +169,13 @@ sqlite3 *ks_store_sqlite_handle(struct ks_store *st)
 	return sq(st)->db;
 }
 
-/* A database failure: constraint violations are the caller's mistake (an id that does
- * not exist), anything else is the environment (locked, disk full, I/O). */
-static int sq_fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
-{
-	int status = (rc & 0xff) == SQLITE_CONSTRAINT ? KS_E_USAGE : KS_E_ENV;
-	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
-}
-
 static sqlite3_stmt *sq_stmt(struct sq_store *s, enum stmt_id id, struct ks_err *err)
 {
 	if (!s->stmt[id]) {
 		int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
 					    &s->stmt[id], NULL);
 		if (rc != SQLITE_OK) {
-			sq_fail(s->db, rc, err, "prepare");
+			ks_sq_fail(s->db, rc, err, "prepare");
 			s->stmt[id] = NULL;
 			return NULL;
 		}
@@ -202,7 +195,7 @@ static int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what, struct
 	int rc = sqlite3_step(st);
 	sq_done(st);
 	if (rc != SQLITE_DONE)
-		return sq_fail(s->db, rc, err, what);
+		return ks_sq_fail(s->db, rc, err, what);
 	return KS_OK;
 }
 
@@ -311,7 +304,7 @@ static int sq_connect(const char *path, int flags, struct sq_store **out, struct
 			  " PRAGMA temp_store = MEMORY",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, path);
+		rc = ks_sq_fail(s->db, rc, err, path);
 		goto out;
 	}
 	rc = KS_OK;
@@ -341,7 +334,7 @@ static int sq_audit_insert(struct sq_store *s, int64_t at, const char *who, cons
 		prev[64] = '\0';
 	} else {
 		sq_done(st);
-		return sq_fail(s->db, rc, err, "audit");
+		return ks_sq_fail(s->db, rc, err, "audit");
 	}
 	sq_done(st);
 
@@ -385,7 +378,7 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 	if ((rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "create schema");
+		rc = ks_sq_fail(s->db, rc, err, "create schema");
 		goto out;
 	}
 	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
@@ -398,7 +391,7 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 				" kestrel_version, schema_version) VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6)",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "create case");
+		rc = ks_sq_fail(s->db, rc, err, "create case");
 		goto out;
 	}
 	bind_text(st, 1, meta->ref);
@@ -414,7 +407,7 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 	if ((rc = sq_audit_insert(s, ks_time_now(), meta->examiner, "case.create", detail, err)))
 		goto out;
 	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "create commit");
+		rc = ks_sq_fail(s->db, rc, err, "create commit");
 		goto out;
 	}
 	rc = KS_OK;
@@ -446,7 +439,7 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 		goto out;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL);
 	if (rc != SQLITE_OK || (rc = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = sq_fail(s->db, rc, err, path);
+		rc = ks_sq_fail(s->db, rc, err, path);
 		goto out;
 	}
 	if (sqlite3_column_int(st, 0) != APP_ID) {
@@ -540,7 +533,7 @@ static int sq_audit_each(struct ks_store *st, int (*fn)(void *ctx, const struct 
 				    " ORDER BY seq",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "audit log");
+		rc = ks_sq_fail(s->db, rc, err, "audit log");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -556,7 +549,7 @@ static int sq_audit_each(struct ks_store *st, int (*fn)(void *ctx, const struct 
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "audit log");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "audit log");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -579,7 +572,7 @@ static int sq_exhibit_get(struct ks_store *st, const char *ref, int64_t *id, str
 	}
 	sq_done(q);
 	if (rc != SQLITE_DONE)
-		return sq_fail(s->db, rc, err, "exhibit");
+		return ks_sq_fail(s->db, rc, err, "exhibit");
 	if (!(q = sq_stmt(s, ST_EXHIBIT_INSERT, err)))
 		return err ? err->status : KS_E_ENV;
 	bind_text(q, 1, ref);
@@ -664,7 +657,7 @@ static int sq_source_find(struct ks_store *st, int64_t exhibit_id, const char *p
 	}
 	sq_done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sq_fail(s->db, rc, err, "source find");
+		return ks_sq_fail(s->db, rc, err, "source find");
 	return KS_OK;
 }
 
@@ -721,7 +714,7 @@ static int sq_media_put(struct ks_store *st, const struct ks_media_rec *m, int64
 		*id = sqlite3_column_int64(q, 0);
 	sq_done(q);
 	if (rc != SQLITE_ROW)
-		return sq_fail(s->db, rc, err, "media lookup");
+		return ks_sq_fail(s->db, rc, err, "media lookup");
 	/* A media known by its SHA-256 only (from an app's record) gets its bytes' facts
 	 * and counts as new, so that it is matched on every digest. */
 	int completed = 0;
@@ -840,7 +833,7 @@ static int sq_hashsets_each(struct ks_store *st, ks_hashset_fn fn, void *ctx, st
 				    " source_sha256, imported, entries FROM hashset ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "hash sets");
+		rc = ks_sq_fail(s->db, rc, err, "hash sets");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -858,7 +851,7 @@ static int sq_hashsets_each(struct ks_store *st, ks_hashset_fn fn, void *ctx, st
 		if ((rc = fn(ctx, &m)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "hash sets");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "hash sets");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -875,7 +868,7 @@ static int sq_load_index(struct ks_store *st, struct ks_index *idx, struct ks_er
 		" FROM hashentry e JOIN hashset h ON h.id = e.hashset ORDER BY e.id",
 		-1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "load index");
+		rc = ks_sq_fail(s->db, rc, err, "load index");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -899,7 +892,7 @@ static int sq_load_index(struct ks_store *st, struct ks_index *idx, struct ks_er
 		ks_index_add(idx, sqlite3_column_int64(q, 0),
 			     strcmp(col_text(q, 1), "ignore") == 0, &e);
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "load index");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "load index");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -929,7 +922,7 @@ static int sq_media_each(struct ks_store *st, ks_media_fn fn, void *ctx, struct 
 	int rc = sqlite3_prepare_v2(s->db, "SELECT id, md5, sha1, sha256 FROM media WHERE md5 IS NOT NULL ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "media");
+		rc = ks_sq_fail(s->db, rc, err, "media");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -943,7 +936,7 @@ static int sq_media_each(struct ks_store *st, ks_media_fn fn, void *ctx, struct 
 		if ((rc = fn(ctx, sqlite3_column_int64(q, 0), &d)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "media");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "media");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -989,7 +982,7 @@ static int load_msums(struct sq_store *s, struct msums *ms, struct ks_err *err)
 				    " ORDER BY x.media, x.hashset, x.how",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "matches");
+		rc = ks_sq_fail(s->db, rc, err, "matches");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1027,7 +1020,7 @@ static int load_msums(struct sq_store *s, struct msums *ms, struct ks_err *err)
 	}
 	if (cur)
 		cur->match = ks_buf_take(&text);
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "matches");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "matches");
 out:
 	ks_buf_release(&text);
 	sqlite3_finalize(q);
@@ -1086,7 +1079,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 		 PATH_SEP, MAX_CHAIN_DEPTH);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "files");
+		rc = ks_sq_fail(s->db, rc, err, "files");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1137,7 +1130,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "files");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "files");
 out:
 	sqlite3_finalize(q);
 	msums_release(&ms);
@@ -1158,7 +1151,7 @@ static int sq_sources_each(struct ks_store *st, ks_source_row_fn fn, void *ctx,
 				    " JOIN exhibit e ON e.id = s.exhibit ORDER BY e.ref, s.path, s.id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sq_fail(s->db, rc, err, "sources");
+		rc = ks_sq_fail(s->db, rc, err, "sources");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1176,7 +1169,7 @@ static int sq_sources_each(struct ks_store *st, ks_source_row_fn fn, void *ctx,
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : sq_fail(s->db, rc, err, "sources");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "sources");
 out:
 	sqlite3_finalize(q);
 	return rc;

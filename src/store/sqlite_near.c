@@ -6,14 +6,10 @@
 
 #include "sqlite_near.h"
 #include "store_impl.h"
+#include "sqlite_util.h"
 
 sqlite3 *ks_store_sqlite_handle(struct ks_store *st);
 
-static int fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
-{
-	int status = (rc & 0xff) == SQLITE_CONSTRAINT ? KS_E_USAGE : KS_E_ENV;
-	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
-}
 
 static int has_column(sqlite3 *db, const char *table, const char *col, int *yes, struct ks_err *err)
 {
@@ -22,7 +18,7 @@ static int has_column(sqlite3 *db, const char *table, const char *col, int *yes,
 	snprintf(sql, sizeof sql, "PRAGMA table_info(\"%s\")", table);
 	int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 	if (rc != SQLITE_OK)
-		return fail(db, rc, err, "near-match schema");
+		return ks_sq_fail(db, rc, err, "near-match schema");
 	*yes = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(q, 1);
@@ -30,7 +26,7 @@ static int has_column(sqlite3 *db, const char *table, const char *col, int *yes,
 			*yes = 1;
 	}
 	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "near-match schema");
+	return rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "near-match schema");
 }
 
 int ks_sq_near_schema(sqlite3 *db, struct ks_err *err)
@@ -42,7 +38,7 @@ int ks_sq_near_schema(sqlite3 *db, struct ks_err *err)
 			  "ALTER TABLE \"match\" ADD COLUMN distance INTEGER;"
 			  "ALTER TABLE \"match\" ADD COLUMN matched TEXT;",
 			  NULL, NULL, NULL);
-	return rc == SQLITE_OK ? KS_OK : fail(db, rc, err, "near-match schema");
+	return rc == SQLITE_OK ? KS_OK : ks_sq_fail(db, rc, err, "near-match schema");
 }
 
 int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_id,
@@ -80,7 +76,7 @@ int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_i
 	int rc;
 	if (!q && (rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL)) !=
 		      SQLITE_OK)
-		return fail(db, rc, err, "near match");
+		return ks_sq_fail(db, rc, err, "near match");
 	sqlite3_bind_int64(q, 1, media_id);
 	sqlite3_bind_int64(q, 2, set_id);
 	if (scheme)
@@ -97,5 +93,5 @@ int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_i
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
-	return rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "near match");
+	return rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "near match");
 }

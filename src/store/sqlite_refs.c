@@ -8,6 +8,7 @@
 
 #include "sqlite_review.h"
 #include "store_prov.h"
+#include "sqlite_util.h"
 
 #define PATH_SEP " \xe2\x80\xba " /* " › ", as the backend joins container chains */
 #define MAX_CHAIN_DEPTH 10000
@@ -41,11 +42,6 @@ static const char schema_sql[] =
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static int fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
-{
-	int status = (rc & 0xff) == SQLITE_CONSTRAINT ? KS_E_USAGE : KS_E_ENV;
-	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
-}
 
 /* A statement of ours on this connection, prepared once: an idle one with the same
  * text is reused. The backend finalizes every statement left when it closes. */
@@ -59,7 +55,7 @@ static sqlite3_stmt *stmt(sqlite3 *db, const char *sql, struct ks_err *err)
 	sqlite3_stmt *q = NULL;
 	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL);
 	if (rc != SQLITE_OK) {
-		fail(db, rc, err, "prepare");
+		ks_sq_fail(db, rc, err, "prepare");
 		return NULL;
 	}
 	return q;
@@ -75,7 +71,7 @@ static int run(sqlite3 *db, sqlite3_stmt *q, const char *what, struct ks_err *er
 {
 	int rc = sqlite3_step(q);
 	done(q);
-	return rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, what);
+	return rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, what);
 }
 
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
@@ -129,7 +125,7 @@ static int has_table(sqlite3 *db, const char *name, int *yes, struct ks_err *err
 	int rc = sqlite3_step(q);
 	done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(db, rc, err, "schema");
+		return ks_sq_fail(db, rc, err, "schema");
 	*yes = rc == SQLITE_ROW;
 	return KS_OK;
 }
@@ -137,7 +133,7 @@ static int has_table(sqlite3 *db, const char *name, int *yes, struct ks_err *err
 int ks_sqref_schema(sqlite3 *db, struct ks_err *err)
 {
 	int rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? KS_OK : fail(db, rc, err, "provenance schema");
+	return rc == SQLITE_OK ? KS_OK : ks_sq_fail(db, rc, err, "provenance schema");
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */
@@ -230,7 +226,7 @@ static int sq_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int
 		return KS_OK;
 	}
 	if (rc != SQLITE_DONE)
-		return fail(db, rc, err, "media lookup");
+		return ks_sq_fail(db, rc, err, "media lookup");
 	/* valid 0 (ok) is a placeholder: nothing was validated, and the row is completed
 	 * with the real verdict if the bytes turn up. */
 	q = stmt(db,
@@ -249,7 +245,7 @@ static int sq_media_by_sha256(struct ks_store *st, const uint8_t sha256[32], int
 			return ks_err_set(err, KS_E_UNSUPPORTED,
 					  "this case was made before media could be known by their "
 					  "SHA-256 only");
-		return fail(db, rc, err, "media (hash only)");
+		return ks_sq_fail(db, rc, err, "media (hash only)");
 	}
 	*id = sqlite3_last_insert_rowid(db);
 	if (is_new)
@@ -292,7 +288,7 @@ static int sq_media_hash_only_each(struct ks_store *st, ks_media_sha256_fn fn, v
 	int rc = sqlite3_prepare_v2(
 	    db, "SELECT id, sha256 FROM media WHERE md5 IS NULL ORDER BY id", -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = fail(db, rc, err, "media (hash only)");
+		rc = ks_sq_fail(db, rc, err, "media (hash only)");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -301,7 +297,7 @@ static int sq_media_hash_only_each(struct ks_store *st, ks_media_sha256_fn fn, v
 		if ((rc = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1))) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "media (hash only)");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "media (hash only)");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -380,7 +376,7 @@ static int sq_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_lin
 				    " AND (path IS NOT NULL OR thumb_path IS NOT NULL) ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = fail(db, rc, err, "references");
+		rc = ks_sq_fail(db, rc, err, "references");
 		goto out;
 	}
 	sqlite3_bind_int64(q, 1, exhibit_id);
@@ -399,7 +395,7 @@ static int sq_ref_links_each(struct ks_store *st, int64_t exhibit_id, ks_ref_lin
 		if ((rc = fn(ctx, &l)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "references");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "references");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -415,7 +411,7 @@ static int sq_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_fil
 				    " WHERE exhibit = ?1 ORDER BY id",
 				    -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = fail(db, rc, err, "files");
+		rc = ks_sq_fail(db, rc, err, "files");
 		goto out;
 	}
 	sqlite3_bind_int64(q, 1, exhibit_id);
@@ -429,7 +425,7 @@ static int sq_exhibit_files_each(struct ks_store *st, int64_t exhibit_id, ks_fil
 		if ((rc = fn(ctx, &f)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "files");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "files");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -479,7 +475,7 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 	int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
-		rc = fail(db, rc, err, "matches");
+		rc = ks_sq_fail(db, rc, err, "matches");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -517,7 +513,7 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 	}
 	if (cur)
 		cur->match = ks_buf_take(&text);
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "matches");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "matches");
 	if (rc == KS_OK)
 		rc = ks_sq_grades_load(db, &m->grades, err);
 out:
@@ -655,7 +651,7 @@ static int sq_refs_each(struct ks_store *st, ks_ref_row_fn fn, void *ctx, struct
 			     err)) != KS_OK)
 		goto out;
 	if ((rc = sqlite3_prepare_v2(db, refs_sql, -1, &q, NULL)) != SQLITE_OK) {
-		rc = fail(db, rc, err, "references");
+		rc = ks_sq_fail(db, rc, err, "references");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -665,7 +661,7 @@ static int sq_refs_each(struct ks_store *st, ks_ref_row_fn fn, void *ctx, struct
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "references");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "references");
 out:
 	sqlite3_finalize(q);
 	mcats_release(&cats);
@@ -753,7 +749,7 @@ static int sq_exif_each(struct ks_store *st, ks_exif_row_fn fn, void *ctx, struc
 		 " coalesce(x.model, ''), m.sha256",
 		 PATH_SEP, MAX_CHAIN_DEPTH);
 	if ((rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL)) != SQLITE_OK) {
-		rc = fail(db, rc, err, "EXIF");
+		rc = ks_sq_fail(db, rc, err, "EXIF");
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -774,7 +770,7 @@ static int sq_exif_each(struct ks_store *st, ks_exif_row_fn fn, void *ctx, struc
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "EXIF");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "EXIF");
 out:
 	sqlite3_finalize(q);
 	mcats_release(&cats);
@@ -896,7 +892,7 @@ int ks_sqref_attach_new(sqlite3 *db, struct ks_sqref_attach **out, struct ks_err
 				err);
 		if (rc == KS_OK &&
 		    (rc = sqlite3_prepare_v2(db, refs_sql, -1, &q, NULL)) != SQLITE_OK)
-			rc = fail(db, rc, err, "references");
+			rc = ks_sq_fail(db, rc, err, "references");
 		while (rc == KS_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 			struct ks_ref_row r;
 			struct ref_hex hx;
@@ -906,7 +902,7 @@ int ks_sqref_attach_new(sqlite3 *db, struct ks_sqref_attach **out, struct ks_err
 		if (rc == SQLITE_DONE)
 			rc = KS_OK;
 		else if (rc > 0)
-			rc = fail(db, rc, err, "references");
+			rc = ks_sq_fail(db, rc, err, "references");
 		sqlite3_finalize(q);
 		mcats_release(&cats);
 		if (rc != KS_OK)
@@ -995,7 +991,7 @@ int ks_sqref_attach_row(struct ks_sqref_attach *a, struct ks_file_row *r, struct
 		}
 		done(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return fail(a->db, rc, err, "EXIF");
+			return ks_sq_fail(a->db, rc, err, "EXIF");
 	}
 	return KS_OK;
 }

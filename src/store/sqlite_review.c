@@ -11,6 +11,7 @@
 #include "kestrel/media.h"
 #include "sqlite_review.h"
 #include "store_review_impl.h"
+#include "sqlite_util.h"
 
 #define PATH_SEP " \xe2\x80\xba " /* " › " between container and member, as files_each */
 #define MAX_UP 64		  /* container depth walked for a display path */
@@ -68,45 +69,21 @@ int ks_sq_review_schema(sqlite3 *db, struct ks_err *err)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-static int fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
-{
-	int status = (rc & 0xff) == SQLITE_CONSTRAINT ? KS_E_USAGE : KS_E_ENV;
-	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
-}
 
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct ks_err *err,
-		const char *what)
-{
-	int rc = sqlite3_prepare_v2(db, sql, -1, q, NULL);
-	if (rc != SQLITE_OK) {
-		*q = NULL;
-		return fail(db, rc, err, what);
-	}
-	return KS_OK;
-}
 
-/* Steps q (no rows expected) and resets it for the next binding. */
-static int run(sqlite3 *db, sqlite3_stmt *q, struct ks_err *err, const char *what)
-{
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(db, rc, err, what);
-	return KS_OK;
-}
 
 /* Runs one statement with up to three int64 parameters. */
 static int exec3(sqlite3 *db, const char *sql, int n, int64_t a, int64_t b, int64_t c,
 		 struct ks_err *err, const char *what)
 {
 	sqlite3_stmt *q;
-	int rc = prep(db, sql, &q, err, what);
+	int rc = ks_sq_prep(db, sql, &q, err, what);
 	if (rc)
 		return rc;
 	int64_t v[3] = {a, b, c};
 	for (int i = 0; i < n; i++)
 		sqlite3_bind_int64(q, i + 1, v[i]);
-	rc = run(db, q, err, what);
+	rc = ks_sq_run(db, q, err, what);
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -116,7 +93,7 @@ static int query1(sqlite3 *db, const char *sql, int64_t param, int64_t dflt, int
 		  struct ks_err *err)
 {
 	sqlite3_stmt *q;
-	int rc = prep(db, sql, &q, err, "query");
+	int rc = ks_sq_prep(db, sql, &q, err, "query");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, param);
@@ -124,7 +101,7 @@ static int query1(sqlite3 *db, const char *sql, int64_t param, int64_t dflt, int
 	*out = dflt;
 	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
 		*out = sqlite3_column_int64(q, 0);
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "query");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "query");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -158,14 +135,14 @@ static int action_new(sqlite3 *db, const char *who, const char *kind, int64_t *i
 		      struct ks_err *err)
 {
 	sqlite3_stmt *q;
-	int rc = prep(db, "INSERT INTO review_action(who, kind, at) VALUES(?1, ?2, ?3)", &q, err,
+	int rc = ks_sq_prep(db, "INSERT INTO review_action(who, kind, at) VALUES(?1, ?2, ?3)", &q, err,
 		      "action");
 	if (rc)
 		return rc;
 	bind_text(q, 1, who);
 	bind_text(q, 2, kind);
 	sqlite3_bind_int64(q, 3, ks_time_now());
-	rc = run(db, q, err, "action");
+	rc = ks_sq_run(db, q, err, "action");
 	sqlite3_finalize(q);
 	if (rc == KS_OK)
 		*id = sqlite3_last_insert_rowid(db);
@@ -179,7 +156,7 @@ static int r_preview_put(struct ks_store *st, int64_t media, const struct ks_pre
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q = NULL;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "INSERT INTO media_preview(media, kind, width, height, jpeg, note)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(media) DO NOTHING",
 		      &q, err, "preview");
@@ -192,11 +169,11 @@ static int r_preview_put(struct ks_store *st, int64_t media, const struct ks_pre
 	if (p->jpeg && p->len)
 		sqlite3_bind_blob64(q, 5, p->jpeg, p->len, SQLITE_STATIC);
 	bind_text(q, 6, p->note);
-	rc = run(db, q, err, "preview");
+	rc = ks_sq_run(db, q, err, "preview");
 	sqlite3_finalize(q);
 	if (rc || !p->has_pdq)
 		return rc;
-	if ((rc = prep(db,
+	if ((rc = ks_sq_prep(db,
 		       "INSERT INTO media_pdq(media, hash, quality, mode) VALUES(?1, ?2, ?3, ?4)"
 		       " ON CONFLICT(media) DO NOTHING",
 		       &q, err, "pdq")))
@@ -205,7 +182,7 @@ static int r_preview_put(struct ks_store *st, int64_t media, const struct ks_pre
 	sqlite3_bind_blob(q, 2, p->pdq, 32, SQLITE_STATIC);
 	sqlite3_bind_int(q, 3, p->pdq_quality);
 	sqlite3_bind_int(q, 4, p->pdq_mode);
-	rc = run(db, q, err, "pdq");
+	rc = ks_sq_run(db, q, err, "pdq");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -216,7 +193,7 @@ static int r_preview_get(struct ks_store *st, int64_t media, struct ks_buf *out,
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
 	int rc =
-	    prep(db, "SELECT kind, jpeg FROM media_preview WHERE media = ?1", &q, err, "preview");
+	    ks_sq_prep(db, "SELECT kind, jpeg FROM media_preview WHERE media = ?1", &q, err, "preview");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -230,7 +207,7 @@ static int r_preview_get(struct ks_store *st, int64_t media, struct ks_buf *out,
 	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		rc = ks_err_set(err, KS_E_NOTFOUND, "no preview of media %lld", (long long)media);
 	} else {
-		rc = fail(db, rc, err, "preview");
+		rc = ks_sq_fail(db, rc, err, "preview");
 	}
 	sqlite3_finalize(q);
 	return rc;
@@ -243,13 +220,13 @@ static int r_user_put(struct ks_store *st, const char *name, int role, const cha
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db, "SELECT 1 FROM review_user WHERE name = ?1", &q, err, "user");
+	int rc = ks_sq_prep(db, "SELECT 1 FROM review_user WHERE name = ?1", &q, err, "user");
 	if (rc)
 		return rc;
 	bind_text(q, 1, name);
 	int exists = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
-	if ((rc = prep(db,
+	if ((rc = ks_sq_prep(db,
 		       "INSERT INTO review_user(name, role, pwhash, created) VALUES(?1, ?2, ?3, ?4)"
 		       " ON CONFLICT(name) DO UPDATE SET role = excluded.role,"
 		       " pwhash = excluded.pwhash",
@@ -259,7 +236,7 @@ static int r_user_put(struct ks_store *st, const char *name, int role, const cha
 	sqlite3_bind_int(q, 2, role);
 	bind_text(q, 3, pwhash);
 	sqlite3_bind_int64(q, 4, ks_time_now());
-	rc = run(db, q, err, "user");
+	rc = ks_sq_run(db, q, err, "user");
 	sqlite3_finalize(q);
 	if (created)
 		*created = !exists;
@@ -271,7 +248,7 @@ static int r_user_get(struct ks_store *st, const char *name, struct ks_user *out
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db, "SELECT id, name, role, pwhash, created FROM review_user WHERE name = ?1",
+	int rc = ks_sq_prep(db, "SELECT id, name, role, pwhash, created FROM review_user WHERE name = ?1",
 		      &q, err, "user");
 	if (rc)
 		return rc;
@@ -288,7 +265,7 @@ static int r_user_get(struct ks_store *st, const char *name, struct ks_user *out
 	} else if (rc == SQLITE_DONE) {
 		rc = ks_err_set(err, KS_E_NOTFOUND, "no such user");
 	} else {
-		rc = fail(db, rc, err, "user");
+		rc = ks_sq_fail(db, rc, err, "user");
 	}
 	sqlite3_finalize(q);
 	return rc;
@@ -324,7 +301,7 @@ static int r_unplaced(struct ks_store *st, size_t limit, int full,
 	/* Media are placed in id order, so everything up to the largest placed id is
 	 * placed, but for hash-only media completed since: the cheap walk starts after
 	 * it, the full one looks at every media. */
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      full ? "SELECT m.id, m.kind, p.hash, p.quality FROM media m"
 			     " LEFT JOIN media_pdq p ON p.media = m.id"
 			     " WHERE NOT EXISTS(SELECT 1 FROM review_item i WHERE i.media = m.id)"
@@ -354,7 +331,7 @@ static int r_unplaced(struct ks_store *st, size_t limit, int full,
 		if ((rc = fn(ctx, &m)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "unplaced");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "unplaced");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -367,7 +344,7 @@ static int r_leaders(struct ks_store *st, int min_quality,
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
 	int rc =
-	    prep(db,
+	    ks_sq_prep(db,
 		 "SELECT g.id, p.hash FROM review_group g JOIN media_pdq p ON p.media = g.leader"
 		 " WHERE g.split = 0 AND p.quality >= ?1 ORDER BY g.id",
 		 &q, err, "leaders");
@@ -380,7 +357,7 @@ static int r_leaders(struct ks_store *st, int min_quality,
 		if ((rc = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1))) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "leaders");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "leaders");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -406,16 +383,16 @@ static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n, str
 	snprintf(sql, sizeof sql,
 		 "INSERT INTO review_group(leader, sortkey, split) VALUES(?1, " FIRST_SQL ", 0)",
 		 "?1");
-	int rc = prep(db, sql, &grp, err, "place");
+	int rc = ks_sq_prep(db, sql, &grp, err, "place");
 	snprintf(
 	    sql, sizeof sql,
 	    "INSERT INTO review_item(media, grp, dist, known, graded) VALUES(?1, ?2, ?3, " KNOWN_SQL
 	    ", EXISTS(SELECT 1 FROM review_grade WHERE media = ?1))",
 	    "?1");
 	if (rc == KS_OK)
-		rc = prep(db, sql, &item, err, "place");
+		rc = ks_sq_prep(db, sql, &item, err, "place");
 	if (rc == KS_OK)
-		rc = prep(db,
+		rc = ks_sq_prep(db,
 			  "UPDATE review_group SET size = size + 1, open = open + (SELECT known = 0"
 			  " AND graded = 0 FROM review_item WHERE media = ?1) WHERE id = ?2",
 			  &count, err, "place");
@@ -425,18 +402,18 @@ static int r_place(struct ks_store *st, struct ks_review_place *v, size_t n, str
 			p->group = v[-p->group - 1].group;
 		} else if (p->group == 0) {
 			sqlite3_bind_int64(grp, 1, p->media);
-			if ((rc = run(db, grp, err, "place")))
+			if ((rc = ks_sq_run(db, grp, err, "place")))
 				break;
 			p->group = sqlite3_last_insert_rowid(db);
 		}
 		sqlite3_bind_int64(item, 1, p->media);
 		sqlite3_bind_int64(item, 2, p->group);
 		sqlite3_bind_int(item, 3, p->dist);
-		if ((rc = run(db, item, err, "place")))
+		if ((rc = ks_sq_run(db, item, err, "place")))
 			break;
 		sqlite3_bind_int64(count, 1, p->media);
 		sqlite3_bind_int64(count, 2, p->group);
-		rc = run(db, count, err, "place");
+		rc = ks_sq_run(db, count, err, "place");
 	}
 	sqlite3_finalize(grp);
 	sqlite3_finalize(item);
@@ -515,7 +492,7 @@ static int r_queue_page(struct ks_store *st, int all, int64_t offset, int limit,
 		  " WHERE i.grp = g.id AND i.known = 0 AND i.graded = 0 ORDER BY i.dist, i.media"
 		  " LIMIT 1) FROM review_group g INDEXED BY review_group_open WHERE g.open > 0"
 		  " ORDER BY g.sortkey, g.id LIMIT ?1 OFFSET ?2";
-	if ((rc = prep(db, sql, &q, err, "queue")))
+	if ((rc = ks_sq_prep(db, sql, &q, err, "queue")))
 		return rc;
 	sqlite3_bind_int(q, 1, limit);
 	sqlite3_bind_int64(q, 2, offset);
@@ -532,7 +509,7 @@ static int r_queue_page(struct ks_store *st, int all, int64_t offset, int limit,
 		if ((rc = fn(ctx, &g)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "queue");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "queue");
 out:
 	free(key);
 	sqlite3_finalize(q);
@@ -579,7 +556,7 @@ static int r_members(struct ks_store *st, int64_t group, int64_t media,
 		 group ? MEMBER_COLS " WHERE i.grp = ?1 ORDER BY i.dist, i.media"
 		       : MEMBER_COLS " WHERE i.media = ?1",
 		 "i.media");
-	int rc = prep(db, sql, &q, err, "members");
+	int rc = ks_sq_prep(db, sql, &q, err, "members");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, group ? group : media);
@@ -589,7 +566,7 @@ static int r_members(struct ks_store *st, int64_t group, int64_t media,
 		if ((rc = member_row(q, 0, fn, ctx)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "members");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "members");
 	if (rc == KS_OK && !seen)
 		rc = ks_err_set(err, KS_E_NOTFOUND, "no such %s", group ? "group" : "media");
 out:
@@ -603,7 +580,7 @@ static int r_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
 	size_t cap = 0;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT media FROM review_item WHERE grp = ?1 AND known = 0 AND graded = 0"
 		      " ORDER BY dist, media",
 		      &q, err, "group");
@@ -617,7 +594,7 @@ static int r_group_open(struct ks_store *st, int64_t group, int64_t **ids, size_
 		}
 		(*ids)[(*n)++] = sqlite3_column_int64(q, 0);
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "group");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "group");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -647,7 +624,7 @@ static int r_exif_fields(struct ks_store *st, int64_t media,
 			rc = fn(ctx, name, text(q, i));
 		}
 	} else {
-		rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "exif");
+		rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "exif");
 	}
 	sqlite3_finalize(q);
 	return rc;
@@ -674,7 +651,7 @@ static int r_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, 
 		 " JOIN source s ON s.id = f.source JOIN media m ON m.id = f.media"
 		 " WHERE u.parent IS NULL ORDER BY e.ref, u.disp, f.id",
 		 PATH_SEP, MAX_UP);
-	int rc = prep(db, sql, &q, err, "occurrences");
+	int rc = ks_sq_prep(db, sql, &q, err, "occurrences");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -714,7 +691,7 @@ static int r_media_files(struct ks_store *st, int64_t media, ks_file_row_fn fn, 
 		if ((rc = fn(ctx, &r)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "occurrences");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "occurrences");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -728,7 +705,7 @@ static int history(sqlite3 *db, sqlite3_stmt **q, int64_t media, const char *who
 		   const char *scheme, const char *category, const char *note, struct ks_err *err)
 {
 	int rc;
-	if (!*q && (rc = prep(db,
+	if (!*q && (rc = ks_sq_prep(db,
 			      "INSERT INTO grade(media, who, at, scheme, category, note)"
 			      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 			      q, err, "grade history")))
@@ -739,7 +716,7 @@ static int history(sqlite3 *db, sqlite3_stmt **q, int64_t media, const char *who
 	bind_text(*q, 4, scheme);
 	bind_text(*q, 5, category);
 	bind_text(*q, 6, note);
-	return run(db, *q, err, "grade history");
+	return ks_sq_run(db, *q, err, "grade history");
 }
 
 static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const char *who,
@@ -754,15 +731,15 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 	if (rc)
 		goto out;
 	if ((rc =
-		 prep(db,
+		 ks_sq_prep(db,
 		      "INSERT INTO review_grade(media, scheme, category, grader, graded_at, action,"
 		      " state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(media) DO NOTHING",
 		      &ins, err, "grade")) ||
-	    (rc = prep(db,
+	    (rc = ks_sq_prep(db,
 		       "UPDATE review_item SET graded = 1 WHERE media = ?1 AND graded = 0"
 		       " RETURNING grp, known",
 		       &item, err, "grade")) ||
-	    (rc = prep(db, "UPDATE review_group SET open = open - ?2 WHERE id = ?1", &grp, err,
+	    (rc = ks_sq_prep(db, "UPDATE review_group SET open = open - ?2 WHERE id = ?1", &grp, err,
 		       "grade")))
 		goto out;
 	int64_t now = ks_time_now();
@@ -773,7 +750,7 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 		bind_text(ins, 4, who);
 		sqlite3_bind_int64(ins, 5, now);
 		sqlite3_bind_int64(ins, 6, *action);
-		if ((rc = run(db, ins, err, "grade")))
+		if ((rc = ks_sq_run(db, ins, err, "grade")))
 			goto out;
 		if (sqlite3_changes(db) == 0)
 			continue; /* graded already */
@@ -800,7 +777,7 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 			rc = sqlite3_step(item);
 		sqlite3_reset(item);
 		if (rc != SQLITE_DONE) {
-			rc = fail(db, rc, err, "grade");
+			rc = ks_sq_fail(db, rc, err, "grade");
 			goto out;
 		}
 		if ((rc = history(db, &hist, media[i], who, scheme, category, "grade", err)))
@@ -809,7 +786,7 @@ static int r_grade(struct ks_store *st, const int64_t *media, size_t n, const ch
 	for (size_t k = 0; k < ng; k++) {
 		sqlite3_bind_int64(grp, 1, gid[k]);
 		sqlite3_bind_int64(grp, 2, gcount[k]);
-		if ((rc = run(db, grp, err, "grade")))
+		if ((rc = ks_sq_run(db, grp, err, "grade")))
 			goto out;
 	}
 	rc = KS_OK;
@@ -833,7 +810,7 @@ static int r_verify(struct ks_store *st, const int64_t *media, size_t n, const c
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *look = NULL, *upd = NULL, *hist = NULL;
 	int rc =
-	    prep(db, "SELECT grader, state, category, scheme FROM review_grade WHERE media = ?1",
+	    ks_sq_prep(db, "SELECT grader, state, category, scheme FROM review_grade WHERE media = ?1",
 		 &look, err, "verify");
 	if (rc)
 		goto out;
@@ -852,7 +829,7 @@ static int r_verify(struct ks_store *st, const int64_t *media, size_t n, const c
 	}
 	if ((rc = action_new(db, who, "verify", action, err)))
 		goto out;
-	if ((rc = prep(db,
+	if ((rc = ks_sq_prep(db,
 		       "UPDATE review_grade SET vcategory = ?2, verifier = ?3, verified_at = ?4,"
 		       " vaction = ?5, state = ?6 WHERE media = ?1 AND state = 1",
 		       &upd, err, "verify")))
@@ -874,7 +851,7 @@ static int r_verify(struct ks_store *st, const int64_t *media, size_t n, const c
 		sqlite3_bind_int64(upd, 4, now);
 		sqlite3_bind_int64(upd, 5, *action);
 		sqlite3_bind_int(upd, 6, same ? KS_GRADE_VERIFIED : KS_GRADE_DISPUTED);
-		rc = run(db, upd, err, "verify");
+		rc = ks_sq_run(db, upd, err, "verify");
 		if (rc == KS_OK)
 			rc = history(db, &hist, media[i], who, scheme, category,
 				     same ? "verify: agreed" : "verify: disputed", err);
@@ -903,7 +880,7 @@ static int r_resolve(struct ks_store *st, int64_t media, const char *who, const 
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q = NULL, *hist = NULL;
 	int rc =
-	    prep(db,
+	    ks_sq_prep(db,
 		 "UPDATE review_grade SET state = 4, final = ?2, resolver = ?3, resolved_at = ?4,"
 		 " note = ?5 WHERE media = ?1 AND state = 3",
 		 &q, err, "resolve");
@@ -914,7 +891,7 @@ static int r_resolve(struct ks_store *st, int64_t media, const char *who, const 
 	bind_text(q, 3, who);
 	sqlite3_bind_int64(q, 4, ks_time_now());
 	bind_text(q, 5, note);
-	rc = run(db, q, err, "resolve");
+	rc = ks_sq_run(db, q, err, "resolve");
 	if (rc == KS_OK && sqlite3_changes(db) != 1)
 		rc = ks_err_set(err, KS_E_USAGE, "media %lld has no dispute to resolve",
 				(long long)media);
@@ -923,7 +900,7 @@ static int r_resolve(struct ks_store *st, int64_t media, const char *who, const 
 		return rc;
 	char *h = ks_xasprintf("resolve: %s", note);
 	sqlite3_stmt *sq = NULL;
-	rc = prep(db, "SELECT scheme FROM review_grade WHERE media = ?1", &sq, err, "resolve");
+	rc = ks_sq_prep(db, "SELECT scheme FROM review_grade WHERE media = ?1", &sq, err, "resolve");
 	if (rc == KS_OK) {
 		sqlite3_bind_int64(sq, 1, media);
 		sqlite3_step(sq);
@@ -941,7 +918,7 @@ static int undo_grade(sqlite3 *db, int64_t action, const char *who, int64_t *n, 
 	int64_t *ids = NULL;
 	size_t nids = 0, cap = 0;
 	char **schemes = NULL;
-	int rc = prep(db, "SELECT media, scheme FROM review_grade WHERE action = ?1 AND state = 1",
+	int rc = ks_sq_prep(db, "SELECT media, scheme FROM review_grade WHERE action = ?1 AND state = 1",
 		      &q, err, "undo");
 	if (rc)
 		goto out;
@@ -958,7 +935,7 @@ static int undo_grade(sqlite3 *db, int64_t action, const char *who, int64_t *n, 
 	sqlite3_finalize(q);
 	q = NULL;
 	if (rc != SQLITE_DONE) {
-		rc = fail(db, rc, err, "undo");
+		rc = ks_sq_fail(db, rc, err, "undo");
 		goto out;
 	}
 	rc = KS_OK;
@@ -996,7 +973,7 @@ static int r_undo(struct ks_store *st, const char *who, const char **kind, int64
 	int is_grade = 0, rc;
 	/* The latest action of who that still has something to undo (grades someone has
 	 * since verified, and verifications since resolved, stay). */
-	if ((rc = prep(db,
+	if ((rc = ks_sq_prep(db,
 		       "SELECT a.id, a.kind FROM review_action a WHERE a.who = ?1 AND a.undone = 0"
 		       " AND ((a.kind = 'grade' AND EXISTS(SELECT 1 FROM review_grade g"
 		       " WHERE g.action = a.id AND g.state = 1)) OR (a.kind = 'verify' AND"
@@ -1012,7 +989,7 @@ static int r_undo(struct ks_store *st, const char *who, const char **kind, int64
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(db, rc, err, "undo");
+		return ks_sq_fail(db, rc, err, "undo");
 	if (!action)
 		return ks_err_set(err, KS_E_NOTFOUND, "nothing to undo");
 	if (is_grade) {
@@ -1041,7 +1018,7 @@ static int r_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 	sqlite3_stmt *q;
 	int rc;
 	if (total) {
-		if ((rc = prep(db,
+		if ((rc = ks_sq_prep(db,
 			       "SELECT count(*) FROM review_grade WHERE state = 1 AND grader != ?1",
 			       &q, err, "verify queue")))
 			return rc;
@@ -1055,7 +1032,7 @@ static int r_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 		 " JOIN review_group g ON g.id = i.grp WHERE r.state = 1 AND r.grader != ?1"
 		 " ORDER BY g.sortkey, i.grp, i.dist, i.media LIMIT ?2 OFFSET ?3",
 		 "i.media");
-	if ((rc = prep(db, sql, &q, err, "verify queue")))
+	if ((rc = ks_sq_prep(db, sql, &q, err, "verify queue")))
 		return rc;
 	bind_text(q, 1, who);
 	sqlite3_bind_int(q, 2, limit);
@@ -1063,7 +1040,7 @@ static int r_verify_page(struct ks_store *st, const char *who, int64_t offset, i
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		if ((rc = member_row(q, 1, fn, ctx)) != 0)
 			goto out;
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "verify queue");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "verify queue");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -1074,7 +1051,7 @@ static int r_disputes(struct ks_store *st, int (*fn)(void *ctx, const struct ks_
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT media, category, grader, graded_at, vcategory, verifier, verified_at"
 		      " FROM review_grade WHERE state = 3 ORDER BY verified_at, media",
 		      &q, err, "disputes");
@@ -1093,7 +1070,7 @@ static int r_disputes(struct ks_store *st, int (*fn)(void *ctx, const struct ks_
 		if ((rc = fn(ctx, &d)) != 0)
 			goto out;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "disputes");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "disputes");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -1103,7 +1080,7 @@ static int r_counts(struct ks_store *st, struct ks_review_counts *out, struct ks
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT (SELECT count(*) FROM review_group WHERE open > 0),"
 		      " (SELECT coalesce(sum(open), 0) FROM review_group WHERE open > 0),"
 		      " (SELECT count(*) FROM review_item WHERE known = 1),"
@@ -1125,7 +1102,7 @@ static int r_counts(struct ks_store *st, struct ks_review_counts *out, struct ks
 		out->resolved = sqlite3_column_int64(q, 6);
 		rc = KS_OK;
 	} else {
-		rc = fail(db, rc, err, "counts");
+		rc = ks_sq_fail(db, rc, err, "counts");
 	}
 	sqlite3_finalize(q);
 	return rc;
@@ -1136,7 +1113,7 @@ static int cat_counts(sqlite3 *db, const char *sql, const char *who,
 		      struct ks_err *err)
 {
 	sqlite3_stmt *q;
-	int rc = prep(db, sql, &q, err, "category counts");
+	int rc = ks_sq_prep(db, sql, &q, err, "category counts");
 	if (rc)
 		return rc;
 	if (who)
@@ -1144,7 +1121,7 @@ static int cat_counts(sqlite3 *db, const char *sql, const char *who,
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		if ((rc = fn(ctx, text(q, 0), sqlite3_column_int64(q, 1))) != 0)
 			goto out;
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "category counts");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "category counts");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -1165,7 +1142,7 @@ static int r_welfare_add(struct ks_store *st, const char *who, const char *day,
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
 	int rc =
-	    prep(db,
+	    ks_sq_prep(db,
 		 "INSERT INTO review_welfare(who, day, viewed, unblurred, seconds)"
 		 " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(who, day) DO UPDATE SET"
 		 " viewed = viewed + excluded.viewed, unblurred = unblurred + excluded.unblurred,"
@@ -1178,7 +1155,7 @@ static int r_welfare_add(struct ks_store *st, const char *who, const char *day,
 	sqlite3_bind_int64(q, 3, add->viewed);
 	sqlite3_bind_int64(q, 4, add->unblurred);
 	sqlite3_bind_int64(q, 5, add->seconds);
-	rc = run(db, q, err, "welfare");
+	rc = ks_sq_run(db, q, err, "welfare");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -1190,7 +1167,7 @@ static int r_welfare_get(struct ks_store *st, const char *who, const char *day,
 {
 	sqlite3 *db = dbof(st);
 	sqlite3_stmt *q;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT viewed, unblurred, seconds FROM review_welfare WHERE who = ?1 AND"
 		      " day = ?2",
 		      &q, err, "welfare");
@@ -1204,7 +1181,7 @@ static int r_welfare_get(struct ks_store *st, const char *who, const char *day,
 		out->unblurred = sqlite3_column_int64(q, 1);
 		out->seconds = sqlite3_column_int64(q, 2);
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "welfare");
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "welfare");
 	sqlite3_finalize(q);
 	if (rc || !fn)
 		return rc;
@@ -1284,7 +1261,7 @@ int ks_sq_grades_load(sqlite3 *db, struct ks_sq_grades **out, struct ks_err *err
 		x->grader = ks_xstrdup(text(q, 4));
 		x->verifier = text_or_null(q, 5) ? ks_xstrdup(text(q, 5)) : NULL;
 	}
-	rc = rc == SQLITE_DONE ? KS_OK : fail(db, rc, err, "grades");
+	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "grades");
 	sqlite3_finalize(q);
 	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "sqlite_review.h" /* ks_store_sqlite_handle */
 #include "store_video_impl.h"
+#include "sqlite_util.h"
 
 static const char video_schema[] =
     "CREATE TABLE IF NOT EXISTS video(media INTEGER PRIMARY KEY REFERENCES media(id),"
@@ -43,32 +44,8 @@ int ks_sq_video_schema(sqlite3 *db, struct ks_err *err)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-static int fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
-{
-	int status = (rc & 0xff) == SQLITE_CONSTRAINT ? KS_E_USAGE : KS_E_ENV;
-	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
-}
 
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct ks_err *err,
-		const char *what)
-{
-	int rc = sqlite3_prepare_v2(db, sql, -1, q, NULL);
-	if (rc != SQLITE_OK) {
-		*q = NULL;
-		return fail(db, rc, err, what);
-	}
-	return KS_OK;
-}
 
-/* Steps q (no rows expected) and resets it for the next binding. */
-static int run(sqlite3 *db, sqlite3_stmt *q, struct ks_err *err, const char *what)
-{
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(db, rc, err, what);
-	return KS_OK;
-}
 
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
 {
@@ -122,7 +99,7 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 	sqlite3_stmt *q = NULL;
 	*stored = 0;
 	/* A media's first record stays, unless it has no feature and this one has. */
-	int rc = prep(db, "SELECT features FROM video WHERE media = ?1", &q, err, "video");
+	int rc = ks_sq_prep(db, "SELECT features FROM video WHERE media = ?1", &q, err, "video");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -131,7 +108,7 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 	sqlite3_finalize(q);
 	q = NULL;
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return fail(db, step, err, "video");
+		return ks_sq_fail(db, step, err, "video");
 	if (old > 0 || (old == 0 && n == 0))
 		return KS_OK;
 	if (old == 0) {
@@ -139,9 +116,9 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 		snprintf(sql, sizeof sql, "DELETE FROM video_frame WHERE media = %lld",
 			 (long long)media);
 		if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-			return fail(db, rc, err, "video");
+			return ks_sq_fail(db, rc, err, "video");
 	}
-	rc = prep(db,
+	rc = ks_sq_prep(db,
 		  "INSERT OR REPLACE INTO video(media, status, container, vcodec, acodec, pix_fmt,"
 		  " duration, fps, width, height, creation_time, bit_rate, declared_frames, marks,"
 		  " why, frames_decoded, frames_sampled, reached, work_seconds, features)"
@@ -177,12 +154,12 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 	sqlite3_bind_double(q, 18, f->reached);
 	sqlite3_bind_double(q, 19, f->work_seconds);
 	sqlite3_bind_int64(q, 20, (int64_t)n);
-	rc = run(db, q, err, "video");
+	rc = ks_sq_run(db, q, err, "video");
 	sqlite3_finalize(q);
 	q = NULL;
 	if (rc)
 		return rc;
-	if (n && (rc = prep(db,
+	if (n && (rc = ks_sq_prep(db,
 			    "INSERT INTO video_frame(media, seq, frame, seconds, hash, quality)"
 			    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 			    &q, err, "video frame")))
@@ -194,7 +171,7 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 		sqlite3_bind_double(q, 4, feat[i].seconds);
 		sqlite3_bind_blob(q, 5, feat[i].pdq, 32, SQLITE_STATIC);
 		sqlite3_bind_int(q, 6, feat[i].quality);
-		rc = run(db, q, err, "video frame");
+		rc = ks_sq_run(db, q, err, "video frame");
 	}
 	sqlite3_finalize(q);
 	if (rc == KS_OK)
@@ -212,7 +189,7 @@ static int v_features_each(struct ks_store *st, ks_video_features_fn fn, void *c
 	int64_t cur = 0;
 	if (!has_table(db, "video_frame"))
 		return KS_OK;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT media, frame, seconds, hash, quality FROM video_frame"
 		      " ORDER BY media, seq",
 		      &q, err, "video frames");
@@ -240,7 +217,7 @@ static int v_features_each(struct ks_store *st, ks_video_features_fn fn, void *c
 		f->quality = sqlite3_column_int(q, 4);
 	}
 	if (step != SQLITE_DONE) {
-		rc = fail(db, step, err, "video frames");
+		rc = ks_sq_fail(db, step, err, "video frames");
 		goto out;
 	}
 	if (n)
@@ -259,7 +236,7 @@ int ks_sq_video_entry_pdq(sqlite3 *db, int64_t entry_id, int64_t set_id,
 	if (!(e->has & KS_HAS_PDQ))
 		return KS_OK;
 	sqlite3_stmt *q = NULL;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "INSERT INTO hashentry_pdq(entry, hashset, hash, quality, video_frame, frame,"
 		      " seconds) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		      &q, err, "hash entry PDQ");
@@ -275,7 +252,7 @@ int ks_sq_video_entry_pdq(sqlite3 *db, int64_t entry_id, int64_t set_id,
 		sqlite3_bind_int64(q, 6, e->frame);
 		sqlite3_bind_double(q, 7, e->seconds);
 	}
-	rc = run(db, q, err, "hash entry PDQ");
+	rc = ks_sq_run(db, q, err, "hash entry PDQ");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -287,7 +264,7 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 	sqlite3_stmt *q = NULL;
 	if (!has_table(db, "hashentry_pdq"))
 		return KS_OK;
-	int rc = prep(db,
+	int rc = ks_sq_prep(db,
 		      "SELECT p.hashset, h.role = 'ignore', p.hash, coalesce(p.quality, -1),"
 		      " e.scheme, e.category, e.name, p.video_frame, coalesce(p.frame, 0),"
 		      " coalesce(p.seconds, 0) FROM hashentry_pdq p"
@@ -317,7 +294,7 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 			goto out;
 	}
 	if (step != SQLITE_DONE)
-		rc = fail(db, step, err, "hash entry PDQ");
+		rc = ks_sq_fail(db, step, err, "hash entry PDQ");
 out:
 	sqlite3_finalize(q);
 	return rc;
@@ -348,7 +325,7 @@ static int match_row(sqlite3 *db, const struct ks_video_match_rec *m, struct ks_
 	sqlite3_stmt *q = NULL;
 	int near = has_column(db, "match", "distance");
 	int rc =
-	    prep(db,
+	    ks_sq_prep(db,
 		 near ? "INSERT INTO \"match\"(media, hashset, how, scheme, category, severity,"
 			" distance, matched) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			" ON CONFLICT(media, hashset, how) DO UPDATE SET"
@@ -376,7 +353,7 @@ static int match_row(sqlite3 *db, const struct ks_video_match_rec *m, struct ks_
 			sqlite3_bind_int(q, 7, m->distance);
 		bind_text(q, 8, m->entry);
 	}
-	rc = run(db, q, err, "video match");
+	rc = ks_sq_run(db, q, err, "video match");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -389,7 +366,7 @@ static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m, 
 	if (rc)
 		return rc;
 	/* A closer frame or a larger share replaces the earlier record. */
-	rc = prep(db,
+	rc = ks_sq_prep(db,
 		  "INSERT INTO video_match(media, hashset, how, entry, distance, seconds, frame,"
 		  " query_pct, target_pct, scheme, category)"
 		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -416,7 +393,7 @@ static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m, 
 	sqlite3_bind_double(q, 9, m->target_pct);
 	bind_text(q, 10, m->scheme);
 	bind_text(q, 11, m->category);
-	rc = run(db, q, err, "video match");
+	rc = ks_sq_run(db, q, err, "video match");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -519,7 +496,7 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 	if (!has_table(db, "video"))
 		return KS_OK;
 	int rc =
-	    prep(db, "SELECT " VIDEO_COLS " FROM video v WHERE v.media = ?1", &q, err, "video");
+	    ks_sq_prep(db, "SELECT " VIDEO_COLS " FROM video v WHERE v.media = ?1", &q, err, "video");
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, media);
@@ -528,13 +505,13 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 		r = ks_xcalloc(1, sizeof *r);
 		row_from(q, r);
 	} else if (step != SQLITE_DONE) {
-		rc = fail(db, step, err, "video");
+		rc = ks_sq_fail(db, step, err, "video");
 	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (rc || !r)
 		goto out;
-	if ((rc = prep(
+	if ((rc = ks_sq_prep(
 		 db,
 		 "SELECT " MATCH_COLS " FROM video_match m LEFT JOIN hashset h"
 		 " ON h.id = m.hashset WHERE m.media = ?1 ORDER BY m.how, m.hashset, m.seconds,"
@@ -546,7 +523,7 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 	while ((step = sqlite3_step(q)) == SQLITE_ROW)
 		add_match(r, &cap, q);
 	if (step != SQLITE_DONE)
-		rc = fail(db, step, err, "video matches");
+		rc = ks_sq_fail(db, step, err, "video matches");
 out:
 	sqlite3_finalize(q);
 	if (rc) {
@@ -587,7 +564,7 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	if (!has_table(db, "video"))
 		return KS_OK;
 	if ((rc =
-		 prep(db, "SELECT " VIDEO_COLS " FROM video v ORDER BY v.media", &q, err, "video")))
+		 ks_sq_prep(db, "SELECT " VIDEO_COLS " FROM video v ORDER BY v.media", &q, err, "video")))
 		return rc;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		if (v->n == cap) {
@@ -599,8 +576,8 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	sqlite3_finalize(q);
 	q = NULL;
 	if (step != SQLITE_DONE)
-		return fail(db, step, err, "video");
-	if ((rc = prep(db,
+		return ks_sq_fail(db, step, err, "video");
+	if ((rc = ks_sq_prep(db,
 		       "SELECT " MATCH_COLS " FROM video_match m LEFT JOIN hashset h"
 		       " ON h.id = m.hashset ORDER BY m.media, m.how, m.hashset, m.seconds, m.id",
 		       &q, err, "video matches")))
@@ -618,7 +595,7 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	}
 	sqlite3_finalize(q);
 	if (step != SQLITE_DONE)
-		rc = fail(db, step, err, "video matches");
+		rc = ks_sq_fail(db, step, err, "video matches");
 	return rc;
 }
 
