@@ -22,6 +22,7 @@
 #include <libswscale/swscale.h>
 
 #include "kestrel/video.h"
+#include "video_impl.h"
 
 const struct ks_video_limits ks_video_default_limits = {
 	.max_seconds = 120,
@@ -45,32 +46,6 @@ static const char format_whitelist[] = "mov,mp4,avi,matroska,webm,asf,flv,mpeg,m
 /* KEY mode falls back to decoding everything when no key flag shows up this soon. */
 #define KEY_FALLBACK_SECONDS 20.0
 #define KEY_FALLBACK_PACKETS 1000
-
-/* Where the bytes come from: a buffer, a caller's reader, or a file descriptor
- * (seekable or a pipe). */
-struct vsrc {
-	const uint8_t *mem;
-	ks_video_read_fn read; /* with rctx: a caller's reader (seekable, size known) */
-	void *rctx;
-	int fd;
-	int seekable;
-	uint64_t size; /* 0 when unknown */
-	uint64_t pos;
-};
-
-struct ks_video {
-	struct vsrc src;
-	AVFormatContext *fmt;
-	AVIOContext *avio;
-	AVCodecContext *dec;
-	int vs;
-	struct ks_video_limits lim;
-	double t0, deadline;
-	int sampled;
-	struct ks_video_info info;
-	uint8_t head[64];
-	size_t head_len;
-};
 
 static void av_log_to_ks(void *avcl, int level, const char *fmt, va_list vl)
 {
@@ -179,16 +154,21 @@ static int interrupt_cb(void *opaque)
 
 static void vmark(struct ks_video *v, unsigned m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void vmark(struct ks_video *v, unsigned m, const char *fmt, ...)
+void ks_video_markv(struct ks_video *v, unsigned m, const char *fmt, va_list ap)
 {
 	/* The first limit's reason stays; otherwise the latest reason is kept. */
 	int keep = (v->info.marks & KS_VIDEO_LIMIT) && v->info.why[0];
 	v->info.marks |= m;
 	if (keep)
 		return;
+	vsnprintf(v->info.why, sizeof v->info.why, fmt, ap);
+}
+
+static void vmark(struct ks_video *v, unsigned m, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->info.why, sizeof v->info.why, fmt, ap);
+	ks_video_markv(v, m, fmt, ap);
 	va_end(ap);
 }
 
