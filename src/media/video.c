@@ -937,11 +937,18 @@ static void check_truncation(struct sampler *s, int read_status)
 	if (!s->res->frames_decoded && !s->stop)
 		vmark(v, KS_VIDEO_CORRUPT, "no frame could be decoded");
 	uint64_t frames = v->info.declared_frames;
+	/* Frames reached: packets read, or the timeline they cover when that is more. An
+	 * AVI whose frame rate was raised (`-r 30`) repeats frames as empty chunks that
+	 * the index counts but the demuxer never returns. */
+	uint64_t reached = s->video_packets;
+	if (v->info.fps > 0 && got > 0 && got * v->info.fps < (double)UINT64_MAX / 2 &&
+	    (uint64_t)llround(got * v->info.fps) > reached)
+		reached = (uint64_t)llround(got * v->info.fps);
 	if (declared > 0 && got >= 0 && got + tol < declared)
 		vmark(v, KS_VIDEO_TRUNCATED, "data ends at %.2f s of %.2f s declared", got, declared);
-	else if (frames > 4 && s->video_packets + 2 < frames - frames / 50)
+	else if (frames > 4 && reached + 2 < frames - frames / 50)
 		vmark(v, KS_VIDEO_TRUNCATED, "data ends after %llu of %llu declared frames",
-		      (unsigned long long)s->video_packets, (unsigned long long)frames);
+		      (unsigned long long)reached, (unsigned long long)frames);
 	else if (strcmp(v->info.container, "mpeg-ts") == 0 && v->src.size &&
 		 v->src.size % 188 && v->src.size % 192 && v->src.size % 204)
 		vmark(v, KS_VIDEO_TRUNCATED, "data ends inside a transport packet (%llu bytes)",

@@ -259,6 +259,22 @@ static void test_truncated(void)
 		printf("  %s: %d frames, %s: %s\n", dst, s.n, ks_video_marks_name(r.marks, m, sizeof m),
 		       r.why);
 	}
+
+	/* An AVI re-encoded at a higher rate (-r 30 from 25 fps) repeats frames as empty
+	 * chunks: its index declares 120 frames, the demuxer returns 100 packets. Whole,
+	 * it is not truncated; its first half is. */
+	CHECK(vt_ffmpeg("-i c.mp4 -r 30 -c:v mpeg4 -g 30 r30.avi") == 0);
+	CHECK(sample_path(vt_path("r30.avi"), 1, NULL, NULL, &in, &s, &r) == 0);
+	CHECK(in.declared_frames >= 110);
+	CHECK(r.marks == 0);
+	CHECK(s.n == 4);
+	printf("  r30.avi: %d frames, %s %s\n", s.n, ks_video_marks_name(r.marks, m, sizeof m), r.why);
+	n = vt_copy_head(vt_path("r30.avi"), vt_path("half_r30.avi"), 0);
+	vt_copy_head(vt_path("r30.avi"), vt_path("half_r30.avi"), n / 2);
+	CHECK(sample_path(vt_path("half_r30.avi"), 1, NULL, NULL, &in, &s, &r) == 0);
+	CHECK(r.marks & KS_VIDEO_TRUNCATED);
+	printf("  half_r30.avi: %d frames, %s: %s\n", s.n, ks_video_marks_name(r.marks, m, sizeof m),
+	       r.why);
 }
 
 static void test_hostile(void)
