@@ -22,7 +22,7 @@ declare -A allow=(
 declare -A owner=(
   [base]=base [category]=base [thread]=base [evidence]=evidence [media]=media [decode]=media
   [exif]=media [hash]=hash [pdq]=hash [index]=index [store]=store [store_review]=store [store_video]=store [pipeline]=pipeline [review]=review
-  [report]=report [artefact]=artefact [video]=media [vpdq]=hash [tmk]=hash
+  [report]=report [artefact]=artefact [video]=media [video_frames]=media [vpdq]=hash [tmk]=hash
 )
 bad=0
 for f in src/*/*.c src/*/*.h; do

@@ -31,8 +31,8 @@ struct ks_video {
 	AVCodecContext *dec; /* opened for fmt->streams[vs], one thread */
 	int vs;
 	struct ks_video_limits lim; /* resolved: no zero fields */
-	double t0, deadline;        /* ks_time_mono() at open, and when time runs out */
-	int sampled;                /* a walk over the frames was started (one per open) */
+	double t0, deadline;	    /* ks_time_mono() at open, and when time runs out */
+	int sampled;		    /* a walk over the frames was started (one per open) */
 	struct ks_video_info info;
 	uint8_t head[64];
 	size_t head_len;
