@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kestrel/base.h"
+#include "kestrel/video.h"
 
 #define KS_TMK_FPS 15		 /* frames per second the video is resampled to */
 #define KS_TMK_SIDE 64		 /* frames are KS_TMK_SIDE x KS_TMK_SIDE RGB */
@@ -47,6 +48,16 @@ void ks_tmk_add_feature(struct ks_tmk *t, const float feature[KS_TMK_DIM]);
 /* Ends ingestion: averages and normalises (as upstream's finishFrameFeatureIngest).
  * Call once; no frames may be added after. */
 void ks_tmk_finish(struct ks_tmk *t);
+
+/* Computes the TMK+PDQF of the open video v into t (from ks_tmk_new, no frames yet) and
+ * finishes it: every frame decoded and resampled as upstream's ffmpeg command does
+ * (ks_video_frames_cfr at 64x64, 15 fps), so that the .tmk is the one tmk-hash-video
+ * writes. Costs a full decode of the video (every frame, where vPDQ sampling decodes
+ * key frames only). Under v's budget: a video stopped early
+ * gives the descriptor of the frames reached (res->marks and why say so; t->frames
+ * counts them). Same returns as ks_video_frames_cfr; res may be NULL. */
+int ks_tmk_hash_video(struct ks_video *v, struct ks_tmk *t, struct ks_video_result *res,
+		      struct ks_err *err);
 
 /* Appends the finished descriptor in upstream's .tmk format (KS_TMK_FILE_BYTES bytes,
  * little-endian, magic "TMK1" "FVEC" "PDQF"). */

@@ -29,6 +29,7 @@ int ks_cmd_files(int argc, char **argv);
 int ks_cmd_report(int argc, char **argv);
 int ks_cmd_pdq(int argc, char **argv);
 int ks_cmd_vpdq(int argc, char **argv);
+int ks_cmd_tmk(int argc, char **argv);
 int ks_cmd_serve(int argc, char **argv);
 int ks_cmd_user(int argc, char **argv);
 int ks_cmd_audit(int argc, char **argv);

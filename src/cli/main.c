@@ -17,6 +17,7 @@ static const struct ks_verb verbs[] = {
 	{"report", "write the case report (html, csv, json)", ks_cmd_report},
 	{"pdq", "PDQ perceptual hashes of pictures (hash,quality,filename)", ks_cmd_pdq},
 	{"vpdq", "vPDQ frame hashes of videos", ks_cmd_vpdq},
+	{"tmk", "TMK+PDQF fingerprints of videos (.tmk files) and their scores", ks_cmd_tmk},
 	{"serve", "serve the review UI for grading (loopback by default)", ks_cmd_serve},
 	{"user", "add review accounts (user add)", ks_cmd_user},
 	{"audit", "check the case's hash-chained audit log (audit verify)", ks_cmd_audit},
