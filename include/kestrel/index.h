@@ -181,11 +181,15 @@ int ks_hashdb_builder_finish(struct ks_hashdb_builder *b, struct ks_err *err);
 void ks_hashdb_builder_free(struct ks_hashdb_builder *b);
 
 struct ks_hashdb;
-enum { KS_HASHDB_VERIFY = 1 }; /* open: also check every section's checksum */
-/* Opens an index file read-only (mmap). Checks the header, the section table and the
- * small sections' checksums, and the shape of every section, so that lookups never
- * read outside the map whatever the file holds; the big tables' checksums only with
- * KS_HASHDB_VERIFY (or ks_hashdb_verify). */
+/* Open flags: KS_HASHDB_VERIFY also checks every section's checksum; KS_HASHDB_PRELOAD
+ * reads the whole file into private memory on huge pages instead of mapping it (a
+ * second per GB or so at open and the file's size in memory, for lookups that miss the
+ * TLB far less: worth it for millions of lookups, not for one scan's pictures). */
+enum { KS_HASHDB_VERIFY = 1, KS_HASHDB_PRELOAD = 2 };
+/* Opens an index file read-only (mmap, or a private copy with KS_HASHDB_PRELOAD).
+ * Checks the header, the section table and the small sections' checksums, and the
+ * shape of every section, so that lookups never read outside the map whatever the file
+ * holds; the big tables' checksums only with KS_HASHDB_VERIFY (or ks_hashdb_verify). */
 int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out,
 		   struct ks_err *err);
 void ks_hashdb_close(struct ks_hashdb *db); /* accepts NULL */

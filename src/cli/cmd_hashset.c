@@ -3,7 +3,7 @@
  *   build  INDEX FILE...   [--format F] [--scheme S] [--category C] [--role R] [--name NAME]
  *                          [--lean] [--memory MIB] [--min-quality Q] [--force]
  *   info   INDEX           [--verify] [--json]
- *   lookup INDEX HASH...   [--radius R] [--min-quality Q] [--json]
+ *   lookup INDEX HASH...   [--radius R] [--min-quality Q] [--json] [--preload]
  *   export INDEX --format vics --out FILE [--set NAME] */
 #include <getopt.h>
 #include <libgen.h>
@@ -24,6 +24,7 @@ static const char usage[] =
 	"                 [--role R] [--name NAME] [--lean] [--memory MIB] [--min-quality Q] [--force]\n"
 	"       kestrel hashset info INDEX [--verify] [--json]\n"
 	"       kestrel hashset lookup INDEX HASH... [--radius R] [--min-quality Q] [--json]\n"
+	"                                           [--preload]\n"
 	"       kestrel hashset export INDEX --format vics --out FILE [--set NAME]";
 
 static const char help[] =
@@ -46,6 +47,7 @@ static const char help[] =
 	"  --force          build: replace an existing index file\n"
 	"  --verify         info: check every section's checksum\n"
 	"  --radius R       lookup: PDQ Hamming distance (default 31)\n"
+	"  --preload        lookup: read the index into memory first (for many queries)\n"
 	"  --json           one JSON object per line\n"
 	"  --out FILE       export: the file to write\n"
 	"  --set NAME       export: only this set\n"
@@ -55,7 +57,7 @@ static const char help[] =
 
 struct opts {
 	struct ks_import_opts io;
-	int scheme_given, lean, force, verify, json, radius, min_quality;
+	int scheme_given, lean, force, verify, json, radius, min_quality, preload;
 	uint64_t memory_mib;
 	const char *out, *set;
 };
@@ -541,7 +543,7 @@ static int cmd_lookup(struct opts *o, int argc, char **argv)
 	if (o->radius < 0 || o->radius > 256)
 		return ks_cli_usage(usage, "--radius must be from 0 to 256");
 	struct ks_hashdb *db = NULL;
-	int rc = open_index(argv[1], 0, &db);
+	int rc = open_index(argv[1], o->preload ? KS_HASHDB_PRELOAD : 0, &db);
 	if (rc != EXIT_OK)
 		return rc;
 	int bad = 0;
@@ -611,6 +613,7 @@ int ks_cmd_hashset(int argc, char **argv)
 		{"verify", no_argument, NULL, 'V'},
 		{"json", no_argument, NULL, 'j'},
 		{"radius", required_argument, NULL, 'R'},
+		{"preload", no_argument, NULL, 'P'},
 		{"out", required_argument, NULL, 'o'},
 		{"set", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -646,6 +649,7 @@ int ks_cmd_hashset(int argc, char **argv)
 		case 'F': o.force = 1; break;
 		case 'V': o.verify = 1; break;
 		case 'j': o.json = 1; break;
+		case 'P': o.preload = 1; break;
 		case 'R':
 			o.radius = (int)strtol(optarg, &end, 10);
 			if (*end)

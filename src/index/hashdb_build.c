@@ -851,9 +851,12 @@ out:
 static unsigned dir_bits(uint64_t n)
 {
 	unsigned bits = 0;
-	while (bits < 24 && (n >> (bits + 6)) > 0)
+	while (bits < 24 && (n >> (bits + 4)) > 0)
 		bits++;
-	return bits; /* about 32..64 rows per bucket */
+	/* about 8..16 rows per bucket (a few cache lines, fetched whole by batched
+	 * lookups), at most 2^24 buckets: 64 MiB of directory, under a byte per row from
+	 * 100 million rows on */
+	return bits;
 }
 
 struct rows_out {

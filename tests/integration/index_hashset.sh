@@ -63,6 +63,10 @@ assert len(m) == 1 and m[0]["distance"] == 0 and m[0]["category"] == "2", m
 assert m[0]["set"] == "known.pdq" and m[0]["hash"] == sys.argv[3], m
 assert rows[2]["matches"] == [], rows[2]
 PY
+"$KESTREL" hashset lookup "$idx" "$ROSE_MD5" "pdq:$KNOWN_PDQ" 0123456789abcdef0123456789abcdef \
+  --json --preload > "$T/lookup-preload.jsonl"
+check "lookup --preload: the same answers as from the map" \
+  cmp "$T/lookup.jsonl" "$T/lookup-preload.jsonl"
 
 case="$T/case"
 "$KESTREL" case init "$case" --ref IDX-1 --examiner test --scheme vics-us >/dev/null

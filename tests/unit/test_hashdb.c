@@ -367,6 +367,20 @@ static void test_spill(void)
 		sum += single[i];
 	}
 	CHECK(same && total == sum && sum > 3000);
+	/* held in memory (KS_HASHDB_PRELOAD): the same answers, query by query */
+	struct ks_hashdb *mem = NULL;
+	CHECK(ks_hashdb_open(p, KS_HASHDB_PRELOAD, &mem, &err) == KS_OK);
+	if (mem) {
+		struct batch_count bm = {calloc(nq, sizeof(int)), nq};
+		int mtotal = ks_hashdb_lookup_batch(mem, KS_HAS_MD5, keys, nq, on_batch, &bm);
+		int msame = 1;
+		for (size_t i = 0; i < nq; i++)
+			msame &= single[i] == bm.hits[i];
+		CHECK(msame && mtotal == total);
+		CHECK(ks_hashdb_verify(mem, &err) == KS_OK);
+		free(bm.hits);
+		ks_hashdb_close(mem);
+	}
 	free(keys);
 	free(single);
 	free(bc.hits);
