@@ -3,12 +3,14 @@
  * 15 fps), kestrel computes PDQF and the TMK features, and the .tmk bytes must equal
  * upstream's file byte for byte; the two-level scores must match upstream's
  * tmk-two-level-score output; reading a file back gives the same bytes; damaged files
- * are refused. Skips (77) without ../shared or ffmpeg. */
+ * are refused. The same files computed by kestrel from the videos alone
+ * (ks_tmk_hash_video) must be identical too. Skips (77) without ../shared or ffmpeg. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kestrel/tmk.h"
+#include "kestrel/video.h"
 #include "ktest.h"
 
 static const char *videos[] = {"doorknob-hd-no-bar", "pattern-sd-grey-bar",
@@ -37,6 +39,25 @@ static struct ks_tmk *hash_video(const char *path)
 	return t;
 }
 
+/* The same computed by kestrel alone: every frame decoded and resampled by
+ * ks_video_frames_cfr. */
+static struct ks_tmk *hash_video_kestrel(const char *path)
+{
+	struct ks_err err = {0};
+	struct ks_video *v = NULL;
+	if (ks_video_open_file(&v, path, NULL, NULL, &err) < 0)
+		return NULL;
+	struct ks_tmk *t = ks_tmk_new();
+	struct ks_video_result res;
+	int rc = ks_tmk_hash_video(v, t, &res, &err);
+	ks_video_close(v);
+	if (rc < 0 || res.marks) {
+		ks_tmk_free(t);
+		return NULL;
+	}
+	return t;
+}
+
 static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -61,13 +82,28 @@ int main(void)
 	for (size_t i = 0; i < NV; i++) {
 		snprintf(path, sizeof path, "%s/testdata/tmk/videos/%s.mp4", shared, videos[i]);
 		t[i] = hash_video(path);
+		struct ks_tmk *k = hash_video_kestrel(path);
 		CHECK(t[i] != NULL);
-		if (!t[i])
-			continue;
+		CHECK(k != NULL);
 		snprintf(path, sizeof path, "%s/testdata/tmk/expected/%s.tmk", shared, videos[i]);
 		size_t len = 0;
 		uint8_t *want = ktest_read_file(path, &len);
 		CHECK(want != NULL && len == KS_TMK_FILE_BYTES);
+		if (k && want) {
+			struct ks_buf kb = {0};
+			ks_tmk_write(k, &kb);
+			printf("  %s from kestrel's own frames: %d frames, %s\n", videos[i],
+			       k->frames,
+			       kb.len == len && memcmp(kb.data, want, len) == 0 ? "identical"
+										: "DIFFERENT");
+			CHECK(kb.len == len && memcmp(kb.data, want, len) == 0);
+			ks_buf_release(&kb);
+		}
+		ks_tmk_free(k);
+		if (!t[i]) {
+			free(want);
+			continue;
+		}
 		struct ks_buf got = {0};
 		ks_tmk_write(t[i], &got);
 		CHECK(got.len == KS_TMK_FILE_BYTES);
