@@ -105,6 +105,7 @@ struct ks_index_hit {
 	const char *category; /* NULL: in the set, uncategorised */
 	int distance;         /* Hamming distance for "pdq", 0 for exact digests */
 	const uint8_t *matched; /* "pdq": the entry's 32-byte hash; NULL for exact digests */
+	const char *name;       /* "pdq": the entry's name if its file kept one, else NULL */
 };
 typedef void (*ks_hit_fn)(void *ctx, const struct ks_index_hit *hit);
 
@@ -260,11 +261,14 @@ int ks_hashdb_export_vics(const struct ks_hashdb *db, int set, const char *out_p
 			  struct ks_err *err);
 
 /* Makes idx consult db as well: hits from db's set i carry set_ids[i] (copied; db has
- * ks_hashdb_get_info().nsets sets). db must outlive idx. Call before any lookup. */
-void ks_index_attach(struct ks_index *idx, const struct ks_hashdb *db, const int64_t *set_ids);
+ * ks_hashdb_get_info().nsets sets). db must outlive idx. Call before any lookup. Up to
+ * KS_INDEX_MAX_FILES files (KS_E_LIMIT beyond). */
+#define KS_INDEX_MAX_FILES 8
+int ks_index_attach(struct ks_index *idx, const struct ks_hashdb *db, const int64_t *set_ids);
 /* Near lookup of a PDQ hash in the index files attached to idx (the in-memory sets
- * hold no PDQ): fn once per entry within radius, how "pdq", distance and matched set.
- * Returns the number of hits. */
+ * hold no PDQ; the case's own PDQ lists are attached as a file, see the pipeline):
+ * fn once per entry within radius, how "pdq", distance and matched set. Returns the
+ * number of hits. */
 int ks_index_lookup_pdq(const struct ks_index *idx, const uint8_t pdq[32], int radius,
 			ks_hit_fn fn, void *ctx);
 /* The 32 bytes an index holds for a PDQ hash, from the 16 words of struct ks_pdq_hash

@@ -44,9 +44,12 @@ struct ks_index {
 	char **strs;
 	size_t nstrs, scap;
 	struct imap str_map;
-	const struct ks_hashdb *db; /* attached index file, or NULL */
-	int64_t *db_sets;           /* store set id of each of the file's sets */
-	size_t db_nsets;
+	struct attached {
+		const struct ks_hashdb *db;
+		int64_t *sets; /* store set id of each of the file's sets */
+		size_t nsets;
+	} att[KS_INDEX_MAX_FILES]; /* attached index files */
+	int natt;
 };
 
 static const char *const how_names[3] = {"md5", "sha1", "sha256"};
@@ -250,7 +253,8 @@ void ks_index_free(struct ks_index *idx)
 		free(idx->strs[i]);
 	free(idx->strs);
 	free(idx->str_map.slot);
-	free(idx->db_sets);
+	for (int i = 0; i < idx->natt; i++)
+		free(idx->att[i].sets);
 	free(idx);
 }
 
@@ -364,15 +368,18 @@ static int by_entry_then_strength(const void *a, const void *b)
 
 /* ---- the attached index file ------------------------------------------------------- */
 
-void ks_index_attach(struct ks_index *idx, const struct ks_hashdb *db, const int64_t *set_ids)
+int ks_index_attach(struct ks_index *idx, const struct ks_hashdb *db, const int64_t *set_ids)
 {
+	if (idx->natt == KS_INDEX_MAX_FILES)
+		return KS_E_LIMIT;
 	struct ks_hashdb_info in;
 	ks_hashdb_get_info(db, &in);
-	free(idx->db_sets);
-	idx->db = db;
-	idx->db_nsets = in.nsets;
-	idx->db_sets = ks_xmalloc((in.nsets ? in.nsets : 1) * sizeof *idx->db_sets);
-	memcpy(idx->db_sets, set_ids, in.nsets * sizeof *idx->db_sets);
+	struct attached *a = &idx->att[idx->natt++];
+	a->db = db;
+	a->nsets = in.nsets;
+	a->sets = ks_xmalloc((in.nsets ? in.nsets : 1) * sizeof *a->sets);
+	memcpy(a->sets, set_ids, in.nsets * sizeof *a->sets);
+	return KS_OK;
 }
 
 struct db_found {
@@ -384,7 +391,7 @@ struct db_collect {
 	struct db_found v[64];
 	size_t n;
 	int how;
-	const struct ks_index *idx;
+	const struct attached *a;
 	ks_hit_fn fn;
 	void *ctx;
 	int hits;
@@ -392,15 +399,18 @@ struct db_collect {
 
 static void db_report(struct db_collect *c, const struct ks_hashdb_hit *h, int how)
 {
-	if (h->set >= c->idx->db_nsets)
+	if (h->set >= c->a->nsets)
 		return;
-	struct ks_index_hit out = {.set_id = c->idx->db_sets[h->set],
+	struct ks_index_hit out = {.set_id = c->a->sets[h->set],
 				   .ignorable = h->ignorable,
 				   .how = how < 0 ? "pdq" : how_names[how],
 				   .scheme = h->scheme,
 				   .category = h->category,
 				   .distance = h->distance,
 				   .matched = how < 0 ? h->hash : NULL};
+	struct ks_hash_entry e;
+	if (how < 0 && ks_hashdb_entry(c->a->db, h, &e) == KS_OK)
+		out.name = e.name;
 	c->hits++;
 	if (c->fn)
 		c->fn(c->ctx, &out);
@@ -422,15 +432,15 @@ static void db_collect_one(void *ctx, const struct ks_hashdb_hit *h)
 	c->n++;
 }
 
-static int db_lookup(const struct ks_index *idx, const uint8_t *keys[3], ks_hit_fn fn, void *ctx)
+static int db_lookup(const struct attached *a, const uint8_t *keys[3], ks_hit_fn fn, void *ctx)
 {
-	struct db_collect c = {.idx = idx, .fn = fn, .ctx = ctx};
+	struct db_collect c = {.a = a, .fn = fn, .ctx = ctx};
 	static const unsigned kind[3] = {KS_HAS_MD5, KS_HAS_SHA1, KS_HAS_SHA256};
 	for (int t = T_SHA256; t >= T_MD5; t--) {
 		if (!keys[t])
 			continue;
 		c.how = t;
-		ks_hashdb_lookup(idx->db, kind[t], keys[t], db_collect_one, &c);
+		ks_hashdb_lookup(a->db, kind[t], keys[t], db_collect_one, &c);
 	}
 	for (size_t i = 0; i < c.n; i++)
 		db_report(&c, &c.v[i].h, c.v[i].how);
@@ -445,11 +455,15 @@ static void db_near_one(void *ctx, const struct ks_hashdb_hit *h)
 int ks_index_lookup_pdq(const struct ks_index *idx, const uint8_t pdq[32], int radius,
 			ks_hit_fn fn, void *ctx)
 {
-	if (!idx || !idx->db || !pdq)
+	if (!idx || !pdq)
 		return 0;
-	struct db_collect c = {.idx = idx, .fn = fn, .ctx = ctx};
-	ks_hashdb_near(idx->db, pdq, radius, db_near_one, &c);
-	return c.hits;
+	int hits = 0;
+	for (int i = 0; i < idx->natt; i++) {
+		struct db_collect c = {.a = &idx->att[i], .fn = fn, .ctx = ctx};
+		ks_hashdb_near(idx->att[i].db, pdq, radius, db_near_one, &c);
+		hits += c.hits;
+	}
+	return hits;
 }
 
 int ks_index_lookup(const struct ks_index *idx, const uint8_t md5[16], const uint8_t sha1[20],
@@ -485,8 +499,8 @@ int ks_index_lookup(const struct ks_index *idx, const uint8_t md5[16], const uin
 	}
 	if (c.v != c.stackbuf)
 		free(c.v);
-	if (idx->db)
-		hits += db_lookup(idx, keys, fn, ctx);
+	for (int i = 0; i < idx->natt; i++)
+		hits += db_lookup(&idx->att[i], keys, fn, ctx);
 	return hits;
 }
 
@@ -495,9 +509,9 @@ size_t ks_index_count(const struct ks_index *idx)
 	if (!idx)
 		return 0;
 	size_t n = idx->nents;
-	if (idx->db) {
+	for (int i = 0; i < idx->natt; i++) {
 		struct ks_hashdb_info in;
-		ks_hashdb_get_info(idx->db, &in);
+		ks_hashdb_get_info(idx->att[i].db, &in);
 		n += (size_t)in.entries;
 	}
 	return n;

@@ -15,6 +15,7 @@
 #include "kestrel/thread.h"
 #include "pipeline_impl.h"
 #include "thumbs.h"
+#include "case_pdq.h"
 #include "index_scan.h"
 #include "carve_impl.h"
 #include "provenance.h"
@@ -36,6 +37,7 @@ struct scan {
 	const struct ks_scan_opts *o;
 	struct ks_store *st;
 	struct ks_index *idx;
+	struct ks_hashdb *case_pdq; /* the case's own PDQ lists as an index file, or NULL */
 	struct ks_hashdb *hdb; /* --index file attached to idx, or NULL */
 	struct ks_vmatch *vm;  /* known stills and videos for video matching (vscan.c) */
 	struct ks_queue *work, *done;
@@ -660,8 +662,12 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 		goto out;
 	if (o->index && (rc = ks_scan_index_attach(s.st, s.idx, o->index, o->examiner, &s.hdb, err)) < 0)
 		goto out;
+	if ((rc = ks_case_pdq_attach(s.st, s.idx, case_dir, &s.case_pdq, err)) < 0)
+		goto out;
 	if ((rc = ks_vmatch_load(s.st, s.idx, &o->video_match, 0, &s.vm, err)) < 0)
 		goto out;
+	if (s.case_pdq)
+		ks_vmatch_stills_in_index(s.vm);
 	if ((rc = ks_store_exhibit_get(s.st, o->exhibit, &s.exhibit_id, err)) < 0)
 		goto out;
 	for (int i = 0; i < o->nevidence; i++) {
@@ -692,6 +698,7 @@ out:
 	ks_vmatch_free(s.vm);
 	ks_index_free(s.idx);
 	ks_hashdb_close(s.hdb);
+	ks_hashdb_close(s.case_pdq);
 	ks_store_close(s.st);
 	return rc < 0 ? rc : KS_OK;
 }

@@ -281,6 +281,13 @@ int ks_vmatch_load(struct ks_store *st, const struct ks_index *idx,
 	return KS_OK;
 }
 
+void ks_vmatch_stills_in_index(struct ks_vmatch *vm)
+{
+	for (size_t i = 0; i < vm->nstills; i++)
+		kmeta_release(&vm->stills[i].m);
+	vm->nstills = 0;
+}
+
 void ks_vmatch_free(struct ks_vmatch *vm)
 {
 	if (!vm)
@@ -331,7 +338,8 @@ static void on_index_hit(void *vctx, const struct ks_index_hit *h)
 	char hex[65] = "";
 	if (h->matched)
 		ks_hex_encode(h->matched, 32, hex);
-	struct near_hit n = {h->set_id, h->ignorable, h->scheme, h->category, hex, h->distance};
+	struct near_hit n = {h->set_id, h->ignorable,	   h->scheme,
+			     h->category, h->name ? h->name : hex, h->distance};
 	c->fn(c->ctx, &n);
 }
 

@@ -42,6 +42,9 @@ int ks_vmatch_load(struct ks_store *st, const struct ks_index *idx,
 		   const struct ks_video_match_opts *o, int64_t set_id, struct ks_vmatch **out,
 		   struct ks_err *err);
 void ks_vmatch_free(struct ks_vmatch *vm); /* accepts NULL */
+/* The known stills are reachable through idx as well (the case's PDQ lists attached to
+ * it as an index file): forgets the loaded copy, so that each is reported once. */
+void ks_vmatch_stills_in_index(struct ks_vmatch *vm);
 
 /* In the writer's transaction: records f as media_id's video (a media's first record
  * is kept) and, when it was recorded, matches its frames (vm may be NULL: no

@@ -1,0 +1,17 @@
+/* Private to the pipeline: the case's own PDQ lists as an index file (case_pdq.c). */
+#ifndef KS_PIPELINE_CASE_PDQ_H
+#define KS_PIPELINE_CASE_PDQ_H
+
+#include "kestrel/index.h"
+#include "kestrel/store.h"
+
+/* Builds an index file of the known stills' PDQ hashes in the case's hash sets (PDQ
+ * lists imported into the case; frames of known videos are left to the video stage),
+ * opens it and attaches it to idx, so that ks_index_lookup_pdq near-matches pictures
+ * against them as against index files. *out gets the open file (close it after the
+ * scan), or NULL when the case holds no such hashes. The file is written in case_dir
+ * and unlinked once open. */
+int ks_case_pdq_attach(struct ks_store *st, struct ks_index *idx, const char *case_dir,
+		       struct ks_hashdb **out, struct ks_err *err);
+
+#endif
