@@ -40,12 +40,17 @@ struct ks_hash_entry {
 	int video_frame;
 	int64_t frame;
 	double seconds;
+	/* A known video's TMK+PDQF (.tmk files, kestrel/tmk.h): the file's bytes, checked
+	 * by ks_tmk_read, name the video's name. NULL for every other entry; such an entry
+	 * has no digest (has 0) and lives in the case only, not in index files. */
+	const uint8_t *tmk;
+	size_t tmk_len;
 };
 
 /* What the user said about the file on the command line. */
 struct ks_import_opts {
 	const char *format;   /* "vics" "md5" "sha1" "sha256" "hashdeep" "nsrl" "icse" "encase"
-			       * "hashkeeper" "pdq"; NULL = probe */
+			       * "hashkeeper" "pdq" "vpdq" "tmk"; NULL = probe */
 	const char *scheme;   /* numbering of categories in the file: "uk" "vics-us" "dhs";
 			       * NULL: "vics-us" for VICS files, "uk" for the others */
 	const char *category; /* category for formats that carry none (md5/sha1/sha256 lists,

@@ -11,7 +11,7 @@ static const struct ks_importer_ops *const importers[] = {
     &ks_import_vics_ops,   &ks_import_md5_ops,	    &ks_import_sha1_ops,
     &ks_import_sha256_ops, &ks_import_hashdeep_ops, &ks_import_nsrl_ops,
     &ks_import_icse_ops,   &ks_import_encase_ops,   &ks_import_hashkeeper_ops,
-    &ks_import_pdq_ops,    &ks_import_vpdq_ops,
+    &ks_import_pdq_ops,    &ks_import_vpdq_ops,	    &ks_import_tmk_ops,
 };
 #define NIMPORTERS (sizeof importers / sizeof importers[0])
 

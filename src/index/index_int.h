@@ -20,6 +20,7 @@ extern const struct ks_importer_ops ks_import_encase_ops;
 extern const struct ks_importer_ops ks_import_hashkeeper_ops;
 extern const struct ks_importer_ops ks_import_pdq_ops;
 extern const struct ks_importer_ops ks_import_vpdq_ops;
+extern const struct ks_importer_ops ks_import_tmk_ops;
 
 /* How many bytes of a file the probes see. */
 #define KS_IMPORT_HEAD 8192
