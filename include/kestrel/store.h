@@ -158,6 +158,13 @@ int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_i
 			    const char *scheme, const char *category, int severity, int distance,
 			    const char *matched, struct ks_err *err);
 
+/* Every media's PDQ of quality >= min_quality, in media id order (for near matching
+ * after an import): hash as 32 bytes (kestrel/index.h). fn returning nonzero stops the
+ * walk and is returned. KS_E_UNSUPPORTED from a store that keeps none. */
+typedef int (*ks_media_pdq_fn)(void *ctx, int64_t media_id, const uint8_t pdq[32], int quality);
+int ks_store_media_pdq_each(struct ks_store *st, int min_quality, ks_media_pdq_fn fn, void *ctx,
+			    struct ks_err *err);
+
 typedef int (*ks_media_fn)(void *ctx, int64_t media_id, const struct ks_digests *d);
 /* Every media, in id order (for matching again after an import). */
 int ks_store_media_each(struct ks_store *st, ks_media_fn fn, void *ctx, struct ks_err *err);

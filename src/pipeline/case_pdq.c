@@ -3,13 +3,16 @@
  * index file (the index layer's bounded-memory builder and its multi-index hashing),
  * one file set per case set, which is opened, unlinked at once (it lives as long as the
  * mapping) and attached to the scan's ks_index. Every new picture's PDQ is then looked
- * up once, in index files and case lists alike, by ks_index_lookup_pdq. */
+ * up once, in index files and case lists alike, by ks_index_lookup_pdq. After an
+ * import the new set's stills are indexed the same way and every stored picture's PDQ
+ * looked up in them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "case_pdq.h"
+#include "kestrel/pipeline.h"
 #include "kestrel/store_video.h"
 
 struct build {
@@ -62,14 +65,16 @@ static int on_entry(void *ctx, const struct ks_pdq_entry_row *e)
 	return 0;
 }
 
-int ks_case_pdq_attach(struct ks_store *st, struct ks_index *idx, const char *case_dir,
-		       struct ks_hashdb **out, struct ks_err *err)
+/* Builds the index file of set_id's stills (every set's when set_id <= 0), opens it,
+ * unlinks it and attaches it to idx; *out NULL when there is nothing to match. */
+static int build_attach(struct ks_store *st, int64_t set_id, struct ks_index *idx,
+			const char *case_dir, struct ks_hashdb **out, struct ks_err *err)
 {
 	*out = NULL;
 	char *path = ks_xasprintf("%s/.case-pdq-%ld.kix", case_dir, (long)getpid());
 	struct build c = {.path = path, .err = err};
 	struct ks_hashdb *db = NULL;
-	int rc = ks_store_pdq_entries_each(st, 0, on_entry, &c, err);
+	int rc = ks_store_pdq_entries_each(st, set_id, on_entry, &c, err);
 	if (rc == KS_E_UNSUPPORTED) /* a backend without PDQ entries: nothing to match */
 		rc = KS_OK;
 	if (rc != 0 || !c.b)
@@ -100,5 +105,47 @@ out:
 	ks_hashdb_builder_free(c.b);
 	free(c.sets);
 	free(path);
+	return rc;
+}
+
+int ks_case_pdq_attach(struct ks_store *st, struct ks_index *idx, const char *case_dir,
+		       struct ks_hashdb **out, struct ks_err *err)
+{
+	return build_attach(st, 0, idx, case_dir, out, err);
+}
+
+struct rematch {
+	struct ks_store *st;
+	const struct ks_index *idx;
+	int64_t matched;
+	struct ks_err *err;
+};
+
+static int on_media(void *ctx, int64_t media_id, const uint8_t pdq[32], int quality)
+{
+	struct rematch *r = ctx;
+	int n = ks_match_media_near(r->st, r->idx, media_id, pdq, quality, r->err);
+	if (n < 0)
+		return n;
+	r->matched += n > 0;
+	return 0;
+}
+
+int ks_case_pdq_rematch(struct ks_store *st, int64_t set_id, const char *case_dir,
+			int64_t *matched, struct ks_err *err)
+{
+	struct ks_index *idx = ks_index_new();
+	struct ks_hashdb *db = NULL;
+	int rc = build_attach(st, set_id, idx, case_dir, &db, err);
+	if (rc == KS_OK && db) {
+		struct rematch r = {st, idx, 0, err};
+		rc = ks_store_media_pdq_each(st, KS_PDQ_QUALITY_FLOOR, on_media, &r, err);
+		if (rc == KS_E_UNSUPPORTED)
+			rc = KS_OK;
+		if (rc == KS_OK && matched)
+			*matched += r.matched;
+	}
+	ks_index_free(idx);
+	ks_hashdb_close(db);
 	return rc;
 }

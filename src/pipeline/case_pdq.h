@@ -14,4 +14,11 @@
 int ks_case_pdq_attach(struct ks_store *st, struct ks_index *idx, const char *case_dir,
 		       struct ks_hashdb **out, struct ks_err *err);
 
+/* After importing set set_id (inside the import's transaction): every stored
+ * picture's PDQ (quality >= KS_PDQ_QUALITY_FLOOR) is looked up within the default
+ * radius in the set's known stills and the matches recorded as the scan records them.
+ * *matched (may be NULL) is increased by the number of media that matched. */
+int ks_case_pdq_rematch(struct ks_store *st, int64_t set_id, const char *case_dir,
+			int64_t *matched, struct ks_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kestrel/pipeline.h"
+#include "case_pdq.h"
 #include "provenance.h"
 #include "vscan.h"
 
@@ -116,6 +117,8 @@ int ks_hashset_import(const char *case_dir, const char *path, const struct ks_im
 	if ((rc = ks_prov_rematch(st, idx, &mc.matched, err)) < 0) /* media known by hash only */
 		goto out;
 	if ((rc = ks_vmatch_rematch(st, ic.set_id, &mc.matched, err)) < 0) /* videos' frames */
+		goto out;
+	if ((rc = ks_case_pdq_rematch(st, ic.set_id, case_dir, &mc.matched, err)) < 0) /* stills */
 		goto out;
 	char *detail = ks_xasprintf("set %lld \"%s\" from %s (sha256 %s): %lld entries, role %s",
 				    (long long)ic.set_id, m.name, path, sha, (long long)ic.entries, role);

@@ -95,3 +95,34 @@ int ks_store_match_near_add(struct ks_store *st, int64_t media_id, int64_t set_i
 	sqlite3_clear_bindings(q);
 	return rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "near match");
 }
+
+int ks_store_media_pdq_each(struct ks_store *st, int min_quality, ks_media_pdq_fn fn, void *ctx,
+			    struct ks_err *err)
+{
+	if (!st)
+		return ks_err_set(err, KS_E_USAGE, "no case store open");
+	if (st->ops != &ks_store_sqlite_ops)
+		return ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no PDQ hashes",
+				  st->ops->name);
+	sqlite3 *db = ks_store_sqlite_handle(st);
+	sqlite3_stmt *q = NULL;
+	int rc = ks_sq_prep(db,
+			    "SELECT media, hash, quality FROM media_pdq WHERE quality >= ?1"
+			    " ORDER BY media",
+			    &q, err, "media PDQ");
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, min_quality);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *h = sqlite3_column_blob(q, 1);
+		if (!h || sqlite3_column_bytes(q, 1) != 32)
+			continue;
+		int r = fn(ctx, sqlite3_column_int64(q, 0), h, sqlite3_column_int(q, 2));
+		if (r) {
+			sqlite3_finalize(q);
+			return r;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "media PDQ");
+}

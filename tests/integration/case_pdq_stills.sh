@@ -5,7 +5,8 @@
 # match with its distance and entry and categorises the picture; unrelated pictures
 # stay unmatched; a list whose hashes are all below the quality floor matches nothing;
 # a set imported with role ignore is reported as ignorable; both the PDQ list and an
-# index file given with --index are consulted in one scan.
+# index file given with --index are consulted in one scan; a list imported after the
+# scan matches the pictures already stored.
 . "$(dirname "$0")/lib/common.sh"
 need_tool convert-im6.q16 imagemagick
 need_tool sqlite3 sqlite3
@@ -78,4 +79,23 @@ check "scan (ignorable list)" "$KESTREL" scan "$case2" "$ev" --exhibit EX-2 --qu
 check "near match against an ignorable list recorded" test "$(sqlite3 "$case2/case.db" \
   "SELECT count(*) FROM \"match\" x JOIN hashset h ON h.id = x.hashset
    WHERE x.how = 'pdq' AND h.role = 'ignore'")" = 1
+
+# a list imported after the scan matches the pictures already stored
+case3="$T/case3"
+"$KESTREL" case init "$case3" --ref CPDQ-3 --examiner test --scheme vics-us >/dev/null
+check "scan before any list" "$KESTREL" scan "$case3" "$ev" --exhibit EX-3 --quiet
+out=$("$KESTREL" hashset import "$case3" "$T/known.pdq" --format pdq --category 2 \
+  --scheme vics-us --name late-list)
+echo "$out"
+check "import after the scan reports the picture it matched" \
+  bash -c '[[ "$0" == *"1 media of the case matched"* ]]' "$out"
+late=$(sqlite3 -separator ' ' "$case3/case.db" "SELECT x.distance, x.category FROM \"match\" x
+  JOIN media m ON m.id = x.media WHERE x.how = 'pdq' AND lower(hex(m.md5)) = '$(md5 "$ev/wizard.jpg")'")
+check "the late list's near match recorded with its distance" python3 - "$late" <<'PY'
+import sys
+d, c = sys.argv[1].split()
+assert 1 <= int(d) <= 31 and c == "2", sys.argv[1]
+PY
+check "no index file left in the case folder after the import" \
+  bash -c '! ls "$0"/.case-pdq-* 2>/dev/null' "$case3"
 finish
