@@ -149,7 +149,7 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		ks_hasher_update(hasher, data, len);
 		ks_hasher_final(hasher, &r->d);
 		r->hashed = 1;
-		r->thumb = ks_thumb_make(kind, data, len); /* pictures and videos only */
+		r->thumb = ks_thumb_make(kind, data, len); /* pictures (videos: vscan.c) */
 		if (kind == KS_KIND_VIDEO && !r->vfp) /* probe facts and vPDQ (vscan.c) */
 			r->vfp = ks_vfp_make_mem(data, len, lim->video_seconds);
 	}

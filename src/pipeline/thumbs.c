@@ -1,8 +1,9 @@
 /* Review previews made by the scan's workers: pictures are decoded at reduced size
  * (JPEG through DCT scaling), box-averaged on the fly into a preview of at most
  * KS_THUMB_SIDE pixels, turned upright by their EXIF orientation and encoded as JPEG;
- * their PDQ (fast mode) is computed beside. Videos get a contact sheet. Decoders are
- * kept per worker thread and freed when the thread ends. */
+ * their PDQ (fast mode) is computed beside. (A video's contact sheet is made by
+ * vscan.c, from the frames vPDQ samples.) Decoders are kept per worker thread and
+ * freed when the thread ends. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -17,11 +18,9 @@
 #include "kestrel/media.h"
 #include "kestrel/pdq.h"
 #include "kestrel/store_review.h"
-#include "kestrel/video.h"
 #include "thumbs.h"
 
 #define THUMB_QUALITY 75
-#define SHEET_TILES 12
 
 struct ks_thumb {
 	struct ks_preview p;
@@ -242,7 +241,7 @@ static int jpeg_encode(const uint8_t *pix, uint32_t w, uint32_t h, int ch, struc
 	return 0;
 }
 
-/* ---- pictures and videos ------------------------------------------------------------------ */
+/* ---- pictures ------------------------------------------------------------------ */
 
 static void picture(struct ks_thumb *t, const uint8_t *data, size_t len)
 {
@@ -288,42 +287,12 @@ out:
 	free(s.out);
 }
 
-static void video(struct ks_thumb *t, const uint8_t *data, size_t len)
-{
-	struct ks_video *v = NULL;
-	struct ks_err err = {0};
-	struct ks_video_limits lim = ks_video_default_limits;
-	lim.max_seconds = 20;
-	struct ks_video_info info;
-	int rc = ks_video_open_mem(&v, data, len, &lim, &info, &err);
-	if (rc == KS_OK) {
-		/* About SHEET_TILES frames spread over the video, key frames only. */
-		struct ks_video_sample_opts so = {.mode = KS_VIDEO_KEY};
-		if (info.duration > SHEET_TILES)
-			so.rate = SHEET_TILES / info.duration;
-		struct ks_contact_opts co = {
-		    .columns = 4, .max_tiles = SHEET_TILES, .tile_width = 160};
-		rc = ks_video_contact_sheet(v, &so, &co, &t->jpeg, NULL, &err);
-	}
-	ks_video_close(v);
-	if (rc != KS_OK || !t->jpeg.len) {
-		ks_buf_reset(&t->jpeg);
-		snprintf(t->note, sizeof t->note, "no contact sheet: %s",
-			 err.msg[0] ? err.msg : ks_status_name(rc));
-		return;
-	}
-	t->p.kind = KS_PREVIEW_SHEET;
-}
-
 struct ks_thumb *ks_thumb_make(int kind, const uint8_t *data, size_t len)
 {
-	if ((kind != KS_KIND_PICTURE && kind != KS_KIND_VIDEO) || !data || !len)
+	if (kind != KS_KIND_PICTURE || !data || !len)
 		return NULL;
 	struct ks_thumb *t = ks_xcalloc(1, sizeof *t);
-	if (kind == KS_KIND_PICTURE)
-		picture(t, data, len);
-	else
-		video(t, data, len);
+	picture(t, data, len);
 	return t;
 }
 

@@ -1,7 +1,8 @@
 /* Private to the pipeline: review previews made at scan time, while a worker holds an
  * item's bytes (the case keeps no copy of evidence, so this is the only chance). A
- * picture gets a small JPEG (EXIF orientation applied) and its PDQ; a video gets a
- * contact sheet of frames. The writer stores them with ks_thumb_store. */
+ * picture gets a small JPEG (EXIF orientation applied) and its PDQ (a video's contact
+ * sheet comes with its fingerprint, vscan.h). The writer stores them with
+ * ks_thumb_store. */
 #ifndef KS_PIPELINE_THUMBS_H
 #define KS_PIPELINE_THUMBS_H
 
@@ -15,8 +16,8 @@
 
 struct ks_thumb;
 
-/* Makes the preview of a whole item data[0..len) of kind (enum ks_kind; pictures and
- * videos only, else NULL). Never fails: a picture that cannot be decoded gets a
+/* Makes the preview of a whole item data[0..len) of kind (enum ks_kind; pictures
+ * only, else NULL). Never fails: a picture that cannot be decoded gets a
  * preview of kind "none" with a note saying why. Uses per-thread decoders. */
 struct ks_thumb *ks_thumb_make(int kind, const uint8_t *data, size_t len);
 void ks_thumb_free(struct ks_thumb *t); /* accepts NULL */

@@ -1,14 +1,17 @@
-/* Videos during a scan (see vscan.h): probe facts and vPDQ made where the bytes are
- * (a worker's buffer, or the evidence itself for videos too large to hold) under a
- * per-item time budget, stored by the writer, and matched: a frame near a known still
- * categorises the video with the frame's time ("pdq-frame"); enough frames found in a
- * known video make a video match ("vpdq", with vPDQ's query/target percentages). */
+/* Videos during a scan (see vscan.h): probe facts, vPDQ and the review's contact sheet
+ * made in one decode pass where the bytes are (a worker's buffer, or the evidence
+ * itself for videos too large to hold) under a per-item time budget, stored by the
+ * writer, and matched: a frame near a known still categorises the video with the
+ * frame's time ("pdq-frame"); enough frames found in a known video make a video match
+ * ("vpdq", with vPDQ's query/target percentages). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kestrel/category.h"
 #include "kestrel/pdq.h"
+#include "kestrel/store_review.h"
 #include "kestrel/store_video.h"
 #include "kestrel/video.h"
 #include "kestrel/vpdq.h"
@@ -20,7 +23,13 @@ struct ks_vfp {
 	const char *status;
 	char why[240];
 	struct ks_vpdq vp;
+	struct ks_buf sheet; /* contact sheet JPEG of the sampled frames, empty if none */
 };
+
+/* The review's contact sheet: tiles spread evenly over the frames vPDQ samples. */
+#define SHEET_TILES 12
+#define SHEET_COLUMNS 4
+#define SHEET_TILE_WIDTH 160
 
 /* ---- per-thread PDQ state ----------------------------------------------------------- */
 
@@ -81,9 +90,18 @@ static void fingerprint(struct ks_vfp *f, struct ks_video *v, int rc, struct ks_
 {
 	if (rc == KS_OK) {
 		struct ks_vpdq_opts o = {0}; /* key frames, at most one a second, collapsed */
-		rc = ks_vpdq_hash_video(v, pdq_get(), &o, NULL, NULL, &f->vp, &f->res, err);
+		struct ks_contact_opts co = {.columns = SHEET_COLUMNS,
+					     .max_tiles = SHEET_TILES,
+					     .tile_width = SHEET_TILE_WIDTH};
+		struct ks_contact *c = ks_contact_new(&co);
+		/* One decode pass: every frame hashed is offered to the sheet too. */
+		rc = ks_vpdq_hash_video(v, pdq_get(), &o, ks_contact_add, c, &f->vp, &f->res, err);
 		f->info = *ks_video_get_info(v);
 		ks_video_close(v);
+		struct ks_err serr = {0};
+		if (ks_contact_count(c) && ks_contact_render(c, &f->sheet, &serr) != KS_OK)
+			ks_buf_reset(&f->sheet);
+		ks_contact_free(c);
 		if (rc < 0 && !f->info.marks) {
 			f->info.marks |= KS_VIDEO_CORRUPT;
 			copy(f->info.why, sizeof f->info.why, err->msg);
@@ -153,6 +171,7 @@ void ks_vfp_free(struct ks_vfp *f)
 	if (!f)
 		return;
 	ks_vpdq_release(&f->vp);
+	ks_buf_release(&f->sheet);
 	free(f);
 }
 
@@ -559,9 +578,24 @@ int ks_vfp_store(struct ks_store *st, const struct ks_vmatch *vm, int64_t media_
 	    .reached = f->res.last_pts,
 	    .work_seconds = f->res.seconds,
 	};
+	/* The review's preview: the contact sheet, or why there is none. */
+	char note[300];
+	struct ks_preview p = {.kind = KS_PREVIEW_NONE, .note = note};
+	if (f->sheet.len) {
+		p.kind = KS_PREVIEW_SHEET;
+		p.jpeg = f->sheet.data;
+		p.len = f->sheet.len;
+		p.note = NULL;
+	} else {
+		snprintf(note, sizeof note, "no contact sheet: %s",
+			 f->why[0] ? f->why : "no frame could be decoded");
+	}
+	int rc = ks_store_preview_put(st, media_id, &p, err);
+	if (rc < 0)
+		return rc;
 	struct ks_video_feature *feat = features_of(&f->vp);
 	int stored = 0;
-	int rc = ks_store_video_put(st, media_id, &facts, feat, f->vp.n, &stored, err);
+	rc = ks_store_video_put(st, media_id, &facts, feat, f->vp.n, &stored, err);
 	if (rc == KS_E_UNSUPPORTED) /* a backend without video tables */
 		rc = KS_OK;
 	else if (rc == KS_OK && stored && vm && f->vp.n)

@@ -1,6 +1,7 @@
 /* Private to the pipeline: videos during a scan. A worker (or, for a video too large
  * to hold, the reader through the evidence) probes each video and computes its vPDQ
- * under a per-item budget; the writer stores both and matches the frames against the
+ * and its review contact sheet in one decode pass under a per-item budget; the writer
+ * stores them and matches the frames against the
  * case's known stills (PDQ) and known videos (vPDQ lists); an import matches the
  * stored videos against a new set. */
 #ifndef KS_PIPELINE_VSCAN_H
@@ -46,8 +47,9 @@ void ks_vmatch_free(struct ks_vmatch *vm); /* accepts NULL */
  * it as an index file): forgets the loaded copy, so that each is reported once. */
 void ks_vmatch_stills_in_index(struct ks_vmatch *vm);
 
-/* In the writer's transaction: records f as media_id's video (a media's first record
- * is kept) and, when it was recorded, matches its frames (vm may be NULL: no
+/* In the writer's transaction: records f as media_id's video and its contact sheet as
+ * the media's preview (a media's first record and preview are kept) and, when it was
+ * recorded, matches its frames (vm may be NULL: no
  * matching). Returns the number of matches recorded (>= 0) or a negative status. */
 int ks_vfp_store(struct ks_store *st, const struct ks_vmatch *vm, int64_t media_id,
 		 const struct ks_vfp *f, struct ks_err *err);

@@ -114,6 +114,19 @@ check "still's video categorised from the still, frame at 4 s" \
   vcheck files1.jsonl /withstill.mp4 status=ok match=pdq-frame:stills:B time=4 category=B
 check "video over the memory limit sampled through the evidence" \
   vcheck files1.jsonl /big.ts frames\>=4 match=vpdq:knownvids:A category=A
+# sheet CASE PATH: the media at PATH has a contact sheet (a JPEG) as its preview.
+sheet() {
+  python3 - "$1/case.db" "$2" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+r = db.execute("SELECT p.kind, p.jpeg FROM media_preview p JOIN file f ON f.media = p.media"
+               " WHERE f.path = ?", (sys.argv[2],)).fetchone()
+ok = r is not None and r[0] == 2 and r[1] is not None and r[1][:3] == b"\xff\xd8\xff"
+sys.exit(0 if ok else f"{sys.argv[2]}: preview {r and (r[0], len(r[1] or b''))}")
+EOF
+}
+check "contact sheet from the fingerprint's frames" sheet $c /orig.mp4
+check "contact sheet of the video over the memory limit too" sheet $c /big.ts
 "$KESTREL" report $c --format html --out report.html >/dev/null
 check "report shows the frame time" grep -q "frame at 0:00:04.0 within" report.html
 check "report shows the duration" grep -q "video: 0:00:10.0, 320x240 h264" report.html
