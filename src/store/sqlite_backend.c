@@ -384,7 +384,8 @@ static int sq_create(const char *case_dir, const struct ks_case_meta *meta, stru
 	if ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
 	    (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
 	    (rc = ks_sq_near_schema(s->db, err)) != KS_OK ||
-	    (rc = ks_sq_video_schema(s->db, err)) != KS_OK)
+	    (rc = ks_sq_video_schema(s->db, err)) != KS_OK ||
+	    (rc = ks_sq_tmk_schema(s->db, err)) != KS_OK)
 		goto out;
 	rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO \"case\"(id, ref, examiner, scheme, created,"
@@ -466,7 +467,8 @@ static int sq_open(const char *case_dir, int readonly, struct ks_store **out, st
 	if (!readonly && ((rc = ks_sqref_schema(s->db, err)) != KS_OK ||
 			  (rc = ks_sq_review_schema(s->db, err)) != KS_OK ||
 			  (rc = ks_sq_near_schema(s->db, err)) != KS_OK ||
-			  (rc = ks_sq_video_schema(s->db, err)) != KS_OK))
+			  (rc = ks_sq_video_schema(s->db, err)) != KS_OK ||
+			  (rc = ks_sq_tmk_schema(s->db, err)) != KS_OK))
 		goto out;
 	s->ref = ks_xstrdup(col_text(st, 0));
 	s->examiner = ks_xstrdup(col_text(st, 1));
@@ -821,6 +823,8 @@ static int sq_hashentry_add(struct ks_store *st, int64_t set_id, const struct ks
 	int rc = sq_run(s, q, "hash entry", err);
 	if (rc == KS_OK && (e->has & KS_HAS_PDQ)) /* PDQ and vPDQ entries (sqlite_video.c) */
 		rc = ks_sq_video_entry_pdq(s->db, sqlite3_last_insert_rowid(s->db), set_id, e, err);
+	if (rc == KS_OK && e->tmk) /* known videos' TMK+PDQF (sqlite_tmk.c) */
+		rc = ks_sq_tmk_entry(s->db, sqlite3_last_insert_rowid(s->db), set_id, e, err);
 	return rc;
 }
 

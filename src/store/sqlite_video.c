@@ -395,6 +395,8 @@ static int v_match_add(struct ks_store *st, const struct ks_video_match_rec *m, 
 	bind_text(q, 11, m->category);
 	rc = ks_sq_run(db, q, err, "video match");
 	sqlite3_finalize(q);
+	if (rc == KS_OK && strcmp(m->how, "tmk") == 0) /* its two scores (sqlite_tmk.c) */
+		rc = ks_sq_tmk_score(db, m, err);
 	return rc;
 }
 
@@ -457,6 +459,7 @@ static void row_release(struct ks_video_row *r)
 	free((char *)r->f.audio_codec);
 	free((char *)r->f.pix_fmt);
 	free((char *)r->f.why);
+	ks_sq_tmk_release(r);
 	for (size_t i = 0; i < r->nmatches; i++) {
 		const struct ks_video_match_row *m = &r->matches[i];
 		free((char *)m->set);
@@ -524,6 +527,8 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 		add_match(r, &cap, q);
 	if (step != SQLITE_DONE)
 		rc = ks_sq_fail(db, step, err, "video matches");
+	if (rc == KS_OK) /* TMK facts and scores (sqlite_tmk.c) */
+		rc = ks_sq_tmk_fill(db, r, 1, err);
 out:
 	sqlite3_finalize(q);
 	if (rc) {
@@ -596,6 +601,8 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	sqlite3_finalize(q);
 	if (step != SQLITE_DONE)
 		rc = ks_sq_fail(db, step, err, "video matches");
+	if (rc == KS_OK) /* TMK facts and scores (sqlite_tmk.c) */
+		rc = ks_sq_tmk_fill(db, v->rows, v->n, err);
 	return rc;
 }
 
@@ -620,4 +627,7 @@ const struct ks_store_video_ops ks_store_sqlite_video_ops = {
     .pdq_entries_each = v_pdq_entries_each,
     .match_add = v_match_add,
     .get = v_get,
+    .tmk_put = ks_sq_tmk_put,
+    .tmk_each = ks_sq_tmk_each,
+    .tmk_entries_each = ks_sq_tmk_entries_each,
 };

@@ -89,3 +89,42 @@ int ks_store_video_get(struct ks_store *st, int64_t media_id, struct ks_video_ro
 	NEED(v);
 	return v->get(st, media_id, out, err);
 }
+
+int ks_store_video_tmk_put(struct ks_store *st, int64_t media_id,
+			   const struct ks_video_tmk_facts *f, const uint8_t *tmk, size_t len,
+			   int *stored, struct ks_err *err)
+{
+	int local;
+	if (!stored)
+		stored = &local;
+	*stored = 0;
+	const struct ks_store_video_ops *v = wops(st, err);
+	NEED(v);
+	if (!v->tmk_put)
+		return ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no TMK",
+				  st->ops->name);
+	if (!f || media_id <= 0 || (tmk && !len) || (!tmk && len))
+		return ks_err_set(err, KS_E_USAGE, "video TMK: bad arguments");
+	return v->tmk_put(st, media_id, f, tmk, len, stored, err);
+}
+
+int ks_store_video_tmk_each(struct ks_store *st, ks_video_tmk_fn fn, void *ctx, struct ks_err *err)
+{
+	const struct ks_store_video_ops *v = rops(st, err);
+	NEED(v);
+	if (!v->tmk_each)
+		return ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no TMK",
+				  st->ops->name);
+	return v->tmk_each(st, fn, ctx, err);
+}
+
+int ks_store_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn fn, void *ctx,
+			      struct ks_err *err)
+{
+	const struct ks_store_video_ops *v = rops(st, err);
+	NEED(v);
+	if (!v->tmk_entries_each)
+		return ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no TMK",
+				  st->ops->name);
+	return v->tmk_entries_each(st, set_id, fn, ctx, err);
+}
