@@ -29,6 +29,10 @@ struct ks_video_match_opts {
 			      its frames are found in it ... 0: 80 */
 	double target_pct; /* ... or at least this % of the known video's frames are found
 			      in it; 0: 80 */
+	double tmk_level1; /* with TMK+PDQF (scan --tmk): a video matches a known video's
+			      .tmk ("tmk") when upstream's level-1 score is at least this
+			      ... 0: 0.7 */
+	double tmk_level2; /* ... and its level-2 score at least this; 0: 0.7 */
 };
 
 struct ks_scan_opts {
@@ -47,6 +51,9 @@ struct ks_scan_opts {
 	const char *examiner;      /* who ran it, for the audit log */
 	const char *index;         /* index file to match against as well (NULL: none) */
 	double video_seconds;      /* time budget to fingerprint one video; 0 = 60 s */
+	int tmk;                   /* also compute each video's TMK+PDQF (decodes every
+	                              frame: a second, full decode of each video) */
+	double tmk_seconds;        /* time budget for one video's TMK+PDQF; 0 = 300 s */
 	struct ks_video_match_opts video_match;
 	ks_progress_fn progress;   /* may be NULL; called about every half second */
 	void *progress_ctx;

@@ -10,7 +10,8 @@
 
 static const char usage[] = "kestrel scan CASE_DIR EVIDENCE... --exhibit REF [--hash-all] [--threads N] "
 			    "[--no-source-hash] [--no-deleted] [--rescan] [--carve] [--index INDEX] "
-			    "[--video-budget S] [--video-radius R] [--video-match Q,T] [--quiet]";
+			    "[--video-budget S] [--video-radius R] [--video-match Q,T] "
+			    "[--tmk [--tmk-budget S] [--tmk-match L1,L2]] [--quiet]";
 
 static void show_progress(void *ctx, const struct ks_scan_progress *p)
 {
@@ -40,6 +41,9 @@ int ks_cmd_scan(int argc, char **argv)
 		{"video-budget", required_argument, NULL, 'V'},
 		{"video-radius", required_argument, NULL, 'W'},
 		{"video-match", required_argument, NULL, 'M'},
+		{"tmk", no_argument, NULL, 'K'},
+		{"tmk-budget", required_argument, NULL, 'B'},
+		{"tmk-match", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -74,6 +78,19 @@ int ks_cmd_scan(int argc, char **argv)
 			    o.video_match.target_pct < 0 || o.video_match.target_pct > 100)
 				return ks_cli_usage(usage, "--video-match: Q[,T] percentages");
 			break;
+		case 'K': o.tmk = 1; break;
+		case 'B':
+			o.tmk_seconds = atof(optarg);
+			if (o.tmk_seconds <= 0)
+				return ks_cli_usage(usage, "--tmk-budget: seconds above 0");
+			break;
+		case 'L':
+			if (sscanf(optarg, "%lf,%lf", &o.video_match.tmk_level1,
+				   &o.video_match.tmk_level2) != 2 ||
+			    o.video_match.tmk_level1 <= 0 || o.video_match.tmk_level1 > 1 ||
+			    o.video_match.tmk_level2 <= 0 || o.video_match.tmk_level2 > 1)
+				return ks_cli_usage(usage, "--tmk-match: L1,L2 scores above 0, at most 1");
+			break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			printf("usage: %s\n\nScans evidence (directories, raw/split raw images, E01 sets) into the case:\n"
@@ -102,6 +119,14 @@ int ks_cmd_scan(int argc, char **argv)
 			       "  --video-match Q,T  a video matches a known video (vPDQ list) when Q %%\n"
 			       "                     of its frames are in it or T %% of the known video's\n"
 			       "                     frames are in it (default 80,80)\n"
+			       "  --tmk              also compute each video's TMK+PDQF (Meta's second\n"
+			       "                     video fingerprint) and match it against known\n"
+			       "                     videos imported as .tmk files; decodes every frame\n"
+			       "                     of every video (a second, full decode: see README)\n"
+			       "  --tmk-budget S     seconds for one video's TMK+PDQF (default 300); a\n"
+			       "                     video over it keeps the frames reached, marked\n"
+			       "  --tmk-match L1,L2  a video matches a known .tmk when upstream's level-1\n"
+			       "                     and level-2 scores reach L1 and L2 (default 0.7,0.7)\n"
 			       "  --quiet            no progress line\n",
 			       usage);
 			return EXIT_OK;

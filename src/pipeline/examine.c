@@ -10,6 +10,7 @@
 #include "thumbs.h"
 #include "provenance.h"
 #include "vscan.h"
+#include "vscan_tmk.h"
 
 struct ks_rec *ks_group_add(struct ks_group *g)
 {
@@ -37,6 +38,7 @@ void ks_group_free(struct ks_group *g)
 		free(g->recs[i].exif);
 		ks_thumb_free(g->recs[i].thumb);
 		ks_vfp_free(g->recs[i].vfp);
+		ks_vtmk_free(g->recs[i].vtmk);
 	}
 	free(g->recs);
 	free(g);
@@ -152,6 +154,8 @@ static void examine_at(struct ks_group *g, size_t ri, const uint8_t *data, size_
 		r->thumb = ks_thumb_make(kind, data, len); /* pictures (videos: vscan.c) */
 		if (kind == KS_KIND_VIDEO && !r->vfp) /* probe facts and vPDQ (vscan.c) */
 			r->vfp = ks_vfp_make_mem(data, len, lim->video_seconds);
+		if (kind == KS_KIND_VIDEO && !r->vtmk && lim->tmk_seconds > 0) /* scan --tmk */
+			r->vtmk = ks_vtmk_make_mem(data, len, lim->tmk_seconds);
 	}
 	if (kind == KS_KIND_PICTURE) {
 		ks_prov_exif(g, ri, data, len, hash_all, lim, hasher); /* may add records */

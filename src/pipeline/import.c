@@ -9,6 +9,7 @@
 #include "case_pdq.h"
 #include "provenance.h"
 #include "vscan.h"
+#include "vscan_tmk.h"
 
 struct import_ctx {
 	struct ks_store *st;
@@ -117,6 +118,8 @@ int ks_hashset_import(const char *case_dir, const char *path, const struct ks_im
 	if ((rc = ks_prov_rematch(st, idx, &mc.matched, err)) < 0) /* media known by hash only */
 		goto out;
 	if ((rc = ks_vmatch_rematch(st, ic.set_id, &mc.matched, err)) < 0) /* videos' frames */
+		goto out;
+	if ((rc = ks_vtmk_rematch(st, ic.set_id, &mc.matched, err)) < 0) /* videos' TMK */
 		goto out;
 	if ((rc = ks_case_pdq_rematch(st, ic.set_id, case_dir, &mc.matched, err)) < 0) /* stills */
 		goto out;

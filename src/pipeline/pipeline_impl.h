@@ -11,7 +11,8 @@
 
 struct ks_exif;
 struct ks_prov;
-struct ks_vfp; /* vscan.h */
+struct ks_vfp;  /* vscan.h */
+struct ks_vtmk; /* vscan_tmk.h */
 
 struct ks_rec {
 	char *volume, *path;
@@ -33,6 +34,7 @@ struct ks_rec {
 	uint64_t prov_tag;    /* staged as an app store (provenance.c), 0 if not */
 	struct ks_thumb *thumb; /* review preview and PDQ (thumbs.c), NULL if none */
 	struct ks_vfp *vfp;     /* a video's probe facts and vPDQ (vscan.c), NULL if none */
+	struct ks_vtmk *vtmk;   /* a video's TMK+PDQF (scan --tmk, vscan_tmk.c), or NULL */
 };
 
 struct ks_group {
@@ -50,6 +52,7 @@ struct ks_expand_limits {
 	uint64_t max_total_bytes;
 	uint32_t max_members;
 	double video_seconds; /* fingerprint budget per video (vscan.c); 0 = default */
+	double tmk_seconds;   /* TMK+PDQF budget per video (vscan_tmk.c); 0 = no TMK */
 };
 
 struct ks_rec *ks_group_add(struct ks_group *g);

@@ -20,6 +20,7 @@
 #include "carve_impl.h"
 #include "provenance.h"
 #include "vscan.h"
+#include "vscan_tmk.h"
 
 #define MAX_ITEM_BYTES (64ull << 20)   /* items up to this are read whole into memory */
 #define LARGE_HEAD_BYTES (1ull << 20)  /* what a larger item keeps for validation */
@@ -40,6 +41,7 @@ struct scan {
 	struct ks_hashdb *case_pdq; /* the case's own PDQ lists as an index file, or NULL */
 	struct ks_hashdb *hdb; /* --index file attached to idx, or NULL */
 	struct ks_vmatch *vm;  /* known stills and videos for video matching (vscan.c) */
+	struct ks_vtmk_known *vtk; /* known videos' TMK+PDQF (--tmk, vscan_tmk.c) */
 	struct ks_queue *work, *done;
 	struct ks_budget *budget;
 	struct ks_expand_limits lim;
@@ -160,6 +162,9 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 			int nv = ks_vfp_store(s->st, s->vm, media_id, r->vfp, err); /* videos */
 			if (nv < 0)
 				return nv;
+			int nt = ks_vtmk_store(s->st, s->vtk, media_id, r->vtmk, err); /* --tmk */
+			if (nt < 0)
+				return nt;
 			if (is_new && s->idx) {
 				int n = ks_match_media(s->st, s->idx, media_id, &r->d, err);
 				if (n < 0)
@@ -167,7 +172,7 @@ static int write_group(struct scan *s, struct ks_group *g, int64_t *ids, struct 
 				int near = ks_match_thumb_near(s->st, s->idx, media_id, r->thumb, err);
 				if (near < 0)
 					return near;
-				if (n > 0 || near > 0 || nv > 0)
+				if (n > 0 || near > 0 || nv > 0 || nt > 0)
 					s->matches++;
 			}
 		}
@@ -435,6 +440,8 @@ static int on_item(void *vctx, const struct ks_item_info *info, struct ks_item_r
 	}
 	if (kind == KS_KIND_VIDEO && info->size > MAX_ITEM_BYTES) /* sampled through the evidence */
 		r->vfp = ks_vfp_make_reader(rd, info->size, s->o->video_seconds);
+	if (kind == KS_KIND_VIDEO && info->size > MAX_ITEM_BYTES && s->lim.tmk_seconds > 0)
+		r->vtmk = ks_vtmk_make_reader(rd, info->size, s->lim.tmk_seconds);
 	if (carve_in && info->size > MAX_ITEM_BYTES) /* (adds records: r may move) */
 		ks_carve_embedded_stream(s->carver, g, 0, rd, info->size, s->reader_hasher);
 	ks_queue_push(s->work, j);
@@ -650,7 +657,10 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 					  .max_member_bytes = 32ull << 20,
 					  .max_total_bytes = 4ull << 30,
 					  .max_members = 100000,
-					  .video_seconds = o->video_seconds};
+					  .video_seconds = o->video_seconds,
+					  .tmk_seconds = !o->tmk		 ? 0
+							 : o->tmk_seconds > 0 ? o->tmk_seconds
+									      : KS_VTMK_SECONDS};
 	s.budget = ks_budget_new(o->memory_budget ? o->memory_budget : 256ull << 20);
 	s.reader_hasher = ks_hasher_new();
 	if ((rc = ks_store_open(case_dir, 0, &s.st, err)) < 0)
@@ -665,6 +675,8 @@ int ks_scan_run(const char *case_dir, const struct ks_scan_opts *o, struct ks_sc
 	if ((rc = ks_case_pdq_attach(s.st, s.idx, case_dir, &s.case_pdq, err)) < 0)
 		goto out;
 	if ((rc = ks_vmatch_load(s.st, s.idx, &o->video_match, 0, &s.vm, err)) < 0)
+		goto out;
+	if (o->tmk && (rc = ks_vtmk_load(s.st, &o->video_match, 0, &s.vtk, err)) < 0)
 		goto out;
 	if (s.case_pdq)
 		ks_vmatch_stills_in_index(s.vm);
@@ -696,6 +708,7 @@ out:
 	ks_hasher_free(s.reader_hasher);
 	ks_budget_free(s.budget);
 	ks_vmatch_free(s.vm);
+	ks_vtmk_known_free(s.vtk);
 	ks_index_free(s.idx);
 	ks_hashdb_close(s.hdb);
 	ks_hashdb_close(s.case_pdq);

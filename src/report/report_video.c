@@ -2,7 +2,8 @@
  * frame rate, container time), how far decoding went and why it stopped, how many
  * frames were fingerprinted, and each video match with the time of its frame
  * ("frame at 0:01:23.4 within 4 bits of …"), so a court can see where in a video the
- * known material is without anyone watching it. */
+ * known material is without anyone watching it; a whole-video TMK+PDQF match shows
+ * upstream's two scores. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,16 @@ void ks_report_json_video(struct ks_buf *b, const struct ks_file_row *r)
 	ks_buf_addf(b, ",\"frames_decoded\":%llu,\"frames_fingerprinted\":%llu,\"reached\":",
 		    (unsigned long long)f->frames_decoded, (unsigned long long)v->features);
 	add_num(b, f->reached, 1);
+	ks_buf_adds(b, ",\"tmk\":");
+	if (v->tmk.status) {
+		ks_buf_adds(b, "{\"status\":");
+		ks_json_add_string(b, v->tmk.status);
+		ks_buf_addf(b, ",\"frames\":%lld,\"why\":", (long long)v->tmk.frames);
+		ks_json_add_string_or_null(b, v->tmk.why && *v->tmk.why ? v->tmk.why : NULL);
+		ks_buf_adds(b, "}");
+	} else {
+		ks_buf_adds(b, "null");
+	}
 	ks_buf_adds(b, ",\"matches\":[");
 	for (size_t i = 0; i < v->nmatches; i++) {
 		const struct ks_video_match_row *m = &v->matches[i];
@@ -74,6 +85,8 @@ void ks_report_json_video(struct ks_buf *b, const struct ks_file_row *r)
 		if (strcmp(m->how, "vpdq") == 0)
 			ks_buf_addf(b, ",\"query_pct\":%.1f,\"target_pct\":%.1f", m->query_pct,
 				    m->target_pct);
+		if (strcmp(m->how, "tmk") == 0)
+			ks_buf_addf(b, ",\"level1\":%.6f,\"level2\":%.6f", m->level1, m->level2);
 		ks_buf_adds(b, ",\"category\":");
 		ks_json_add_string_or_null(
 		    b, m->category ? ks_report_cat_label(m->scheme, m->category) : NULL);
@@ -117,6 +130,15 @@ void ks_report_html_item_video(struct ks_buf *b, const struct ks_file_row *r)
 		ks_buf_addf(b, ", made %s", iso);
 	}
 	ks_buf_addf(b, "; %llu frames fingerprinted", (unsigned long long)v->features);
+	if (v->tmk.status) {
+		ks_buf_addf(b, "; TMK+PDQF %s (%lld frames at 15 fps", v->tmk.status,
+			    (long long)v->tmk.frames);
+		if (v->tmk.why && *v->tmk.why) {
+			ks_buf_adds(b, ": ");
+			ks_html_add(b, v->tmk.why);
+		}
+		ks_buf_adds(b, ")");
+	}
 	if (strcmp(f->status, "ok") != 0 || f->marks) {
 		ks_buf_adds(b, "<br><span class=\"bad\">video ");
 		ks_html_add(b, f->status);
@@ -140,6 +162,10 @@ void ks_report_html_item_video(struct ks_buf *b, const struct ks_file_row *r)
 				    m->target_pct);
 			add_clock(b, m->seconds);
 			ks_buf_addf(b, ", %d bits)", m->distance);
+		} else if (strcmp(m->how, "tmk") == 0) {
+			ks_buf_addf(b, "TMK+PDQF scores %.3f / %.3f against known video ", m->level1,
+				    m->level2);
+			ks_html_add(b, m->entry);
 		} else {
 			ks_buf_adds(b, "frame at ");
 			add_clock(b, m->seconds);

@@ -409,9 +409,11 @@ int ks_store_hashentry_add(struct ks_store *st, int64_t set_id, const struct ks_
 	int rc = check_writable(st, err);
 	if (rc)
 		return rc;
-	/* PDQ-only entries (PDQ and vPDQ lists) are kept by backends with video tables. */
+	/* PDQ-only entries (PDQ and vPDQ lists) and known videos' TMK+PDQF (.tmk files) are
+	 * kept by backends with video tables. */
 	unsigned kept = KS_HAS_MD5 | KS_HAS_SHA1 | KS_HAS_SHA256 | (st->ops->video ? KS_HAS_PDQ : 0);
-	if (!e || !(e->has & kept))
+	int tmk = e && e->tmk && e->tmk_len && st->ops->video;
+	if (!e || (!(e->has & kept) && !tmk))
 		return ks_err_set(err, KS_E_USAGE, "hash entry: no digest");
 	return st->ops->hashentry_add(st, set_id, e, err);
 }
