@@ -467,52 +467,41 @@ static int parse_query(const char *q, unsigned *kinds, uint8_t d[32], int *quali
 	return 0;
 }
 
-static int lookup_one(struct ks_hashdb *db, const struct opts *o, const char *q)
-{
+/* One query of a lookup: its text, what it asks for, and the matches found. */
+struct query {
+	char *text;
 	unsigned kinds;
 	uint8_t d[32];
 	int quality;
-	const char *why = NULL;
-	if (parse_query(q, &kinds, d, &quality, &why) < 0) {
-		fprintf(stderr, "kestrel: hashset lookup: %s: %s\n", q, why);
-		return -1;
-	}
-	struct matches m = {0};
-	const char *note = NULL;
-	int floor = o->min_quality ? o->min_quality : KS_PDQ_QUALITY_FLOOR;
-	if (kinds & KS_HAS_MD5)
-		ks_hashdb_lookup(db, KS_HAS_MD5, d, on_match, &m);
-	if (kinds & KS_HAS_SHA1)
-		ks_hashdb_lookup(db, KS_HAS_SHA1, d, on_match, &m);
-	if (kinds & KS_HAS_SHA256)
-		ks_hashdb_lookup(db, KS_HAS_SHA256, d, on_match, &m);
-	if (kinds & KS_HAS_PDQ) {
-		if (quality >= 0 && quality < floor)
-			note = "PDQ quality below the floor: no near lookup";
-		else
-			ks_hashdb_near(db, d, o->radius, on_match, &m);
-	}
-	if (m.n > 1)
-		qsort(m.v, m.n, sizeof *m.v, by_distance);
+	const char *note;
+	struct matches m;
+};
+
+static void print_query(struct ks_hashdb *db, const struct opts *o, struct query *qq)
+{
+	struct matches *m = &qq->m;
+	const char *q = qq->text, *note = qq->note;
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof *m->v, by_distance);
 	if (o->json) {
 		printf("{\"query\":");
 		json_str(q);
 		printf(",\"matches\":[");
-		for (size_t i = 0; i < m.n; i++) {
-			const struct ks_hashdb_set *s = ks_hashdb_set_at(db, m.v[i].set);
+		for (size_t i = 0; i < m->n; i++) {
+			const struct ks_hashdb_set *s = ks_hashdb_set_at(db, m->v[i].set);
 			printf("%s{\"hash\":\"%s\",\"kind\":\"%s\",\"distance\":%d,\"set\":",
-			       i ? "," : "", m.v[i].hash, kind_name(m.v[i].kind), m.v[i].distance);
+			       i ? "," : "", m->v[i].hash, kind_name(m->v[i].kind), m->v[i].distance);
 			json_str(s ? s->name : "");
 			printf(",\"role\":");
 			json_str(s ? s->role : "");
 			printf(",\"scheme\":");
-			if (m.v[i].scheme)
-				json_str(m.v[i].scheme);
+			if (m->v[i].scheme)
+				json_str(m->v[i].scheme);
 			else
 				printf("null");
 			printf(",\"category\":");
-			if (m.v[i].category)
-				json_str(m.v[i].category);
+			if (m->v[i].category)
+				json_str(m->v[i].category);
 			else
 				printf("null");
 			printf("}");
@@ -524,19 +513,76 @@ static int lookup_one(struct ks_hashdb *db, const struct opts *o, const char *q)
 		}
 		printf("}\n");
 	} else {
-		if (!m.n)
+		if (!m->n)
 			printf("%s\t-\t%s\n", q, note ? note : "no match");
-		for (size_t i = 0; i < m.n; i++) {
-			const struct ks_hashdb_set *s = ks_hashdb_set_at(db, m.v[i].set);
-			printf("%s\t%s\t%d\t%s\t%s%s%s\t%s\n", q, kind_name(m.v[i].kind),
-			       m.v[i].distance, s ? s->name : "?",
-			       m.v[i].scheme ? m.v[i].scheme : "", m.v[i].category ? ":" : "",
-			       m.v[i].category ? m.v[i].category : "(uncategorised)", m.v[i].hash);
+		for (size_t i = 0; i < m->n; i++) {
+			const struct ks_hashdb_set *s = ks_hashdb_set_at(db, m->v[i].set);
+			printf("%s\t%s\t%d\t%s\t%s%s%s\t%s\n", q, kind_name(m->v[i].kind),
+			       m->v[i].distance, s ? s->name : "?",
+			       m->v[i].scheme ? m->v[i].scheme : "", m->v[i].category ? ":" : "",
+			       m->v[i].category ? m->v[i].category : "(uncategorised)",
+			       m->v[i].hash);
 		}
 	}
-	free(m.v);
-	return 0;
 }
+
+static void on_near_batch(void *ctx, size_t i, const struct ks_hashdb_hit *h)
+{
+	struct query **near = ctx;
+	on_match(&near[i]->m, h);
+}
+
+/* Looks up a group of queries (in order; bad ones are reported and skipped) and prints
+ * each one's matches. PDQ near lookups of a big group go through one batched search.
+ * Returns 0, or -1 if some query was malformed. */
+static int lookup_group(struct ks_hashdb *db, const struct opts *o, struct query *qs, size_t n)
+{
+	int bad = 0, floor = o->min_quality ? o->min_quality : KS_PDQ_QUALITY_FLOOR;
+	struct query **near = ks_xmalloc((n ? n : 1) * sizeof *near);
+	uint8_t *hashes = ks_xmalloc((n ? n : 1) * 32);
+	size_t nnear = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct query *q = &qs[k];
+		const char *why = NULL;
+		if (parse_query(q->text, &q->kinds, q->d, &q->quality, &why) < 0) {
+			fprintf(stderr, "kestrel: hashset lookup: %s: %s\n", q->text, why);
+			q->kinds = 0;
+			bad = 1;
+			continue;
+		}
+		if (q->kinds & KS_HAS_MD5)
+			ks_hashdb_lookup(db, KS_HAS_MD5, q->d, on_match, &q->m);
+		if (q->kinds & KS_HAS_SHA1)
+			ks_hashdb_lookup(db, KS_HAS_SHA1, q->d, on_match, &q->m);
+		if (q->kinds & KS_HAS_SHA256)
+			ks_hashdb_lookup(db, KS_HAS_SHA256, q->d, on_match, &q->m);
+		if (q->kinds & KS_HAS_PDQ) {
+			if (q->quality >= 0 && q->quality < floor) {
+				q->note = "PDQ quality below the floor: no near lookup";
+			} else {
+				near[nnear] = q;
+				memcpy(hashes + 32 * nnear++, q->d, 32);
+			}
+		}
+	}
+	if (nnear >= 256) {
+		ks_hashdb_near_batch(db, hashes, nnear, o->radius, on_near_batch, near);
+	} else {
+		for (size_t k = 0; k < nnear; k++)
+			ks_hashdb_near(db, hashes + 32 * k, o->radius, on_match, &near[k]->m);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (qs[k].kinds)
+			print_query(db, o, &qs[k]);
+		free(qs[k].m.v);
+		free(qs[k].text);
+	}
+	free(near);
+	free(hashes);
+	return bad ? -1 : 0;
+}
+
+#define LOOKUP_GROUP 4096 /* queries from standard input looked up together */
 
 static int cmd_lookup(struct opts *o, int argc, char **argv)
 {
@@ -549,18 +595,33 @@ static int cmd_lookup(struct opts *o, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	int bad = 0;
+	struct query *qs = ks_xcalloc(LOOKUP_GROUP, sizeof *qs);
+	size_t n = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "-") != 0) {
-			bad |= lookup_one(db, o, argv[i]) < 0;
-			continue;
+			qs[n++].text = ks_xstrdup(argv[i]);
+		} else {
+			char line[256];
+			while (fgets(line, sizeof line, stdin)) {
+				line[strcspn(line, "\r\n")] = '\0';
+				if (!line[0] || line[0] == '#')
+					continue;
+				qs[n++].text = ks_xstrdup(line);
+				if (n == LOOKUP_GROUP) {
+					bad |= lookup_group(db, o, qs, n) < 0;
+					memset(qs, 0, n * sizeof *qs);
+					n = 0;
+				}
+			}
 		}
-		char line[256];
-		while (fgets(line, sizeof line, stdin)) {
-			line[strcspn(line, "\r\n")] = '\0';
-			if (line[0] && line[0] != '#')
-				bad |= lookup_one(db, o, line) < 0;
+		if (n == LOOKUP_GROUP) {
+			bad |= lookup_group(db, o, qs, n) < 0;
+			memset(qs, 0, n * sizeof *qs);
+			n = 0;
 		}
 	}
+	bad |= lookup_group(db, o, qs, n) < 0;
+	free(qs);
 	ks_hashdb_close(db);
 	return bad ? EXIT_USAGE : EXIT_OK;
 }

@@ -63,6 +63,36 @@ static inline void hdb_load4(const uint8_t *h, uint64_t w[4])
 	memcpy(w, h, 32);
 }
 
+/* Hamming distance of the loaded query a and the hash at h; of x restricted to mask m;
+ * always inlined, so that callers built for POPCNT use the instruction. */
+static inline __attribute__((always_inline)) int hdb_dist4(const uint64_t *a, const uint8_t *h)
+{
+	uint64_t w[4];
+	hdb_load4(h, w);
+	return __builtin_popcountll(a[0] ^ w[0]) + __builtin_popcountll(a[1] ^ w[1]) +
+	       __builtin_popcountll(a[2] ^ w[2]) + __builtin_popcountll(a[3] ^ w[3]);
+}
+
+static inline __attribute__((always_inline)) int hdb_dist_masked(const uint64_t *x,
+								 const uint64_t *m)
+{
+	return __builtin_popcountll(x[0] & m[0]) + __builtin_popcountll(x[1] & m[1]) +
+	       __builtin_popcountll(x[2] & m[2]) + __builtin_popcountll(x[3] & m[3]);
+}
+
+/* Per-byte popcount of eight bytes, each <= allowed -> its top bit set in the result. */
+static inline __attribute__((always_inline)) uint64_t hdb_bytes_within(uint64_t v,
+									unsigned allowed)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	v = v - ((v >> 1) & 0x5555555555555555ULL);
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL; /* 0..8 per byte */
+	/* byte + (127 - allowed) has its top bit set iff byte > allowed */
+	uint64_t over = (v + ones * (127 - allowed)) & (ones * 0x80);
+	return ~over & (ones * 0x80);
+}
+
 /* Calls fn for row `row` of table `table` (T_*) with the given payload and digest;
  * resolves class or record. Returns 1 if reported, 0 if the payload is damaged. */
 int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest, uint32_t payload,
@@ -71,5 +101,13 @@ int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest
 /* ks_hashdb_near without the fallback to a linear scan (for the tests). */
 int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, ks_hashdb_hit_fn fn,
 		 void *ctx);
+
+/* ks_hashdb_near_batch without the fallback to a linear scan (for the tests). */
+int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
+		       ks_hashdb_batch_fn fn, void *ctx);
+
+/* Each MIH table's threshold for radius (t[i], -1 = not searched) and the expected
+ * cost of the search in random fetches (above n_pdq / 8 a linear scan is cheaper). */
+double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t);
 
 #endif

@@ -121,20 +121,6 @@ struct query {
 	size_t ncand;
 };
 
-static inline __attribute__((always_inline)) int dist4(const uint64_t *a, const uint8_t *h)
-{
-	uint64_t w[4];
-	hdb_load4(h, w);
-	return __builtin_popcountll(a[0] ^ w[0]) + __builtin_popcountll(a[1] ^ w[1]) +
-	       __builtin_popcountll(a[2] ^ w[2]) + __builtin_popcountll(a[3] ^ w[3]);
-}
-
-static inline __attribute__((always_inline)) int dist_masked(const uint64_t *x, const uint64_t *m)
-{
-	return __builtin_popcountll(x[0] & m[0]) + __builtin_popcountll(x[1] & m[1]) +
-	       __builtin_popcountll(x[2] & m[2]) + __builtin_popcountll(x[3] & m[3]);
-}
-
 /* Fetches and checks the candidates gathered so far. */
 static inline __attribute__((always_inline)) void verify(struct query *q)
 {
@@ -154,7 +140,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		if (r >= db->n_pdq)
 			continue; /* damaged file: never read outside the map */
 		const uint8_t *h = db->pdq + 32 * (size_t)r;
-		int d = dist4(q->q, h);
+		int d = hdb_dist4(q->q, h);
 		if (d > q->radius)
 			continue;
 		uint64_t w[4], xr[4];
@@ -163,7 +149,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			xr[j] = q->q[j] ^ w[j];
 		int earlier = 0;
 		for (int j = 0; j < i && !earlier; j++)
-			if (q->t[j] >= 0 && dist_masked(xr, db->mih[j].mask) <= q->t[j])
+			if (q->t[j] >= 0 && hdb_dist_masked(xr, db->mih[j].mask) <= q->t[j])
 				earlier = 1;
 		if (earlier)
 			continue; /* table j finds it */
@@ -190,18 +176,6 @@ static inline __attribute__((always_inline)) void add_cand(struct query *q, int 
 		verify(q);
 }
 
-/* Per-byte popcount of eight bytes, each <= allowed -> its top bit set in the result. */
-static inline __attribute__((always_inline)) uint64_t bytes_within(uint64_t v, unsigned allowed)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	v = v - ((v >> 1) & 0x5555555555555555ULL);
-	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-	v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL; /* 0..8 per byte */
-	/* byte + (127 - allowed) has its top bit set iff byte > allowed */
-	uint64_t over = (v + ones * (127 - allowed)) & (ones * 0x80);
-	return ~over & (ones * 0x80);
-}
-
 static inline __attribute__((always_inline)) void scan_bucket(struct query *q, int i, uint32_t lo,
 							      uint32_t hi, unsigned allowed)
 {
@@ -219,7 +193,7 @@ static inline __attribute__((always_inline)) void scan_bucket(struct query *q, i
 	for (; j + 8 <= hi; j += 8) {
 		uint64_t v;
 		memcpy(&v, low + (j - lo), 8);
-		uint64_t hit = bytes_within(v ^ spread, allowed);
+		uint64_t hit = hdb_bytes_within(v ^ spread, allowed);
 		while (hit) {
 			unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
 			hit &= hit - 1;
@@ -316,7 +290,7 @@ static inline __attribute__((always_inline)) void run_scan(struct query *q)
 	const struct ks_hashdb *db = q->db;
 	for (uint64_t r = 0; r < db->n_pdq; r++) {
 		const uint8_t *h = db->pdq + 32 * r;
-		int d = dist4(q->q, h);
+		int d = hdb_dist4(q->q, h);
 		if (d <= q->radius)
 			q->hits += hdb_report(db, T_PDQ, h, hdb_le32(db->pdq_pay + 4 * r), r, d,
 					      q->fn, q->ctx);
@@ -352,7 +326,7 @@ __attribute__((target("popcnt"))) static void scan_popcnt(struct query *q)
 
 /* Sets each table's threshold for radius and returns the expected cost (as
  * table_cost) for comparing with a linear scan. */
-static double plan(const struct ks_hashdb *db, int radius, int *t)
+double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 {
 	double cost = 0;
 	for (int i = 0; i < db->m; i++) {
@@ -400,7 +374,7 @@ static int near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, i
 	load_query(&q, db, pdq, radius, fn, ctx);
 	/* when a linear scan is cheaper (large radius, few rows), scan: it reads the
 	 * hashes in order, two to a cache line, far cheaper than random fetches */
-	if (plan(db, radius, q.t) >= (double)db->n_pdq / 8 && !force)
+	if (hdb_near_plan(db, radius, q.t) >= (double)db->n_pdq / 8 && !force)
 		return ks_hashdb_near_scan(db, pdq, radius, fn, ctx);
 	if (db->fast)
 		mih_popcnt(&q);

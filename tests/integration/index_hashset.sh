@@ -159,6 +159,17 @@ for l in list(open(sys.argv[2] + "/expected-matches-d31.tsv"))[1:]:
     exp.add((int(f[0]), f[4], int(f[2])))
 assert len(exp) == 250 and got == exp, (len(got), len(exp), sorted(got ^ exp)[:5])
 PY
+  # 300 queries from standard input go through the batched search: the same answers
+  for k in 1 2 3; do cat "$M/needles.txt"; done > "$T/needles3.txt"
+  "$KESTREL" hashset lookup "$T/mih.kix" - --json --radius 31 < "$T/needles3.txt" \
+    > "$T/mih3.jsonl"
+  check "MIH vectors, batched (300 queries): the same 250 pairs, three times, in order" \
+    python3 - "$T/mih.jsonl" "$T/mih3.jsonl" <<'PY'
+import sys
+one = open(sys.argv[1]).read().splitlines()
+three = open(sys.argv[2]).read().splitlines()
+assert len(one) == 100 and three == one * 3, (len(one), len(three))
+PY
 else
   echo "note: SHARED absent, MIH vectors not checked"
 fi

@@ -155,6 +155,72 @@ static int compare(struct ks_hashdb *db, const uint8_t (*hs)[32], size_t n, cons
 	return bad;
 }
 
+/* (query, row, distance) triples, to compare ks_hashdb_near_batch with ks_hashdb_near */
+struct triple {
+	uint64_t q, ref;
+	int d;
+};
+struct triples {
+	struct triple *v;
+	size_t n, cap;
+	size_t query; /* for the one-at-a-time side */
+};
+
+static void add_triple(struct triples *t, size_t q, const struct ks_hashdb_hit *hit)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->v = realloc(t->v, t->cap * sizeof *t->v);
+	}
+	t->v[t->n++] = (struct triple){q, hit->ref, hit->distance};
+}
+
+static void on_batch_hit(void *ctx, size_t query, const struct ks_hashdb_hit *hit)
+{
+	add_triple(ctx, query, hit);
+}
+
+static void on_single_hit(void *ctx, const struct ks_hashdb_hit *hit)
+{
+	struct triples *t = ctx;
+	add_triple(t, t->query, hit);
+}
+
+static int by_triple(const void *a, const void *b)
+{
+	const struct triple *x = a, *y = b;
+	if (x->q != y->q)
+		return x->q < y->q ? -1 : 1;
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? -1 : 1;
+	return x->d - y->d;
+}
+
+/* The batched search gives every query the hits the single search gives it. */
+static int compare_batch(struct ks_hashdb *db, const uint8_t (*qs)[32], size_t nq, int r)
+{
+	struct triples a = {0}, b = {0};
+	/* odd radii through the tables whatever they cost, even ones as the library picks */
+	int na = r & 1 ? hdb_near_batch_mih(db, (const uint8_t *)qs, nq, r, on_batch_hit, &a)
+		       : ks_hashdb_near_batch(db, (const uint8_t *)qs, nq, r, on_batch_hit, &a);
+	for (size_t k = 0; k < nq; k++) {
+		b.query = k;
+		ks_hashdb_near(db, qs[k], r, on_single_hit, &b);
+	}
+	int bad = na != (int)a.n || a.n != b.n;
+	if (!bad) {
+		qsort(a.v, a.n, sizeof *a.v, by_triple);
+		qsort(b.v, b.n, sizeof *b.v, by_triple);
+		for (size_t i = 0; i < a.n; i++)
+			bad += by_triple(&a.v[i], &b.v[i]) != 0;
+	}
+	if (bad)
+		fprintf(stderr, "batch radius %d: %zu hits, single %zu\n", r, a.n, b.n);
+	free(a.v);
+	free(b.v);
+	return bad;
+}
+
 static void differential(size_t n, int m, int clustered, int nq)
 {
 	uint8_t(*hs)[32] = malloc((n ? n : 1) * 32);
@@ -215,6 +281,22 @@ static void differential(size_t n, int m, int clustered, int nq)
 	CHECK(bad == 0);
 	if (n > 100)
 		CHECK(total_hits > nq); /* the queries did find things */
+	/* the batched search: the same hits for every query, at several radii */
+	uint8_t(*qs)[32] = malloc((size_t)nq * 32);
+	for (int k = 0; k < nq; k++) {
+		if (n && k % 4 != 3) {
+			memcpy(qs[k], hs[next64() % n], 32);
+			flip(qs[k], (int)(next64() % 48));
+		} else {
+			random_hash(qs[k]);
+		}
+	}
+	static const int bradii[] = {31, 0, 13, 24, 40, 7};
+	int bbad = 0;
+	for (size_t k = 0; k < sizeof bradii / sizeof bradii[0]; k++)
+		bbad += compare_batch(db, (const uint8_t(*)[32])qs, (size_t)nq, bradii[k]);
+	CHECK(bbad == 0);
+	free(qs);
 	ks_hashdb_close(db);
 	free(hs);
 	free(dup);
