@@ -1,8 +1,9 @@
 /* TMK+PDQF files: a known video as upstream's tmk-hash-video (or `kestrel tmk`) writes
  * it, one video per .tmk file, probed by its "TMK1" "FVEC" "PDQF" magic. The file is
- * read whole (it has one size, KS_TMK_FILE_BYTES) and checked by ks_tmk_read (and for
- * upstream's frame rate and periods, those kestrel computes with); it becomes one entry named after
- * the file, with the category the user gives, no digest and the file's bytes (entry.tmk). */
+ * read whole (it has one size, KS_TMK_FILE_BYTES) and checked by ks_tmk_read, and for
+ * upstream's frame rate and periods (those kestrel computes with); it becomes one
+ * entry named after the file, with the category the user gives, no digest, and the
+ * file's bytes (entry.tmk). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
