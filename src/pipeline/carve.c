@@ -9,6 +9,7 @@
 
 #include "carve_impl.h"
 #include "kestrel/media.h"
+#include "vscan.h"
 
 #define CHUNK (4u << 20)	      /* region bytes scanned per read */
 #define OVERLAP (KS_SNIFF_BYTES + 64) /* read past a chunk, so a sniff sees a whole head */
@@ -132,6 +133,11 @@ static size_t view_read(const struct view *vw, uint8_t *buf, size_t n)
 static size_t view_reader(void *ctx, uint64_t off, void *buf, size_t n)
 {
 	return view_read_at(ctx, off, buf, n);
+}
+
+static int64_t view_video_read(void *ctx, uint64_t off, uint8_t *buf, size_t n)
+{
+	return (int64_t)view_read_at(ctx, off, buf, n);
 }
 
 /* Medium offset just past logical byte n-1 of the view. */
@@ -301,6 +307,17 @@ static int hash_long(struct ks_carver *c, const struct view *vw, uint64_t size, 
 	h->size = size;
 	h->hashed = 1;
 	return 0;
+}
+
+/* A video longer than a window holds only its head for the workers: it is probed and
+ * fingerprinted here, through the view (the medium), as a file too large to hold is. */
+static struct ks_vfp *long_video(const struct ks_carver *c, const struct view *vw,
+				 const struct ks_media_format *fmt, const struct hit *h)
+{
+	if (fmt->kind != KS_KIND_VIDEO || !h->hashed || h->size <= h->len)
+		return NULL;
+	return ks_vfp_make_read(view_video_read, (void *)vw, h->size,
+				c->env.lim ? c->env.lim->video_seconds : 0);
 }
 
 /* Measures the candidate of format fmt at the start of the view, reading growing
@@ -489,11 +506,13 @@ struct region_scan {
 };
 
 static void submit_carved(struct ks_carver *c, const struct ks_region_info *ri, uint64_t p,
-			  struct hit *h, const struct ks_media_format *fmt, int mapped)
+			  struct hit *h, const struct ks_media_format *fmt, int mapped,
+			  const struct view *vw)
 {
 	struct ks_group *g = ks_xcalloc(1, sizeof *g);
 	g->source_id = c->env.source_id;
 	struct ks_rec *r = ks_group_add(g);
+	r->vfp = long_video(c, vw, fmt, h);
 	r->volume = ks_xstrdup(ri->volume);
 	r->path = ks_xasprintf("%s@%llu", ri->what, (unsigned long long)p);
 	r->state = KS_STATE_CARVED;
@@ -539,7 +558,7 @@ static size_t on_region_candidate(void *vctx, size_t i, const struct ks_media_fo
 			free(h.data);
 			ks_budget_release(c->env.budget, h.len);
 		} else {
-			submit_carved(c, s->ri, p, &h, fmt, mapped);
+			submit_carved(c, s->ri, p, &h, fmt, mapped, vw);
 		}
 	}
 	free(vw);
@@ -617,9 +636,11 @@ struct embed_scan {
 
 /* Adds child record "@pos" of es->ri for data[0..len) and examines it. */
 static void add_child(struct embed_scan *es, uint64_t pos, const uint8_t *data, size_t len,
-		      const struct hit *h, enum ks_valid v, const char *why, const char *type)
+		      const struct hit *h, enum ks_valid v, const char *why, const char *type,
+		      struct ks_vfp *vfp)
 {
 	struct ks_rec *r = ks_group_add(es->g);
+	r->vfp = vfp;
 	size_t ci = (size_t)(r - es->g->recs);
 	const struct ks_rec *parent = &es->g->recs[es->ri];
 	r->parent = (int)es->ri;
@@ -653,7 +674,7 @@ static size_t on_embedded(void *vctx, size_t pos, const struct ks_media_format *
 	    ks_media_measure(fmt->name, es->data + pos, es->len - pos, &end, NULL, NULL, &why);
 	if (v == KS_VALID_BAD || end < (v == KS_VALID_OK ? 1 : MIN_PARTIAL))
 		return pos + 1;
-	add_child(es, pos, es->data + pos, (size_t)end, NULL, v, why, fmt->name);
+	add_child(es, pos, es->data + pos, (size_t)end, NULL, v, why, fmt->name, NULL);
 	return pos + (size_t)end;
 }
 
@@ -696,7 +717,8 @@ static size_t on_streamed(void *vctx, size_t i, const struct ks_media_format *fm
 	struct hit h = {0};
 	size_t ret = i + 1;
 	if (measure_view(c, vw, fmt, &h) == 0) {
-		add_child(es, p, h.data, (size_t)h.len, &h, h.v, h.why, fmt->name);
+		add_child(es, p, h.data, (size_t)h.len, &h, h.v, h.why, fmt->name,
+			  long_video(c, vw, fmt, &h));
 		free(h.data);
 		ks_budget_release(c->env.budget, h.len);
 		ret = (size_t)(p + (h.size ? h.size : 1) - es->buf_at);

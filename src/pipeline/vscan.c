@@ -142,16 +142,21 @@ static int64_t item_read(void *ctx, uint64_t off, uint8_t *buf, size_t n)
 	return (int64_t)ks_item_read(ctx, off, buf, n, &err);
 }
 
-struct ks_vfp *ks_vfp_make_reader(struct ks_item_reader *rd, uint64_t size, double seconds)
+struct ks_vfp *ks_vfp_make_read(ks_video_read_fn read, void *ctx, uint64_t size, double seconds)
 {
 	struct ks_vfp *f = vfp_new();
 	struct ks_video_limits lim;
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
 	lim_of(&lim, seconds);
-	int rc = ks_video_open_reader(&v, item_read, rd, size, &lim, &f->info, &err);
+	int rc = ks_video_open_reader(&v, read, ctx, size, &lim, &f->info, &err);
 	fingerprint(f, v, rc, &err);
 	return f;
+}
+
+struct ks_vfp *ks_vfp_make_reader(struct ks_item_reader *rd, uint64_t size, double seconds)
+{
+	return ks_vfp_make_read(item_read, rd, size, seconds);
 }
 
 struct ks_vfp *ks_vfp_not_held(uint64_t size, size_t held)

@@ -14,6 +14,7 @@
 #include "kestrel/index.h"
 #include "kestrel/pipeline.h"
 #include "kestrel/store.h"
+#include "kestrel/video.h"
 
 /* Default wall-time budget to fingerprint one video, seconds. */
 #define KS_VSCAN_SECONDS 60.0
@@ -28,6 +29,10 @@ struct ks_vfp *ks_vfp_make_mem(const uint8_t *data, size_t len, double seconds);
 /* The same over an evidence item read through rd (size bytes), for videos too large to
  * hold in memory; rd is only used during the call. */
 struct ks_vfp *ks_vfp_make_reader(struct ks_item_reader *rd, uint64_t size, double seconds);
+/* The same over bytes 0..size) read through read(ctx, ...) (kestrel/video.h), e.g. a
+ * carved video longer than a carving window, read through the medium; only used during
+ * the call. */
+struct ks_vfp *ks_vfp_make_read(ks_video_read_fn read, void *ctx, uint64_t size, double seconds);
 /* A video that was not fingerprinted because only held of its size bytes were kept. */
 struct ks_vfp *ks_vfp_not_held(uint64_t size, size_t held);
 void ks_vfp_free(struct ks_vfp *f); /* accepts NULL */

@@ -6,7 +6,9 @@
 # written 3 bytes off sector alignment, and a cut JPEG is kept as partial. (2) a
 # directory: a JPEG appended to a 70 MiB file of random bytes (larger than the reader
 # holds: the streamed search) and a PNG after the end of a JPEG are found inside
-# their files as children; a JPEG with nothing after it gets none.
+# their files as children; a JPEG with nothing after it gets none. Movies longer than
+# a carving window (in the image; after 1 MiB of random bytes in a file) are
+# fingerprinted through the medium.
 . "$(dirname "$0")/lib/common.sh"
 need_tool convert-im6.q16 imagemagick
 IM=convert-im6.q16
@@ -87,6 +89,15 @@ if [ "$LONG" = 1 ]; then
   check "the 70 MB movie is carved whole (end from its boxes, hashed streaming)" \
     python3 "$L/jsonl_has.py" c1.jsonl state=carved "offset=$OFF_LONG" "md5=$(md5 long.mov)" \
       "size=$(stat -c %s long.mov)" valid=ok 'note~hashed whole'
+  check "the 70 MB movie is fingerprinted through the medium (40 s, a frame a second)" \
+    python3 - c1.jsonl "$OFF_LONG" <<'PY'
+import json, sys
+r = [r for r in map(json.loads, open(sys.argv[1])) if r["offset"] == int(sys.argv[2])]
+v = r[0].get("video") if len(r) == 1 else None
+print(v)
+sys.exit(0 if v and v["status"] == "ok" and abs(v["duration"] - 40) < 1
+         and v["frames_fingerprinted"] >= 20 else 1)
+PY
 else
   echo "skip: long movie (needs ffmpeg)"
 fi
@@ -94,11 +105,25 @@ check "nothing else carved, nothing twice" python3 "$L/carve_check.py" c1.jsonl
 check "the carved items" python3 "$L/jsonl_has.py" c1.jsonl state=carved in_container=false \
   --count $((3 + LONG))
 
+# The long movie after 1 MiB of random bytes: a file too large to hold, searched streaming.
+[ "$LONG" = 1 ] && { head -c 1048576 /dev/urandom > dir/tail.bin && cat long.mov >> dir/tail.bin \
+  || bad "tail.bin"; }
 "$KESTREL" case init c2 --ref M2 --examiner test >/dev/null
 check "scan --carve of the directory" "$KESTREL" scan c2 dir --exhibit M2 --carve --quiet
 "$KESTREL" files c2 --json > c2.jsonl
 check "the JPEG at the end of the 70 MiB file is found (streamed search)" \
   python3 "$L/jsonl_has.py" c2.jsonl "path=/huge.bin › @$((70 << 20))" "md5=$(md5 rose.jpg)"
+if [ "$LONG" = 1 ]; then
+  check "the movie inside a file too large to hold is found and fingerprinted through it" \
+    python3 - c2.jsonl "/tail.bin › @1048576" "$(md5 long.mov)" <<'PY'
+import json, sys
+r = [r for r in map(json.loads, open(sys.argv[1])) if r["path"] == sys.argv[2]]
+v = r[0].get("video") if len(r) == 1 else None
+print(r and r[0]["md5"], v)
+sys.exit(0 if v and r[0]["md5"] == sys.argv[3] and v["status"] == "ok"
+         and abs(v["duration"] - 40) < 1 and v["frames_fingerprinted"] >= 20 else 1)
+PY
+fi
 check "the PNG after the end of a JPEG is its child" \
   python3 "$L/jsonl_has.py" c2.jsonl "path=/pic.jpg › @$(stat -c %s rose.jpg)" "md5=$(md5 logo.png)"
 check "a JPEG with nothing after it has no embedded child" \
