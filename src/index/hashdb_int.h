@@ -93,6 +93,52 @@ static inline __attribute__((always_inline)) uint64_t hdb_bytes_within(uint64_t 
 	return ~over & (ones * 0x80);
 }
 
+/* The rows j of a substring table's bucket [lo, hi) whose low key bits are within
+ * `allowed` bits of qlow: emit(ctx, j) for each, in order (every row when the table
+ * keeps no low bits, lw 0, or allowed covers them). low: the bucket's low bytes, one a
+ * row. Always inlined, so that emit is too. */
+static inline __attribute__((always_inline)) void
+hdb_bucket_rows(const uint8_t *low, unsigned lw, unsigned lb, uint32_t lo, uint32_t hi,
+		unsigned qlow, unsigned allowed, void (*emit)(void *ctx, uint32_t j), void *ctx)
+{
+	if (!lw || allowed >= lb) {
+		for (uint32_t j = lo; j < hi; j++)
+			emit(ctx, j);
+		return;
+	}
+	const uint64_t spread = 0x0101010101010101ULL * qlow;
+	uint32_t j = lo;
+	for (; j + 8 <= hi; j += 8) {
+		uint64_t v;
+		memcpy(&v, low + (j - lo), 8);
+		uint64_t hit = hdb_bytes_within(v ^ spread, allowed);
+		while (hit) {
+			unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
+			hit &= hit - 1;
+			emit(ctx, j + k);
+		}
+	}
+	for (; j < hi; j++)
+		if ((unsigned)__builtin_popcount((low[j - lo] ^ qlow) & 0xFFu) <= allowed)
+			emit(ctx, j);
+}
+
+/* Next combination of the same number of set bits (Gosper). */
+static inline uint32_t hdb_next_comb(uint32_t v)
+{
+	uint32_t t = v | (v - 1);
+	return (t + 1) | (((~t & -~t) - 1) >> (__builtin_ctz(v) + 1));
+}
+
+/* A batch lookup's report: fn told the query (ks_hashdb_batch_fn) behind a
+ * ks_hashdb_hit_fn; hdb_batch_hit is that ks_hashdb_hit_fn (ctx a struct hdb_batch). */
+struct hdb_batch {
+	ks_hashdb_batch_fn fn;
+	void *ctx;
+	size_t query;
+};
+void hdb_batch_hit(void *ctx, const struct ks_hashdb_hit *h);
+
 /* Calls fn for row `row` of table `table` (T_*) with the given payload and digest;
  * resolves class or record. Returns 1 if reported, 0 if the payload is damaged. */
 int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest, uint32_t payload,

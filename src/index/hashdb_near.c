@@ -176,33 +176,26 @@ static inline __attribute__((always_inline)) void add_cand(struct query *q, int 
 		verify(q);
 }
 
+struct bucket {
+	struct query *q;
+	const struct hdb_mih *x;
+	const uint8_t *base;
+	uint32_t lo, hi;
+	int i;
+};
+
+static inline __attribute__((always_inline)) void bucket_row(void *ctx, uint32_t j)
+{
+	struct bucket *b = ctx;
+	add_cand(b->q, b->i, b->x, b->base, b->lo, b->hi, j);
+}
+
 static inline __attribute__((always_inline)) void scan_bucket(struct query *q, int i, uint32_t lo,
 							      uint32_t hi, unsigned allowed)
 {
 	const struct hdb_mih *x = &q->db->mih[i];
-	const uint8_t *base = x->rows ? x->rows + (size_t)(x->lw + x->iw) * lo : NULL;
-	if (!x->lw || allowed >= x->lb) {
-		for (uint32_t j = lo; j < hi; j++)
-			add_cand(q, i, x, base, lo, hi, j);
-		return;
-	}
-	const uint8_t *low = base; /* low bytes of rows lo.. */
-	unsigned qlow = q->qlow[i];
-	const uint64_t spread = 0x0101010101010101ULL * qlow;
-	uint32_t j = lo;
-	for (; j + 8 <= hi; j += 8) {
-		uint64_t v;
-		memcpy(&v, low + (j - lo), 8);
-		uint64_t hit = hdb_bytes_within(v ^ spread, allowed);
-		while (hit) {
-			unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
-			hit &= hit - 1;
-			add_cand(q, i, x, base, lo, hi, j + k);
-		}
-	}
-	for (; j < hi; j++)
-		if ((unsigned)__builtin_popcount((low[j - lo] ^ qlow) & 0xFFu) <= allowed)
-			add_cand(q, i, x, base, lo, hi, j);
+	struct bucket b = {q, x, x->rows ? x->rows + (size_t)(x->lw + x->iw) * lo : NULL, lo, hi, i};
+	hdb_bucket_rows(b.base, x->lw, x->lb, lo, hi, q->qlow[i], allowed, bucket_row, &b);
 }
 
 /* Reads the pending buckets' bounds, prefetches their low bytes, scans them. */
@@ -237,13 +230,6 @@ static inline __attribute__((always_inline)) void round_(struct query *q)
 		scan_bucket(q, bk[k].table, bk[k].lo, bk[k].hi, bk[k].allowed);
 }
 
-/* Next combination of the same number of set bits (Gosper). */
-static inline uint32_t next_comb(uint32_t v)
-{
-	uint32_t t = v | (v - 1);
-	return (t + 1) | (((~t & -~t) - 1) >> (__builtin_ctz(v) + 1));
-}
-
 static inline __attribute__((always_inline)) void run_mih(struct query *q)
 {
 	const struct ks_hashdb *db = q->db;
@@ -275,7 +261,7 @@ static inline __attribute__((always_inline)) void run_mih(struct query *q)
 					round_(q);
 				if (!d)
 					break;
-				flips = next_comb(flips);
+				flips = hdb_next_comb(flips);
 				if (flips >> x->hb)
 					break;
 			}

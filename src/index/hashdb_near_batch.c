@@ -19,19 +19,6 @@
 #define ROUND_QUERIES 4096 /* queries per round (the probe's query field has 24 bits) */
 #define MAX_CANDS (1u << 23) /* candidates checked at a time (64 MB, and as much to sort) */
 
-struct batch_report {
-	ks_hashdb_batch_fn fn;
-	void *ctx;
-	size_t query;
-};
-
-static void on_hit(void *vctx, const struct ks_hashdb_hit *h)
-{
-	struct batch_report *r = vctx;
-	if (r->fn)
-		r->fn(r->ctx, r->query, h);
-}
-
 /* Least-significant-digit radix sort of a[0..n) by bits [lo, lo + bits) of each
  * value, in passes of at most 8 bits through tmp (256 write streams stay cached);
  * the result is in a. */
@@ -83,7 +70,7 @@ struct round {
 	size_t nprobe, cprobe;
 	uint64_t *cand, *ctmp;
 	size_t ncand;
-	struct batch_report rep;
+	struct hdb_batch rep;
 	int hits;
 };
 
@@ -113,7 +100,7 @@ static inline __attribute__((always_inline)) void check(struct round *r)
 			continue; /* table j finds it */
 		r->rep.query = r->first + qi;
 		r->hits += hdb_report(db, T_PDQ, h, hdb_le32(db->pdq_pay + 4 * (size_t)row), row,
-				      d, on_hit, &r->rep);
+				      d, hdb_batch_hit, &r->rep);
 	}
 	r->ncand = 0;
 }
@@ -126,6 +113,19 @@ static inline __attribute__((always_inline)) void add_cand(struct round *r, int 
 	r->cand[r->ncand++] = (uint64_t)row << 32 | (uint64_t)i << 24 | qi;
 	if (r->ncand == MAX_CANDS)
 		check(r);
+}
+
+struct bucket {
+	struct round *r;
+	const uint8_t *ids; /* the bucket's row numbers (tables >= 1) */
+	uint32_t lo, qi;
+	int i, has_ids;
+};
+
+static inline __attribute__((always_inline)) void bucket_row(void *ctx, uint32_t j)
+{
+	struct bucket *b = ctx;
+	add_cand(b->r, b->i, b->has_ids ? hdb_le32(b->ids + 4 * (size_t)(j - b->lo)) : j, b->qi);
 }
 
 /* Searches table i for the round's queries. */
@@ -152,8 +152,7 @@ static inline __attribute__((always_inline)) void table_round(struct round *r, i
 							(uint64_t)(t - d) << 24 | k;
 				if (!d)
 					break;
-				uint32_t v = flips, c = v | (v - 1); /* next with d bits (Gosper) */
-				flips = (c + 1) | (((~c & -~c) - 1) >> (__builtin_ctz(v) + 1));
+				flips = hdb_next_comb(flips);
 				if (flips >> x->hb)
 					break;
 			}
@@ -173,30 +172,9 @@ static inline __attribute__((always_inline)) void table_round(struct round *r, i
 		if (hi <= lo)
 			continue;
 		const uint8_t *base = x->rows ? x->rows + width * lo : NULL;
-		const uint8_t *ids = base ? base + (size_t)x->lw * (hi - lo) : NULL;
-		if (!x->lw || allowed >= x->lb) {
-			for (uint32_t j = lo; j < hi; j++)
-				add_cand(r, i, x->iw ? hdb_le32(ids + 4 * (size_t)(j - lo)) : j, qi);
-			continue;
-		}
-		unsigned ql = r->qlow[qi];
-		const uint64_t spread = 0x0101010101010101ULL * ql;
-		uint32_t j = lo;
-		for (; j + 8 <= hi; j += 8) {
-			uint64_t v;
-			memcpy(&v, base + (j - lo), 8);
-			uint64_t hit = hdb_bytes_within(v ^ spread, allowed);
-			while (hit) {
-				unsigned b = (unsigned)__builtin_ctzll(hit) >> 3;
-				hit &= hit - 1;
-				uint32_t jj = j + b;
-				add_cand(r, i, x->iw ? hdb_le32(ids + 4 * (size_t)(jj - lo)) : jj,
-					 qi);
-			}
-		}
-		for (; j < hi; j++)
-			if ((unsigned)__builtin_popcount((base[j - lo] ^ ql) & 0xFFu) <= allowed)
-				add_cand(r, i, x->iw ? hdb_le32(ids + 4 * (size_t)(j - lo)) : j, qi);
+		struct bucket b = {r, base ? base + (size_t)x->lw * (hi - lo) : NULL, lo, qi, i,
+				   x->iw != 0};
+		hdb_bucket_rows(base, x->lw, x->lb, lo, hi, r->qlow[qi], allowed, bucket_row, &b);
 	}
 }
 
@@ -235,10 +213,10 @@ static int near_batch(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n,
 	int hits = 0;
 	if (hdb_near_plan(db, radius, t) >= (double)db->n_pdq / 8 && !force) {
 		/* a linear scan is cheaper: query by query (ks_hashdb_near scans) */
-		struct batch_report rep = {fn, ctx, 0};
+		struct hdb_batch rep = {fn, ctx, 0};
 		for (size_t k = 0; k < n; k++) {
 			rep.query = k;
-			hits += ks_hashdb_near(db, pdqs + 32 * k, radius, on_hit, &rep);
+			hits += ks_hashdb_near(db, pdqs + 32 * k, radius, hdb_batch_hit, &rep);
 		}
 		return hits;
 	}

@@ -698,15 +698,9 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 	return hits;
 }
 
-struct batch_ctx {
-	ks_hashdb_batch_fn fn;
-	void *ctx;
-	size_t query;
-};
-
-static void batch_hit(void *vctx, const struct ks_hashdb_hit *h)
+void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
 {
-	struct batch_ctx *b = vctx;
+	struct hdb_batch *b = vctx;
 	if (b->fn)
 		b->fn(b->ctx, b->query, h);
 }
@@ -729,12 +723,12 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 					: -1;
 	if (!db || !digests)
 		return 0;
-	struct batch_ctx b = {fn, ctx, 0};
+	struct hdb_batch b = {fn, ctx, 0};
 	int hits = 0;
 	if (t < 0) {
 		for (size_t i = 0; i < n; i++) {
 			b.query = i;
-			hits += ks_hashdb_lookup(db, kind, digests + 32 * i, batch_hit, &b);
+			hits += ks_hashdb_lookup(db, kind, digests + 32 * i, hdb_batch_hit, &b);
 		}
 		return hits;
 	}
@@ -786,7 +780,7 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 			     r++) {
 				const uint8_t *row = tb->rows + r * tb->rsz;
 				hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen),
-						   r, 0, batch_hit, &b);
+						   r, 0, hdb_batch_hit, &b);
 			}
 		}
 	}
