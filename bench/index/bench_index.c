@@ -97,12 +97,14 @@ static double fetch_floor(size_t n)
 
 static void count_hit(void *ctx, const struct ks_hashdb_hit *h)
 {
+	(void)h;
 	(*(uint64_t *)ctx)++;
 }
 
 static void count_batch_hit(void *ctx, size_t query, const struct ks_hashdb_hit *h)
 {
 	(void)query;
+	(void)h;
 	(*(uint64_t *)ctx)++;
 }
 
