@@ -96,8 +96,11 @@ const struct ks_video_info *ks_video_get_info(const struct ks_video *v);
 
 enum ks_video_sample_mode {
 	/* Key frames only: packets the container does not flag as key are never
-	 * decoded (and the decoder skips non-key frames). Streams with no key flag at
-	 * all within the first seconds fall back to KS_VIDEO_ALL. */
+	 * decoded (and the decoder skips non-key frames), except between key frames
+	 * further apart than key_gap (long GOPs), where the sampler decodes forward
+	 * from the key frame to take frames at about the rate (reference frames only
+	 * where the codec allows), while the item's time budget allows. Streams with no
+	 * key flag at all within the first seconds fall back to KS_VIDEO_ALL. */
 	KS_VIDEO_KEY = 0,
 	/* Every frame is decoded (except intra-only codecs such as MJPEG, whose frames
 	 * are skipped before decoding when the rate cap would drop them); scene changes
@@ -117,7 +120,12 @@ struct ks_video_sample_opts {
 	uint32_t max_side;      /* long side of delivered frames; 0: 512 (never upscaled) */
 	int channels;           /* 3: RGB (default, also for 0), 1: luma */
 	uint64_t max_kept;      /* stop after this many kept frames; 0: no limit */
+	double key_gap;         /* KEY mode: key frames further apart than this many
+				   seconds are filled (see KS_VIDEO_KEY); 0:
+				   KS_VIDEO_KEY_GAP_DEFAULT; < 0: never */
 };
+/* Seconds between key frames above which KEY mode decodes forward. */
+#define KS_VIDEO_KEY_GAP_DEFAULT 10.0
 
 /* One kept frame, valid only during the callback. */
 struct ks_video_frame {
@@ -148,6 +156,7 @@ struct ks_video_result {
 	double seconds;          /* wall time of the item so far */
 	double last_pts;         /* latest pts reached, seconds (how far it got) */
 	int fell_back;           /* KEY mode found no key flags and decoded everything */
+	uint64_t frames_filled;  /* kept frames decoded forward between distant key frames */
 	unsigned marks;          /* enum ks_video_mark (also in the info) */
 	char why[160];
 };

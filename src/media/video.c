@@ -46,6 +46,14 @@ static const char format_whitelist[] = "mov,mp4,avi,matroska,webm,asf,flv,mpeg,m
 /* KEY mode falls back to decoding everything when no key flag shows up this soon. */
 #define KEY_FALLBACK_SECONDS 20.0
 #define KEY_FALLBACK_PACKETS 1000
+/* Packets held since the latest key frame, in case its stretch turns out long: beyond
+ * these the stretch is not filled. */
+#define GAP_MAX_PACKETS 4096
+#define GAP_MAX_BYTES (64u << 20)
+/* Fills are decoded while the time spent stays within this share of the item's budget,
+ * prorated to how far into the video the walk is (at least FILL_WARMUP of it). */
+#define FILL_SHARE 0.5
+#define FILL_WARMUP 0.1
 
 static void av_log_to_ks(void *avcl, int level, const char *fmt, va_list vl)
 {
@@ -618,6 +626,13 @@ const struct ks_video_info *ks_video_get_info(const struct ks_video *v)
 
 /* ---- sampling ---- */
 
+/* A packet held in case its stretch turns out to be a long GOP (its data in an arena). */
+struct held {
+	size_t off;
+	int size, flags;
+	int64_t pts, dts, duration;
+};
+
 struct sampler {
 	struct ks_video *v;
 	struct ks_video_sample_opts o;
@@ -647,6 +662,17 @@ struct sampler {
 	int have_sent;      /* a frame decodable alone was sent to the decoder ... */
 	double last_sent_t; /* ... at this time (the cap applies before decoding) */
 	int last_corrupt_at_end; /* the latest packet was cut short by the end of data */
+	/* Long GOPs (KEY mode): the packets since the latest key frame, from it on. */
+	struct held *gop;
+	size_t ngop, cgop;
+	uint64_t gop_bytes;  /* bytes of arena used */
+	uint8_t *arena;      /* the held packets' data, each followed by zero padding */
+	size_t arena_cap;
+	AVPacket *held;      /* a held packet handed to the decoder */
+	int gop_open;       /* a key frame began the current stretch and gop holds it */
+	int gop_key_sent;   /* that key frame went to the decoder */
+	double gop_key_t;
+	int filling;        /* decoding forward through the current stretch */
 	int stop;           /* 1: budget or error stop, the walk ends */
 	int cb_status;      /* the callback's nonzero return */
 };
@@ -788,7 +814,13 @@ static int on_frame(struct sampler *s, AVFrame *f)
 	    (uint64_t)f->width * (uint64_t)f->height > lim->max_frame_pixels)
 		return budget_stop(s, "decoded size %dx%d is over the limit", f->width, f->height);
 	res->pixels_decoded += (uint64_t)f->width * (uint64_t)f->height;
+	/* In KEY mode a frame that is not key was decoded forward in a long GOP. */
+	int filled = s->key_mode && !f->key_frame;
 	if (f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT)) {
+		/* Decoded forward, a frame may miss references from before its key frame
+		 * (open GOPs): not damage in the evidence, and not kept. */
+		if (filled)
+			return 0;
 		res->errors++;
 		vmark(s->v, KS_VIDEO_CORRUPT, "damaged frame near %.2f s", res->last_pts);
 	}
@@ -821,6 +853,11 @@ static int on_frame(struct sampler *s, AVFrame *f)
 	int keep = 0, scene = 0;
 	if (!s->have_kept) {
 		keep = 1;
+	} else if (filled) {
+		/* Frames decoded forward are taken on the rate's grid (whole seconds at
+		 * 1 fps), where another copy's sampler takes its frames too. */
+		double next = (floor(s->last_kept_t / s->min_gap + 1e-6) + 1) * s->min_gap;
+		keep = t >= next - eps && t >= s->last_kept_t + s->min_gap / 2;
 	} else if (t >= s->last_kept_t + s->min_gap - eps) {
 		if (t >= s->last_kept_t + s->o.max_interval - eps) {
 			keep = 1;
@@ -841,6 +878,7 @@ static int on_frame(struct sampler *s, AVFrame *f)
 	s->have_kept = 1;
 	s->last_kept_t = t;
 	s->scene_pending = 0;
+	res->frames_filled += (uint64_t)filled;
 	deliver(s, f, t, scene);
 	return s->stop;
 }
@@ -898,6 +936,104 @@ static void decode(struct sampler *s, AVPacket *pkt, AVFrame *frame)
 	}
 }
 
+/* ---- long GOPs ---- */
+
+static void gop_clear(struct sampler *s)
+{
+	s->ngop = 0;
+	s->gop_bytes = 0;
+	s->gop_open = 0;
+}
+
+static void gop_free(struct sampler *s)
+{
+	free(s->gop);
+	free(s->arena);
+	av_packet_free(&s->held);
+}
+
+/* Holds a copy of pkt in the current stretch (an arena reused from stretch to stretch:
+ * the demuxer's buffers go back to it at once, and nothing is allocated per packet);
+ * when the stretch grows past the caps it is dropped and will not be filled. Side data
+ * is not held: a fill decodes without it. */
+static void gop_hold(struct sampler *s, const AVPacket *pkt)
+{
+	uint64_t need = s->gop_bytes + (uint64_t)pkt->size + AV_INPUT_BUFFER_PADDING_SIZE;
+	if (pkt->size < 0 || s->ngop >= GAP_MAX_PACKETS || need > GAP_MAX_BYTES) {
+		gop_clear(s);
+		return;
+	}
+	if (s->ngop == s->cgop) {
+		s->cgop = s->cgop ? 2 * s->cgop : 256;
+		s->gop = ks_xrealloc(s->gop, s->cgop * sizeof *s->gop);
+	}
+	if (need > s->arena_cap) {
+		size_t cap = s->arena_cap ? s->arena_cap : 1u << 20;
+		while (cap < need)
+			cap *= 2;
+		s->arena = ks_xrealloc(s->arena, cap);
+		s->arena_cap = cap;
+	}
+	struct held *h = &s->gop[s->ngop++];
+	h->off = (size_t)s->gop_bytes;
+	h->size = pkt->size;
+	h->pts = pkt->pts;
+	h->dts = pkt->dts;
+	h->duration = pkt->duration;
+	h->flags = pkt->flags;
+	if (pkt->size)
+		memcpy(s->arena + h->off, pkt->data, (size_t)pkt->size);
+	memset(s->arena + h->off + (size_t)pkt->size, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+	s->gop_bytes = need;
+}
+
+/* Whether a fill may start at t seconds of video: the time spent so far is within
+ * FILL_SHARE of the budget, prorated to the part of the video walked. */
+static int fill_allowed(const struct sampler *s, double t)
+{
+	const struct ks_video *v = s->v;
+	double share = 1;
+	if (v->info.duration > 0 && t < v->info.duration)
+		share = fmax(t / v->info.duration, FILL_WARMUP);
+	return ks_time_mono() - v->t0 < v->lim.max_seconds * FILL_SHARE * share;
+}
+
+/* Decodes pkt of a fill: a frame on the rate's grid is decoded whatever it is, the
+ * others only if other frames refer to them (where the codec can tell). */
+static void fill_decode(struct sampler *s, AVPacket *pkt, AVFrame *frame)
+{
+	int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+	double t = ts_seconds(s, ts);
+	double half = s->frame_dur > 0 ? s->frame_dur / 2 : 1e-3;
+	int on_grid = !isnan(t) && fabs(t - nearbyint(t / s->min_gap) * s->min_gap) < half;
+	s->v->dec->skip_frame = on_grid ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+	decode(s, pkt, frame);
+}
+
+/* The stretch from the held key frame has lasted past key_gap: decodes it forward
+ * from the held packets, and every packet after them until the next key frame. */
+static void fill_start(struct sampler *s, AVFrame *frame)
+{
+	s->filling = 1;
+	if (!s->held && !(s->held = av_packet_alloc())) {
+		gop_clear(s);
+		return;
+	}
+	for (size_t i = s->gop_key_sent ? 1 : 0; i < s->ngop && !s->stop; i++) {
+		const struct held *h = &s->gop[i];
+		AVPacket *p = s->held; /* not reference-counted: the decoder copies it */
+		p->data = s->arena + h->off;
+		p->size = h->size;
+		p->pts = h->pts;
+		p->dts = h->dts;
+		p->duration = h->duration;
+		p->flags = h->flags;
+		p->stream_index = s->v->vs;
+		fill_decode(s, p, frame);
+	}
+	gop_clear(s);
+}
+
 static void opts_resolve(struct ks_video_sample_opts *o, const struct ks_video_sample_opts *in)
 {
 	static const struct ks_video_sample_opts d = {0};
@@ -912,6 +1048,8 @@ static void opts_resolve(struct ks_video_sample_opts *o, const struct ks_video_s
 		o->channels = 3;
 	if (o->mode != KS_VIDEO_ALL)
 		o->mode = KS_VIDEO_KEY;
+	if (o->key_gap == 0)
+		o->key_gap = KS_VIDEO_KEY_GAP_DEFAULT;
 }
 
 /* After the walk: does the data end before the container said it would? */
@@ -999,6 +1137,8 @@ int ks_video_sample(struct ks_video *v, const struct ks_video_sample_opts *opts,
 		if ((int)i != v->vs)
 			v->fmt->streams[i]->discard = AVDISCARD_ALL; /* audio is never read */
 
+	/* Long GOPs are filled in KEY mode under a rate cap. */
+	int fill_on = s->key_mode && s->o.key_gap > 0 && s->min_gap > 0;
 	int read_status = 0, consecutive = 0;
 	while (!s->stop) {
 		if (check_time(s))
@@ -1052,6 +1192,32 @@ int ks_video_sample(struct ks_video *v, const struct ks_video_sample_opts *opts,
 		int is_key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
 		if (is_key)
 			s->key_seen = 1;
+		if (s->key_mode && is_key && fill_on) {
+			/* A new stretch: the fill of the last one (if any) ends here. */
+			if (s->filling) {
+				s->filling = 0;
+				v->dec->skip_frame = AVDISCARD_NONKEY;
+			}
+			gop_clear(s);
+			s->gop_open = !isnan(t);
+			s->gop_key_t = t;
+			s->gop_key_sent = 0;
+		}
+		if (s->key_mode && !is_key && s->filling) {
+			fill_decode(s, pkt, frame);
+			av_packet_unref(pkt);
+			continue;
+		}
+		if (s->key_mode && !is_key && s->gop_open) {
+			int due = !isnan(t) && t - s->gop_key_t > s->o.key_gap;
+			gop_hold(s, pkt);
+			av_packet_unref(pkt);
+			if (due && s->gop_open && fill_allowed(s, t))
+				fill_start(s, frame);
+			else if (due)
+				gop_clear(s); /* over budget: this stretch keeps its key frame only */
+			continue;
+		}
 		if (s->key_mode && !is_key) {
 			if (!s->key_seen && (s->video_packets > KEY_FALLBACK_PACKETS ||
 					     (!isnan(t) && t > KEY_FALLBACK_SECONDS))) {
@@ -1063,6 +1229,8 @@ int ks_video_sample(struct ks_video *v, const struct ks_video_sample_opts *opts,
 				continue;
 			}
 		}
+		if (s->key_mode && is_key && s->gop_open)
+			gop_hold(s, pkt); /* whatever the cap decides below: a fill starts here */
 		/* Frames that are decodable alone and that the cap would drop are never
 		 * decoded. */
 		if ((s->key_mode || s->intra_only) && s->min_gap > 0 && !isnan(t)) {
@@ -1075,6 +1243,8 @@ int ks_video_sample(struct ks_video *v, const struct ks_video_sample_opts *opts,
 			s->have_sent = 1;
 			s->last_sent_t = t;
 		}
+		if (s->key_mode && is_key && s->gop_open)
+			s->gop_key_sent = 1;
 		decode(s, pkt, frame);
 		av_packet_unref(pkt);
 	}
@@ -1089,6 +1259,7 @@ out:
 	res->marks = v->info.marks;
 	copy_str(res->why, sizeof res->why, v->info.why);
 	if (s) {
+		gop_free(s);
 		sws_freeContext(s->sws_out);
 		sws_freeContext(s->sws_thumb);
 		free(s->out);

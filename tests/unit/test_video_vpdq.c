@@ -159,6 +159,72 @@ static void test_copies(void)
 	ks_vpdq_release(&other);
 }
 
+/* Fingerprints name with default options but key_gap; fills res. */
+static int fingerprint_gap(const char *name, double key_gap, struct ks_vpdq *out,
+			   struct ks_video_result *res)
+{
+	struct ks_vpdq_opts o = {.sample = {.key_gap = key_gap}};
+	struct ks_err err = {0};
+	struct ks_video *v = NULL;
+	int rc = ks_video_open_file(&v, vt_path(name), NULL, NULL, &err);
+	if (rc == 0)
+		rc = ks_vpdq_hash_video(v, NULL, &o, NULL, NULL, out, res, &err);
+	if (rc)
+		fprintf(stderr, "  %s: %s\n", name, err.msg);
+	ks_video_close(v);
+	return rc;
+}
+
+/* Long GOPs: a copy with a key frame every 24 s still gets a frame a second (decoded
+ * forward from each key frame, on the whole seconds where the original's key frames
+ * are) and matches the original; a normal GOP is never decoded forward. */
+static void test_long_gop(void)
+{
+	int x264 = vt_has_encoder("libx264");
+	CHECK(vt_ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25:duration=60 -c:v %s -g 25 "
+			"lg_orig.mp4",
+			x264 ? "libx264" : "mpeg4") == 0);
+	CHECK(vt_ffmpeg("-i lg_orig.mp4 -c:v mpeg4 -q:v 4 -g 600 -bf 2 -sc_threshold 1000000000 "
+			"lg_mpeg4.mkv") == 0);
+	CHECK(vt_ffmpeg("-i lg_orig.mp4 -c:v mpeg4 -q:v 4 -g 250 -bf 2 lg_g250.mp4") == 0);
+	if (x264)
+		CHECK(vt_ffmpeg("-i lg_orig.mp4 -c:v libx264 -g 600 -sc_threshold 0 lg_h264.mp4") ==
+		      0);
+	struct ks_vpdq orig = {0};
+	struct ks_video_result r;
+	CHECK(fingerprint_gap("lg_orig.mp4", 0, &orig, &r) == 0);
+	CHECK(r.frames_filled == 0 && orig.n >= 50);
+
+	const char *copies[] = {"lg_mpeg4.mkv", x264 ? "lg_h264.mp4" : NULL};
+	for (size_t i = 0; i < 2 && copies[i]; i++) {
+		struct ks_vpdq c = {0}, keys = {0};
+		struct ks_video_result rk;
+		CHECK(fingerprint_gap(copies[i], 0, &c, &r) == 0);
+		CHECK(fingerprint_gap(copies[i], -1, &keys, &rk) == 0);
+		double qp, tp;
+		ks_vpdq_match(&c, &orig, 31, 50, &qp, &tp);
+		printf("  %s: %zu frames (%llu decoded forward; %llu decoded of 1500), match %.0f%% / "
+		       "%.0f%%; key frames only: %zu frames\n",
+		       copies[i], c.n, (unsigned long long)r.frames_filled,
+		       (unsigned long long)r.frames_decoded, qp, tp, keys.n);
+		CHECK(c.n >= 60 / 5);
+		CHECK(qp >= 80 && tp >= 80);
+		CHECK(r.frames_filled >= 50 && r.marks == 0);
+		CHECK(r.frames_decoded < 1200); /* frames no other refers to are skipped */
+		CHECK(keys.n <= 3 && rk.frames_filled == 0);
+		for (size_t k = 0; k < c.n; k++) /* on the whole seconds */
+			CHECK(vt_near(c.f[k].seconds, nearbyint(c.f[k].seconds), 0.021));
+		ks_vpdq_release(&c);
+		ks_vpdq_release(&keys);
+	}
+	/* A key frame every 10 s (x264's default at 25 fps) is not a long GOP. */
+	struct ks_vpdq g = {0};
+	CHECK(fingerprint_gap("lg_g250.mp4", 0, &g, &r) == 0);
+	CHECK(r.frames_filled == 0 && r.frames_decoded <= 8);
+	ks_vpdq_release(&g);
+	ks_vpdq_release(&orig);
+}
+
 static void test_still_in_video(void)
 {
 	/* A still (one mandelbrot picture, deep in the zoom) shown from 2 s to 5 s. */
@@ -265,6 +331,7 @@ int main(void)
 	double t0 = ks_time_mono();
 	test_text();
 	test_copies();
+	test_long_gop();
 	test_still_in_video();
 	printf("  vpdq tests took %.1f s\n", ks_time_mono() - t0);
 	return ktest_done();
