@@ -25,6 +25,9 @@
 #define DTS_ERROR_THRESHOLD 108000LL /* s: ffmpeg's -dts_error_threshold (30 h) */
 #define DTS_DELTA_THRESHOLD 10LL     /* s: its -dts_delta_threshold (TS_DISCONT formats) */
 #define EOF_DTS_MAX 64
+/* Timestamps beyond this many microseconds (about 31 years) are taken as missing: no
+ * real video has them, and ffmpeg's arithmetic on hostile ones would overflow. */
+#define TS_LIMIT 1000000000000000LL
 
 /* How the frame is turned before scaling (ffmpeg's autorotate filters). */
 enum turn {
@@ -111,6 +114,29 @@ static int check_budget(struct cfr *c)
 		mark(c, KS_VIDEO_LIMIT, "%llu damaged packets (limit)",
 		     (unsigned long long)r->errors);
 	return c->stop;
+}
+
+/* v if it is a timestamp within TS_LIMIT (AV_TIME_BASE units), else AV_NOPTS_VALUE. */
+static int64_t ts_ok(int64_t v)
+{
+	return v != AV_NOPTS_VALUE && v >= -TS_LIMIT && v <= TS_LIMIT ? v : AV_NOPTS_VALUE;
+}
+
+/* a + b, both timestamps within TS_LIMIT (so no overflow), or AV_NOPTS_VALUE. */
+static int64_t ts_add(int64_t a, int64_t b)
+{
+	if (ts_ok(a) == AV_NOPTS_VALUE || ts_ok(b) == AV_NOPTS_VALUE)
+		return AV_NOPTS_VALUE;
+	return ts_ok(a + b);
+}
+
+/* A packet timestamp in the stream's time base, kept when within TS_LIMIT. */
+static int64_t pkt_ts_ok(const struct cfr *c, int64_t v)
+{
+	if (v == AV_NOPTS_VALUE)
+		return v;
+	double us = (double)v * av_q2d(c->tb) * AV_TIME_BASE;
+	return us >= -(double)TS_LIMIT && us <= (double)TS_LIMIT ? v : AV_NOPTS_VALUE;
 }
 
 static void errstr(int e, char *buf, size_t n)
@@ -445,8 +471,8 @@ static void video_out(struct cfr *c, int flushing)
 		if (c->st->start_time != AV_NOPTS_VALUE)
 			duration =
 			    fmin(duration, 1 / (av_q2d(av_inv_q(c->enc_tb)) * av_q2d(c->enc_tb)));
-		long dur_pkt =
-		    lrintf((float)((double)f->pkt_duration * av_q2d(c->tb) / av_q2d(c->enc_tb)));
+		double dp = (double)f->pkt_duration * av_q2d(c->tb) / av_q2d(c->enc_tb);
+		long dur_pkt = dp > -1e9 && dp < 1e9 ? lrintf((float)dp) : 0;
 		if (dur_pkt > 0)
 			duration = (double)dur_pkt;
 
@@ -543,7 +569,7 @@ static void on_frame(struct cfr *c, int eof)
 	}
 	if (best != AV_NOPTS_VALUE) {
 		f->pts = best;
-		c->next_pts = c->pts = av_rescale_q(best, c->tb, AV_TIME_BASE_Q);
+		c->next_pts = c->pts = ts_ok(av_rescale_q(best, c->tb, AV_TIME_BASE_Q));
 	}
 	double t = f->pts != AV_NOPTS_VALUE ? (double)f->pts * av_q2d(c->tb) : NAN;
 	if (!isnan(t) && t > res->last_pts)
@@ -579,7 +605,8 @@ static int process_packet(struct cfr *c, AVPacket *pkt, AVPacket *empty)
 	AVCodecContext *dec = c->v->dec;
 	if (!c->saw_first_ts) {
 		AVRational afr = c->st->avg_frame_rate;
-		c->dts = afr.num ? (int64_t)(-dec->has_b_frames * AV_TIME_BASE / av_q2d(afr)) : 0;
+		double d = afr.num ? -dec->has_b_frames * AV_TIME_BASE / av_q2d(afr) : 0;
+		c->dts = d >= -(double)TS_LIMIT && d <= (double)TS_LIMIT ? (int64_t)d : 0;
 		c->pts = 0;
 		c->saw_first_ts = 1;
 	}
@@ -588,7 +615,7 @@ static int process_packet(struct cfr *c, AVPacket *pkt, AVPacket *empty)
 	if (c->next_pts == AV_NOPTS_VALUE)
 		c->next_pts = c->pts;
 	if (pkt && pkt->dts != AV_NOPTS_VALUE)
-		c->next_dts = c->dts = av_rescale_q(pkt->dts, c->tb, AV_TIME_BASE_Q);
+		c->next_dts = c->dts = ts_ok(av_rescale_q(pkt->dts, c->tb, AV_TIME_BASE_Q));
 
 	int repeating = 0, eof = !pkt;
 	for (;;) {
@@ -604,28 +631,40 @@ static int process_packet(struct cfr *c, AVPacket *pkt, AVPacket *empty)
 		int got = 0;
 		int r = (send && pkt && pkt->size == 0) ? 0 : decode_one(c, send, &got);
 		int64_t duration_pts = got ? c->cur.f->pkt_duration : 0;
+		if (duration_pts < 0 || pkt_ts_ok(c, duration_pts) == AV_NOPTS_VALUE)
+			duration_pts = 0;
 		int64_t duration_dts = 0;
 		if (!repeating || !pkt || got) {
 			if (pkt && pkt->duration) {
-				duration_dts = av_rescale_q(pkt->duration, c->tb, AV_TIME_BASE_Q);
+				duration_dts =
+				    ts_ok(av_rescale_q(pkt->duration, c->tb, AV_TIME_BASE_Q));
+				if (duration_dts == AV_NOPTS_VALUE)
+					duration_dts = 0;
 			} else if (dec->framerate.num != 0 && dec->framerate.den != 0 &&
 				   dec->ticks_per_frame > 0) {
 				const AVCodecParserContext *pc = av_stream_get_parser(c->st);
-				int ticks = pc ? pc->repeat_pict + 1 : dec->ticks_per_frame;
+				int64_t ticks =
+				    pc ? (int64_t)pc->repeat_pict + 1 : dec->ticks_per_frame;
+				int64_t num;
+				if (__builtin_mul_overflow(
+					(int64_t)AV_TIME_BASE * dec->framerate.den, ticks, &num))
+					num = 0;
 				duration_dts =
-				    ((int64_t)AV_TIME_BASE * dec->framerate.den * ticks) /
-				    dec->framerate.num / dec->ticks_per_frame;
+				    ts_ok(num / dec->framerate.num / dec->ticks_per_frame);
+				if (duration_dts == AV_NOPTS_VALUE)
+					duration_dts = 0;
 			}
 			if (c->dts != AV_NOPTS_VALUE && duration_dts)
-				c->next_dts += duration_dts;
+				c->next_dts = ts_add(c->next_dts, duration_dts);
 			else
 				c->next_dts = AV_NOPTS_VALUE;
 		}
 		if (got) {
 			on_frame(c, eof);
-			c->next_pts += duration_pts > 0
-					   ? av_rescale_q(duration_pts, c->tb, AV_TIME_BASE_Q)
-					   : duration_dts;
+			c->next_pts = ts_add(c->next_pts,
+					     duration_pts > 0
+						 ? av_rescale_q(duration_pts, c->tb, AV_TIME_BASE_Q)
+						 : duration_dts);
 			av_frame_unref(c->cur.f);
 		}
 		if (r == AVERROR_EOF)
@@ -652,11 +691,15 @@ static int process_packet(struct cfr *c, AVPacket *pkt, AVPacket *empty)
 /* process_input's timestamp fixes for one packet (offset, jumps). */
 static void fix_timestamps(struct cfr *c, AVPacket *pkt)
 {
+	/* Within TS_LIMIT, in any time base a libav demuxer gives (at most 1/INT_MAX s a
+	 * tick), timestamp and offset are under 2^61: the sums cannot overflow. */
+	pkt->dts = pkt_ts_ok(c, pkt->dts);
+	pkt->pts = pkt_ts_ok(c, pkt->pts);
 	int64_t off = av_rescale_q(c->ts_offset, AV_TIME_BASE_Q, c->tb);
 	if (pkt->dts != AV_NOPTS_VALUE)
-		pkt->dts += off;
+		pkt->dts = pkt_ts_ok(c, pkt->dts + off);
 	if (pkt->pts != AV_NOPTS_VALUE)
-		pkt->pts += off;
+		pkt->pts = pkt_ts_ok(c, pkt->pts + off);
 	if (pkt->dts == AV_NOPTS_VALUE || c->next_dts == AV_NOPTS_VALUE)
 		return;
 	int64_t pkt_dts = av_rescale_q_rnd(pkt->dts, c->tb, AV_TIME_BASE_Q,
@@ -667,10 +710,13 @@ static void fix_timestamps(struct cfr *c, AVPacket *pkt)
 		if (delta < -DTS_DELTA_THRESHOLD * AV_TIME_BASE ||
 		    delta > DTS_DELTA_THRESHOLD * AV_TIME_BASE ||
 		    pkt->dts + AV_TIME_BASE / 10 < hi) {
-			c->ts_offset -= delta;
-			pkt->dts -= av_rescale_q(delta, AV_TIME_BASE_Q, c->tb);
+			int64_t to = ts_add(c->ts_offset, -delta);
+			if (to != AV_NOPTS_VALUE)
+				c->ts_offset = to;
+			int64_t d = av_rescale_q(delta, AV_TIME_BASE_Q, c->tb);
+			pkt->dts = pkt_ts_ok(c, pkt->dts - d);
 			if (pkt->pts != AV_NOPTS_VALUE)
-				pkt->pts -= av_rescale_q(delta, AV_TIME_BASE_Q, c->tb);
+				pkt->pts = pkt_ts_ok(c, pkt->pts - d);
 		}
 		return;
 	}
@@ -764,7 +810,7 @@ int ks_video_frames_cfr(struct ks_video *v, const struct ks_video_cfr_opts *opts
 	c->tb = c->st->time_base;
 	c->enc_tb = av_inv_q((AVRational){c->o.rate_num, c->o.rate_den});
 	c->guessed_rate = av_guess_frame_rate(v->fmt, c->st, NULL);
-	c->ts_offset = v->fmt->start_time != AV_NOPTS_VALUE ? -v->fmt->start_time : 0;
+	c->ts_offset = ts_ok(v->fmt->start_time) != AV_NOPTS_VALUE ? -v->fmt->start_time : 0;
 	c->discont = v->fmt->iformat && (v->fmt->iformat->flags & AVFMT_TS_DISCONT);
 	c->vscfr = v->fmt->nb_streams == 1;
 	c->next_dts = c->next_pts = AV_NOPTS_VALUE;
