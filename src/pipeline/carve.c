@@ -10,6 +10,7 @@
 #include "carve_impl.h"
 #include "kestrel/media.h"
 #include "vscan.h"
+#include "vscan_tmk.h"
 
 #define CHUNK (4u << 20)	      /* region bytes scanned per read */
 #define OVERLAP (KS_SNIFF_BYTES + 64) /* read past a chunk, so a sniff sees a whole head */
@@ -320,6 +321,16 @@ static struct ks_vfp *long_video(const struct ks_carver *c, const struct view *v
 				c->env.lim ? c->env.lim->video_seconds : 0);
 }
 
+/* Its TMK+PDQF through the view too, with scan --tmk (vscan_tmk.c). */
+static struct ks_vtmk *long_video_tmk(const struct ks_carver *c, const struct view *vw,
+				      const struct ks_media_format *fmt, const struct hit *h)
+{
+	if (fmt->kind != KS_KIND_VIDEO || !h->hashed || h->size <= h->len || !c->env.lim ||
+	    c->env.lim->tmk_seconds <= 0)
+		return NULL;
+	return ks_vtmk_make_read(view_video_read, (void *)vw, h->size, c->env.lim->tmk_seconds);
+}
+
 /* Measures the candidate of format fmt at the start of the view, reading growing
  * windows. Returns 0 with *h filled (h->data holds h->len bytes of the budget), or
  * -1 when it is not one. */
@@ -513,6 +524,7 @@ static void submit_carved(struct ks_carver *c, const struct ks_region_info *ri, 
 	g->source_id = c->env.source_id;
 	struct ks_rec *r = ks_group_add(g);
 	r->vfp = long_video(c, vw, fmt, h);
+	r->vtmk = long_video_tmk(c, vw, fmt, h);
 	r->volume = ks_xstrdup(ri->volume);
 	r->path = ks_xasprintf("%s@%llu", ri->what, (unsigned long long)p);
 	r->state = KS_STATE_CARVED;
@@ -637,10 +649,11 @@ struct embed_scan {
 /* Adds child record "@pos" of es->ri for data[0..len) and examines it. */
 static void add_child(struct embed_scan *es, uint64_t pos, const uint8_t *data, size_t len,
 		      const struct hit *h, enum ks_valid v, const char *why, const char *type,
-		      struct ks_vfp *vfp)
+		      struct ks_vfp *vfp, struct ks_vtmk *vtmk)
 {
 	struct ks_rec *r = ks_group_add(es->g);
 	r->vfp = vfp;
+	r->vtmk = vtmk;
 	size_t ci = (size_t)(r - es->g->recs);
 	const struct ks_rec *parent = &es->g->recs[es->ri];
 	r->parent = (int)es->ri;
@@ -674,7 +687,7 @@ static size_t on_embedded(void *vctx, size_t pos, const struct ks_media_format *
 	    ks_media_measure(fmt->name, es->data + pos, es->len - pos, &end, NULL, NULL, &why);
 	if (v == KS_VALID_BAD || end < (v == KS_VALID_OK ? 1 : MIN_PARTIAL))
 		return pos + 1;
-	add_child(es, pos, es->data + pos, (size_t)end, NULL, v, why, fmt->name, NULL);
+	add_child(es, pos, es->data + pos, (size_t)end, NULL, v, why, fmt->name, NULL, NULL);
 	return pos + (size_t)end;
 }
 
@@ -718,7 +731,7 @@ static size_t on_streamed(void *vctx, size_t i, const struct ks_media_format *fm
 	size_t ret = i + 1;
 	if (measure_view(c, vw, fmt, &h) == 0) {
 		add_child(es, p, h.data, (size_t)h.len, &h, h.v, h.why, fmt->name,
-			  long_video(c, vw, fmt, &h));
+			  long_video(c, vw, fmt, &h), long_video_tmk(c, vw, fmt, &h));
 		free(h.data);
 		ks_budget_release(c->env.budget, h.len);
 		ret = (size_t)(p + (h.size ? h.size : 1) - es->buf_at);

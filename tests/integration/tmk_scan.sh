@@ -7,7 +7,7 @@
 # both scores >= 0.7) and are categorised A; the other pattern is not. Without --tmk
 # nothing is computed; importing the .tmk after a --tmk scan matches as well; the
 # thresholds are configurable; a tiny budget marks the descriptor; a damaged .tmk is
-# refused.
+# refused; a copy carved from unallocated bytes matches too.
 . "$(dirname "$0")/lib/common.sh"
 need_tool ffmpeg ffmpeg; need_tool mcopy mtools; need_tool mkfs.fat dosfstools
 need_tool python3 python3
@@ -118,7 +118,18 @@ check "--tmk-match out of range is a usage error" [ $? -eq 2 ]
 check "tiny --tmk-budget: marked, says the time limit" vc E other.mp4 why~"time limit"
 check "tiny --tmk-budget: not ok" bash -c '! KESTREL="$0" python3 vcheck.py E other.mp4 tmk=ok >/dev/null' "$KESTREL"
 
-# 6. a damaged .tmk is refused
+# 6. carved: a copy in unallocated bytes of a raw image (no file system) found by --carve
+ff -i orig.mp4 -c:v mpeg4 -q:v 8 -s 240x180 -movflags +faststart carve.mp4
+python3 -c '
+import sys
+z = b"\0" * (1 << 20)
+open("blob.dd", "wb").write(z + open("carve.mp4", "rb").read() + z)'
+"$KESTREL" case init F --ref TMK-F --examiner tester >/dev/null
+"$KESTREL" hashset import F orig.tmk --category A --name known-tmk >/dev/null
+"$KESTREL" scan F blob.dd --exhibit E1 --carve --tmk --quiet >/dev/null 2>&1
+check "carved copy matched by TMK, category A" vc F "@1048576" tmk=ok 'frames>=100' match=known-tmk:A
+
+# 7. a damaged .tmk is refused
 head -c 100000 orig.tmk > cut.tmk
 "$KESTREL" hashset import A cut.tmk --category A > cut.txt 2>&1
 check "truncated .tmk refused" [ $? -ne 0 ]
