@@ -119,10 +119,15 @@ static int build_file(struct ks_hashdb_builder *b, const struct opts *o, const c
 		      uint64_t *entries, struct ks_err *err)
 {
 	struct ks_import_opts io = o->io;
+	const struct ks_importer_ops *ops = ks_importer_find(path, io.format, err);
+	if (!ops)
+		return err->status;
+	if (strcmp(ops->name, "tmk") == 0)
+		return ks_err_set(err, KS_E_UNSUPPORTED,
+				  "%s: a TMK+PDQF known video goes into a case (kestrel hashset "
+				  "import CASE_DIR %s), not into an index file",
+				  path, path);
 	if (!o->scheme_given) {
-		const struct ks_importer_ops *ops = ks_importer_find(path, io.format, err);
-		if (!ops)
-			return err->status;
 		const char *region = strcmp(ops->name, "vics") == 0 ? vics_region(path) : NULL;
 		if (region)
 			io.scheme = region;

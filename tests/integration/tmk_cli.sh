@@ -64,6 +64,10 @@ if command -v ffmpeg >/dev/null; then
 	ok "a.tmk written, upstream's size" '[ "$(stat -c %s "$T/gout/a.tmk")" -eq 263344 ]'
 	r=$("$KESTREL" tmk --compare "$T/gout/a.tmk" "$T/a.mp4" | cut -d' ' -f1,2)
 	ok "a file and its video score 1 ($r)" '[ "$r" = "1.000000 1.000000" ]'
+	"$KESTREL" hashset build "$T/known.kix" "$T/gout/a.tmk" 2> "$T/berr"
+	ok "hashset build refuses a .tmk (index files hold no TMK)" '[ $? -ne 0 ]'
+	ok "...saying to import it into a case" 'grep -q "goes into a case" "$T/berr"'
+	ok "...and leaves no index behind" '[ ! -e "$T/known.kix" ]'
 else
 	echo "ffmpeg missing: generated-video checks skipped"
 fi
