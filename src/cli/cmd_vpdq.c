@@ -182,9 +182,11 @@ int ks_cmd_vpdq(int argc, char **argv)
 			printf("usage: %s\n\n"
 			       "Prints the vPDQ fingerprint of each video: one line per sampled frame,\n"
 			       "\"frame,quality,hash,seconds\" as Meta's vpdq-hash-video writes it. Frames\n"
-			       "are key frames (or, with --all-frames, every frame with scene changes), at\n"
-			       "most --rate per second (default 1); consecutive frames within --collapse\n"
-			       "bits (default %d) of the last one kept are collapsed. Frames are hashed\n"
+			       "are key frames (between key frames more than %.0f s apart, frames decoded\n"
+			       "forward on the whole seconds; or, with --all-frames, every frame with\n"
+			       "scene changes), at most --rate per second (default 1); consecutive frames\n"
+			       "within --collapse bits (default %d) of the last one kept are collapsed.\n"
+			       "Frames are hashed\n"
 			       "at most 512 px on the long side (--full-size: as decoded, like the\n"
 			       "reference; --all-frames --full-size --no-collapse is closest to\n"
 			       "vpdq-hash-video). With several\n"
@@ -194,7 +196,7 @@ int ks_cmd_vpdq(int argc, char **argv)
 			       "--compare prints the query and target match percentages (reference\n"
 			       "rule: distance < --distance, default 31, quality >= --quality, default\n"
 			       "50) of two videos or vPDQ files.\n",
-			       usage, KS_VPDQ_COLLAPSE_DEFAULT);
+			       usage, KS_VIDEO_KEY_GAP_DEFAULT, KS_VPDQ_COLLAPSE_DEFAULT);
 			return EXIT_OK;
 		default: return ks_cli_usage(usage, "bad option");
 		}

@@ -49,7 +49,7 @@ static const char format_whitelist[] = "mov,mp4,avi,matroska,webm,asf,flv,mpeg,m
 /* Packets held since the latest key frame, in case its stretch turns out long: beyond
  * these the stretch is not filled. */
 #define GAP_MAX_PACKETS 4096
-#define GAP_MAX_BYTES (64u << 20)
+#define GAP_MAX_BYTES (32u << 20)
 /* Fills are decoded while the time spent stays within this share of the item's budget,
  * prorated to how far into the video the walk is (at least FILL_WARMUP of it). */
 #define FILL_SHARE 0.5
