@@ -31,19 +31,6 @@ int ks_sq_tmk_schema(sqlite3 *db, struct ks_err *err)
 	return KS_OK;
 }
 
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *q = NULL;
-	int yes = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-			       -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		yes = sqlite3_step(q) == SQLITE_ROW;
-	}
-	sqlite3_finalize(q);
-	return yes;
-}
-
 static char *dup_or_null(sqlite3_stmt *q, int i)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
@@ -75,7 +62,7 @@ int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn 
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	if (!has_table(db, "hashentry_tmk"))
+	if (!ks_sq_has_table(db, "hashentry_tmk"))
 		return KS_OK;
 	int rc =
 	    ks_sq_prep(db,
@@ -87,8 +74,7 @@ int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn 
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, set_id);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "hash entry TMK")) > 0) {
 		struct ks_tmk_entry_row r = {
 		    .set_id = sqlite3_column_int64(q, 0),
 		    .ignorable = sqlite3_column_int(q, 1),
@@ -101,11 +87,8 @@ int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn 
 		if (!r.tmk)
 			continue;
 		if ((rc = fn(ctx, &r)) != 0)
-			goto out;
+			break;
 	}
-	if (step != SQLITE_DONE)
-		rc = ks_sq_fail(db, step, err, "hash entry TMK");
-out:
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -117,19 +100,13 @@ int ks_sq_tmk_put(struct ks_store *st, int64_t media, const struct ks_video_tmk_
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
+	int64_t old = -1;
 	*stored = 0;
 	/* A media's first record stays, unless it has no descriptor and this one has. */
-	int rc = ks_sq_prep(db, "SELECT tmk IS NOT NULL FROM video_tmk WHERE media = ?1", &q, err,
-			    "video TMK");
-	if (rc)
+	int rc = ks_sq_int64_by(db, "SELECT tmk IS NOT NULL FROM video_tmk WHERE media = ?1", media,
+				&old, err, "video TMK");
+	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(q, 1, media);
-	int step = sqlite3_step(q);
-	int old = step == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
-	sqlite3_finalize(q);
-	q = NULL;
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return ks_sq_fail(db, step, err, "video TMK");
 	if (old == 1 || (old == 0 && !tmk))
 		return KS_OK;
 	rc = ks_sq_prep(db,
@@ -157,23 +134,19 @@ int ks_sq_tmk_each(struct ks_store *st, ks_video_tmk_fn fn, void *ctx, struct ks
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	if (!has_table(db, "video_tmk"))
+	if (!ks_sq_has_table(db, "video_tmk"))
 		return KS_OK;
 	int rc =
 	    ks_sq_prep(db, "SELECT media, tmk FROM video_tmk WHERE tmk IS NOT NULL ORDER BY media",
 		       &q, err, "video TMK");
 	if (rc)
 		return rc;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "video TMK")) > 0) {
 		const void *b = sqlite3_column_blob(q, 1);
 		size_t n = (size_t)sqlite3_column_bytes(q, 1);
 		if (b && (rc = fn(ctx, sqlite3_column_int64(q, 0), b, n)) != 0)
-			goto out;
+			break;
 	}
-	if (step != SQLITE_DONE)
-		rc = ks_sq_fail(db, step, err, "video TMK");
-out:
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -207,7 +180,7 @@ int ks_sq_tmk_fill(sqlite3 *db, struct ks_video_row *rows, size_t n, struct ks_e
 {
 	sqlite3_stmt *fq = NULL, *sq = NULL;
 	int rc = KS_OK;
-	if (!n || !has_table(db, "video_tmk"))
+	if (!n || !ks_sq_has_table(db, "video_tmk"))
 		return KS_OK;
 	if ((rc = ks_sq_prep(
 		 db, "SELECT status, why, frames, work_seconds FROM video_tmk WHERE media = ?1",

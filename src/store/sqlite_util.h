@@ -16,5 +16,15 @@ int ks_sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct ks_err *er
 	       const char *what);
 /* Steps q (no rows expected) and resets it, keeping its bindings. */
 int ks_sq_run(sqlite3 *db, sqlite3_stmt *q, struct ks_err *err, const char *what);
+/* Steps q once: 1 when a row is ready, 0 when there are no more, or the status it set
+ * in err (ks_sq_fail). */
+int ks_sq_row(sqlite3 *db, sqlite3_stmt *q, struct ks_err *err, const char *what);
+/* The first column of the one row sql gives with ?1 bound to id, into *val: returns 1,
+ * or 0 when there is no row (*val untouched), or the status set in err. */
+int ks_sq_int64_by(sqlite3 *db, const char *sql, int64_t id, int64_t *val, struct ks_err *err,
+		   const char *what);
+/* Does the table exist? (A case opened read-only may predate a schema step's tables.)
+ * 0 when it cannot tell. */
+int ks_sq_has_table(sqlite3 *db, const char *name);
 
 #endif

@@ -44,9 +44,6 @@ int ks_sq_video_schema(sqlite3 *db, struct ks_err *err)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-
-
-
 static void bind_text(sqlite3_stmt *q, int i, const char *v)
 {
 	if (v)
@@ -76,20 +73,6 @@ static double col_real(sqlite3_stmt *q, int i, double dflt)
 	return sqlite3_column_type(q, i) == SQLITE_NULL ? dflt : sqlite3_column_double(q, i);
 }
 
-/* Does the table exist? (A case opened read-only may predate the video tables.) */
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *q = NULL;
-	int yes = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-			       -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		yes = sqlite3_step(q) == SQLITE_ROW;
-	}
-	sqlite3_finalize(q);
-	return yes;
-}
-
 /* ---- videos and their features ------------------------------------------------------- */
 
 static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts *f,
@@ -97,18 +80,13 @@ static int v_put(struct ks_store *st, int64_t media, const struct ks_video_facts
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
+	int64_t old = -1;
 	*stored = 0;
 	/* A media's first record stays, unless it has no feature and this one has. */
-	int rc = ks_sq_prep(db, "SELECT features FROM video WHERE media = ?1", &q, err, "video");
-	if (rc)
+	int rc = ks_sq_int64_by(db, "SELECT features FROM video WHERE media = ?1", media, &old, err,
+				"video");
+	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(q, 1, media);
-	int step = sqlite3_step(q);
-	int64_t old = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-	sqlite3_finalize(q);
-	q = NULL;
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return ks_sq_fail(db, step, err, "video");
 	if (old > 0 || (old == 0 && n == 0))
 		return KS_OK;
 	if (old == 0) {
@@ -187,7 +165,7 @@ static int v_features_each(struct ks_store *st, ks_video_features_fn fn, void *c
 	struct ks_video_feature *feat = NULL;
 	size_t n = 0, cap = 0;
 	int64_t cur = 0;
-	if (!has_table(db, "video_frame"))
+	if (!ks_sq_has_table(db, "video_frame"))
 		return KS_OK;
 	int rc = ks_sq_prep(db,
 		      "SELECT media, frame, seconds, hash, quality FROM video_frame"
@@ -195,8 +173,7 @@ static int v_features_each(struct ks_store *st, ks_video_features_fn fn, void *c
 		      &q, err, "video frames");
 	if (rc)
 		return rc;
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "video frames")) > 0) {
 		int64_t media = sqlite3_column_int64(q, 0);
 		if (media != cur && n) {
 			if ((rc = fn(ctx, cur, feat, n)) != 0)
@@ -216,11 +193,7 @@ static int v_features_each(struct ks_store *st, ks_video_features_fn fn, void *c
 			memcpy(f->pdq, sqlite3_column_blob(q, 3), 32);
 		f->quality = sqlite3_column_int(q, 4);
 	}
-	if (step != SQLITE_DONE) {
-		rc = ks_sq_fail(db, step, err, "video frames");
-		goto out;
-	}
-	if (n)
+	if (rc == KS_OK && n)
 		rc = fn(ctx, cur, feat, n);
 out:
 	sqlite3_finalize(q);
@@ -262,7 +235,7 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	if (!has_table(db, "hashentry_pdq"))
+	if (!ks_sq_has_table(db, "hashentry_pdq"))
 		return KS_OK;
 	int rc = ks_sq_prep(db,
 		      "SELECT p.hashset, h.role = 'ignore', p.hash, coalesce(p.quality, -1),"
@@ -274,8 +247,7 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, set_id);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "hash entry PDQ")) > 0) {
 		struct ks_pdq_entry_row r = {
 		    .set_id = sqlite3_column_int64(q, 0),
 		    .ignorable = sqlite3_column_int(q, 1),
@@ -291,11 +263,8 @@ static int v_pdq_entries_each(struct ks_store *st, int64_t set_id, ks_pdq_entry_
 			continue;
 		memcpy(r.pdq, sqlite3_column_blob(q, 2), 32);
 		if ((rc = fn(ctx, &r)) != 0)
-			goto out;
+			break;
 	}
-	if (step != SQLITE_DONE)
-		rc = ks_sq_fail(db, step, err, "hash entry PDQ");
-out:
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -496,7 +465,7 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 	sqlite3_stmt *q = NULL;
 	struct ks_video_row *r = NULL;
 	*out = NULL;
-	if (!has_table(db, "video"))
+	if (!ks_sq_has_table(db, "video"))
 		return KS_OK;
 	int rc =
 	    ks_sq_prep(db, "SELECT " VIDEO_COLS " FROM video v WHERE v.media = ?1", &q, err, "video");
@@ -523,10 +492,8 @@ static int v_get(struct ks_store *st, int64_t media, struct ks_video_row **out, 
 		goto out;
 	sqlite3_bind_int64(q, 1, media);
 	size_t cap = 0;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW)
+	while ((rc = ks_sq_row(db, q, err, "video matches")) > 0)
 		add_match(r, &cap, q);
-	if (step != SQLITE_DONE)
-		rc = ks_sq_fail(db, step, err, "video matches");
 	if (rc == KS_OK) /* TMK facts and scores (sqlite_tmk.c) */
 		rc = ks_sq_tmk_fill(db, r, 1, err);
 out:
@@ -564,14 +531,14 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	struct ks_sq_videos *v = ks_xcalloc(1, sizeof *v);
 	sqlite3_stmt *q = NULL;
 	size_t cap = 0;
-	int rc = KS_OK, step;
+	int rc = KS_OK;
 	*out = v;
-	if (!has_table(db, "video"))
+	if (!ks_sq_has_table(db, "video"))
 		return KS_OK;
 	if ((rc =
 		 ks_sq_prep(db, "SELECT " VIDEO_COLS " FROM video v ORDER BY v.media", &q, err, "video")))
 		return rc;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "video")) > 0) {
 		if (v->n == cap) {
 			cap = cap ? 2 * cap : 16;
 			v->rows = ks_xrealloc(v->rows, cap * sizeof *v->rows);
@@ -580,8 +547,8 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (step != SQLITE_DONE)
-		return ks_sq_fail(db, step, err, "video");
+	if (rc)
+		return rc;
 	if ((rc = ks_sq_prep(db,
 		       "SELECT " MATCH_COLS " FROM video_match m LEFT JOIN hashset h"
 		       " ON h.id = m.hashset ORDER BY m.media, m.how, m.hashset, m.seconds, m.id",
@@ -589,7 +556,7 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 		return rc;
 	struct ks_video_row *cur = NULL;
 	size_t mcap = 0;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ks_sq_row(db, q, err, "video matches")) > 0) {
 		int64_t media = sqlite3_column_int64(q, 0);
 		if (!cur || cur->media_id != media) {
 			cur = rows_find(v, media);
@@ -599,8 +566,6 @@ int ks_sq_videos_load(sqlite3 *db, struct ks_sq_videos **out, struct ks_err *err
 			add_match(cur, &mcap, q);
 	}
 	sqlite3_finalize(q);
-	if (step != SQLITE_DONE)
-		rc = ks_sq_fail(db, step, err, "video matches");
 	if (rc == KS_OK) /* TMK facts and scores (sqlite_tmk.c) */
 		rc = ks_sq_tmk_fill(db, v->rows, v->n, err);
 	return rc;
