@@ -1,7 +1,8 @@
 /* Shared body of the importer fuzz targets that feed the index file builder: the input
  * becomes a memfd opened by path, the named importer streams it into a builder, and a
  * successful import must build, open (with every checksum verified) and find each
- * entry's first digest again. Header-only so each target stays one small file. */
+ * entry's first digest again. Header-only so each target stays one small file (static
+ * inline: a target that only needs fz_memfd, as fuzz_import_tmk, leaves the rest). */
 #ifndef FUZZ_IMPORT_COMMON_H
 #define FUZZ_IMPORT_COMMON_H
 
@@ -20,7 +21,7 @@ struct fz {
 	uint64_t n;
 };
 
-static int fz_entry(void *ctx, const struct ks_hash_entry *e)
+static inline int fz_entry(void *ctx, const struct ks_hash_entry *e)
 {
 	struct fz *c = ctx;
 	if (!e->has || (e->has & ~15u) || !e->scheme)
@@ -64,7 +65,7 @@ static int fz_entry(void *ctx, const struct ks_hash_entry *e)
 
 static char fz_dirname[64];
 
-static void fz_cleanup(void)
+static inline void fz_cleanup(void)
 {
 	char p[128];
 	snprintf(p, sizeof p, "%s/fuzz.kix", fz_dirname);
@@ -73,7 +74,7 @@ static void fz_cleanup(void)
 }
 
 /* A private folder for the index files built, removed at exit. */
-static const char *fz_dir(void)
+static inline const char *fz_dir(void)
 {
 	if (!fz_dirname[0]) {
 		snprintf(fz_dirname, sizeof fz_dirname, "/tmp/kestrel-fuzz.XXXXXX");
@@ -84,11 +85,13 @@ static const char *fz_dir(void)
 	return fz_dirname;
 }
 
-static int fuzz_import_one(const char *format, const uint8_t *data, size_t size)
+/* The input as a memfd called name, for importers that open by path: path gets
+ * /proc/self/fd/N. Returns the fd (the caller closes it), or -1: nothing to test. */
+static inline int fz_memfd(const char *name, const uint8_t *data, size_t size, char path[64])
 {
-	int fd = memfd_create("fuzz_import", MFD_CLOEXEC);
+	int fd = memfd_create(name, MFD_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	size_t off = 0;
 	while (off < size) {
 		ssize_t w = write(fd, data + off, size - off);
@@ -96,8 +99,16 @@ static int fuzz_import_one(const char *format, const uint8_t *data, size_t size)
 			break;
 		off += (size_t)w;
 	}
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+static inline int fuzz_import_one(const char *format, const uint8_t *data, size_t size)
+{
 	char path[64], out[128];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int fd = fz_memfd("fuzz_import", data, size, path);
+	if (fd < 0)
+		return 0;
 	snprintf(out, sizeof out, "%s/fuzz.kix", fz_dir());
 	struct ks_err err = {0};
 	struct fz c = {0};

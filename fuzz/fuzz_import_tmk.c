@@ -2,13 +2,7 @@
  * becomes a memfd the importer opens by path; an entry delivered must carry a .tmk
  * that ks_tmk_read accepts, with upstream's rate and periods, and the scan's two scores
  * against it must be computable; anything else must be an error with a message. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include "kestrel/index.h"
+#include "fuzz_import_common.h"
 #include "kestrel/tmk.h"
 
 static int on_entry(void *ctx, const struct ks_hash_entry *e)
@@ -35,18 +29,10 @@ static int on_entry(void *ctx, const struct ks_hash_entry *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz_import", MFD_CLOEXEC);
+	char path[64];
+	int fd = fz_memfd("fuzz_import", data, size, path);
 	if (fd < 0)
 		return 0;
-	size_t off = 0;
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	struct ks_err err = {0};
 	const struct ks_importer_ops *ops = ks_importer_find(path, "tmk", &err);
 	if (!ops)
