@@ -69,14 +69,13 @@ static struct ks_vfp *vfp_new(void)
 	return f;
 }
 
-static void lim_of(struct ks_video_limits *lim, double seconds)
+void ks_vscan_limits(struct ks_video_limits *lim, double seconds, double dflt)
 {
 	*lim = ks_video_default_limits;
-	lim->max_seconds = seconds > 0 ? seconds : KS_VSCAN_SECONDS;
+	lim->max_seconds = seconds > 0 ? seconds : dflt;
 }
 
-/* Copies s into dst[n], cut if longer. */
-static void copy(char *dst, size_t n, const char *s)
+void ks_vscan_copy(char *dst, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 	if (k >= n)
@@ -104,23 +103,23 @@ static void fingerprint(struct ks_vfp *f, struct ks_video *v, int rc, struct ks_
 		ks_contact_free(c);
 		if (rc < 0 && !f->info.marks) {
 			f->info.marks |= KS_VIDEO_CORRUPT;
-			copy(f->info.why, sizeof f->info.why, err->msg);
+			ks_vscan_copy(f->info.why, sizeof f->info.why, err->msg);
 		}
 		if (f->vp.n == 0) {
 			f->status = "failed";
-			copy(f->why, sizeof f->why,
-			     f->info.why[0] ? f->info.why : "no frame could be decoded");
+			ks_vscan_copy(f->why, sizeof f->why,
+				      f->info.why[0] ? f->info.why : "no frame could be decoded");
 		} else {
 			f->status = f->info.marks ? "partial" : "ok";
-			copy(f->why, sizeof f->why, f->info.why);
+			ks_vscan_copy(f->why, sizeof f->why, f->info.why);
 		}
 		return;
 	}
 	f->status = "failed";
-	copy(f->why, sizeof f->why,
-	     err->msg[0]      ? err->msg
-	     : f->info.why[0] ? f->info.why
-			      : ks_status_name(rc));
+	ks_vscan_copy(f->why, sizeof f->why,
+		      err->msg[0]      ? err->msg
+		      : f->info.why[0] ? f->info.why
+				       : ks_status_name(rc));
 	f->res.marks = f->info.marks;
 }
 
@@ -130,13 +129,13 @@ struct ks_vfp *ks_vfp_make_mem(const uint8_t *data, size_t len, double seconds)
 	struct ks_video_limits lim;
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
-	lim_of(&lim, seconds);
+	ks_vscan_limits(&lim, seconds, KS_VSCAN_SECONDS);
 	int rc = ks_video_open_mem(&v, data, len, &lim, &f->info, &err);
 	fingerprint(f, v, rc, &err);
 	return f;
 }
 
-static int64_t item_read(void *ctx, uint64_t off, uint8_t *buf, size_t n)
+int64_t ks_vscan_item_read(void *ctx, uint64_t off, uint8_t *buf, size_t n)
 {
 	struct ks_err err = {0};
 	return (int64_t)ks_item_read(ctx, off, buf, n, &err);
@@ -148,7 +147,7 @@ struct ks_vfp *ks_vfp_make_read(ks_video_read_fn read, void *ctx, uint64_t size,
 	struct ks_video_limits lim;
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
-	lim_of(&lim, seconds);
+	ks_vscan_limits(&lim, seconds, KS_VSCAN_SECONDS);
 	int rc = ks_video_open_reader(&v, read, ctx, size, &lim, &f->info, &err);
 	fingerprint(f, v, rc, &err);
 	return f;
@@ -156,7 +155,7 @@ struct ks_vfp *ks_vfp_make_read(ks_video_read_fn read, void *ctx, uint64_t size,
 
 struct ks_vfp *ks_vfp_make_reader(struct ks_item_reader *rd, uint64_t size, double seconds)
 {
-	return ks_vfp_make_read(item_read, rd, size, seconds);
+	return ks_vfp_make_read(ks_vscan_item_read, rd, size, seconds);
 }
 
 struct ks_vfp *ks_vfp_not_held(uint64_t size, size_t held)
@@ -445,9 +444,9 @@ static int severity_of(const char *scheme, const char *category)
 	return cat ? cat->severity : -1;
 }
 
-static int record(struct ks_store *st, int64_t media_id, const char *how,
-		  struct ks_video_match_rec *m, const char *entry, const char *scheme,
-		  const char *category, struct ks_err *err)
+int ks_vscan_record(struct ks_store *st, int64_t media_id, const char *how,
+		    struct ks_video_match_rec *m, const char *entry, const char *scheme,
+		    const char *category, struct ks_err *err)
 {
 	m->media_id = media_id;
 	m->how = how;
@@ -505,8 +504,8 @@ static int match_features(struct ks_store *st, const struct ks_vmatch *vm, int64
 	}
 	for (size_t i = 0; i < fc.n && rc == KS_OK; i++) {
 		struct best *b = &fc.b[i];
-		rc =
-		    record(st, media_id, "pdq-frame", &b->m, b->entry, b->scheme, b->category, err);
+		rc = ks_vscan_record(st, media_id, "pdq-frame", &b->m, b->entry, b->scheme,
+				     b->category, err);
 		recorded += rc == KS_OK;
 	}
 	/* The video against known videos. */
@@ -532,8 +531,9 @@ static int match_features(struct ks_store *st, const struct ks_vmatch *vm, int64
 		    .query_pct = qp,
 		    .target_pct = tp,
 		};
-		rc = record(st, media_id, "vpdq", &m, kv->m.name ? kv->m.name : "(unnamed video)",
-			    kv->m.scheme, kv->m.category, err);
+		rc = ks_vscan_record(st, media_id, "vpdq", &m,
+				     kv->m.name ? kv->m.name : "(unnamed video)", kv->m.scheme,
+				     kv->m.category, err);
 		recorded += rc == KS_OK;
 	}
 	for (size_t i = 0; i < fc.n; i++) {

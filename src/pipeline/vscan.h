@@ -64,4 +64,23 @@ int ks_vfp_store(struct ks_store *st, const struct ks_vmatch *vm, int64_t media_
  * by the number of videos that matched. */
 int ks_vmatch_rematch(struct ks_store *st, int64_t set_id, int64_t *matched, struct ks_err *err);
 
+/* ---- shared with vscan_tmk.c, which walks the same videos for TMK+PDQF -------------- */
+
+struct ks_video_match_rec; /* kestrel/store_video.h */
+
+/* The decoding limits for one video: the defaults with `seconds` of wall time (dflt when
+ * seconds <= 0). */
+void ks_vscan_limits(struct ks_video_limits *lim, double seconds, double dflt);
+/* Copies s into dst[n], cut if longer. */
+void ks_vscan_copy(char *dst, size_t n, const char *s);
+/* A ks_video_read_fn over an evidence item; ctx is its struct ks_item_reader. */
+int64_t ks_vscan_item_read(void *ctx, uint64_t off, uint8_t *buf, size_t n);
+/* Records m (set_id and the fields of its kind of match filled in) as media_id's video
+ * match `how` with the known entry named entry, of scheme and category: the scheme is
+ * kept only with a category, and the severity is the category's in its scheme. Returns
+ * ks_store_video_match_add's status. */
+int ks_vscan_record(struct ks_store *st, int64_t media_id, const char *how,
+		    struct ks_video_match_rec *m, const char *entry, const char *scheme,
+		    const char *category, struct ks_err *err);
+
 #endif

@@ -5,11 +5,10 @@
  * videos that pass level 1, as upstream's two-level matching does. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "kestrel/category.h"
 #include "kestrel/store_video.h"
 #include "kestrel/tmk.h"
+#include "vscan.h" /* the helpers shared with the vPDQ pass */
 #include "vscan_tmk.h"
 
 struct ks_vtmk {
@@ -21,28 +20,18 @@ struct ks_vtmk {
 
 /* ---- descriptors ------------------------------------------------------------------------ */
 
-/* Copies s into dst[n], cut if longer. */
-static void copy(char *dst, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-	if (k >= n)
-		k = n - 1;
-	memcpy(dst, s, k);
-	dst[k] = '\0';
-}
-
 static struct ks_vtmk *make(struct ks_video *v, int rc, const struct ks_video_info *info,
 			    struct ks_err *err)
 {
 	struct ks_vtmk *t = ks_xcalloc(1, sizeof *t);
 	t->f.status = t->status;
 	t->f.why = t->why;
-	copy(t->status, sizeof t->status, "failed");
+	ks_vscan_copy(t->status, sizeof t->status, "failed");
 	if (rc < 0) {
-		copy(t->why, sizeof t->why,
-		     err->msg[0]    ? err->msg
-		     : info->why[0] ? info->why
-				    : ks_status_name(rc));
+		ks_vscan_copy(t->why, sizeof t->why,
+			      err->msg[0]    ? err->msg
+			      : info->why[0] ? info->why
+					     : ks_status_name(rc));
 		return t;
 	}
 	struct ks_tmk *d = ks_tmk_new();
@@ -53,22 +42,16 @@ static struct ks_vtmk *make(struct ks_video *v, int rc, const struct ks_video_in
 	t->f.work_seconds = res.seconds;
 	if (d->frames > 0) {
 		ks_tmk_write(d, &t->bytes);
-		copy(t->status, sizeof t->status, res.marks || rc < 0 ? "partial" : "ok");
-		copy(t->why, sizeof t->why, res.why[0] ? res.why : rc < 0 ? err->msg : "");
+		ks_vscan_copy(t->status, sizeof t->status, res.marks || rc < 0 ? "partial" : "ok");
+		ks_vscan_copy(t->why, sizeof t->why, res.why[0] ? res.why : rc < 0 ? err->msg : "");
 	} else {
-		copy(t->why, sizeof t->why,
-		     res.why[0]	   ? res.why
-		     : err->msg[0] ? err->msg
-				   : "no frame could be decoded");
+		ks_vscan_copy(t->why, sizeof t->why,
+			      res.why[0]    ? res.why
+			      : err->msg[0] ? err->msg
+					    : "no frame could be decoded");
 	}
 	ks_tmk_free(d);
 	return t;
-}
-
-static void lim_of(struct ks_video_limits *lim, double seconds)
-{
-	*lim = ks_video_default_limits;
-	lim->max_seconds = seconds > 0 ? seconds : KS_VTMK_SECONDS;
 }
 
 struct ks_vtmk *ks_vtmk_make_mem(const uint8_t *data, size_t len, double seconds)
@@ -77,7 +60,7 @@ struct ks_vtmk *ks_vtmk_make_mem(const uint8_t *data, size_t len, double seconds
 	struct ks_video_info info;
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
-	lim_of(&lim, seconds);
+	ks_vscan_limits(&lim, seconds, KS_VTMK_SECONDS);
 	int rc = ks_video_open_mem(&v, data, len, &lim, &info, &err);
 	return make(v, rc, &info, &err);
 }
@@ -88,20 +71,14 @@ struct ks_vtmk *ks_vtmk_make_read(ks_video_read_fn read, void *ctx, uint64_t siz
 	struct ks_video_info info;
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
-	lim_of(&lim, seconds);
+	ks_vscan_limits(&lim, seconds, KS_VTMK_SECONDS);
 	int rc = ks_video_open_reader(&v, read, ctx, size, &lim, &info, &err);
 	return make(v, rc, &info, &err);
 }
 
-static int64_t item_read(void *ctx, uint64_t off, uint8_t *buf, size_t n)
-{
-	struct ks_err err = {0};
-	return (int64_t)ks_item_read(ctx, off, buf, n, &err);
-}
-
 struct ks_vtmk *ks_vtmk_make_reader(struct ks_item_reader *rd, uint64_t size, double seconds)
 {
-	return ks_vtmk_make_read(item_read, rd, size, seconds);
+	return ks_vtmk_make_read(ks_vscan_item_read, rd, size, seconds);
 }
 
 void ks_vtmk_free(struct ks_vtmk *t)
@@ -183,14 +160,6 @@ void ks_vtmk_known_free(struct ks_vtmk_known *kn)
 
 /* ---- matching ---------------------------------------------------------------------------- */
 
-static int severity_of(const char *scheme, const char *category)
-{
-	if (!category)
-		return -1;
-	const struct ks_category *cat = ks_scheme_category(ks_scheme_find(scheme), category);
-	return cat ? cat->severity : -1;
-}
-
 /* Scores one video's descriptor (the .tmk bytes) against every known video; returns
  * the number of matches recorded or a status. */
 static int match_bytes(struct ks_store *st, const struct ks_vtmk_known *kn, int64_t media_id,
@@ -218,18 +187,12 @@ static int match_bytes(struct ks_store *st, const struct ks_vtmk_known *kn, int6
 		if (!(l2 >= kn->level2))
 			continue;
 		struct ks_video_match_rec m = {
-		    .media_id = media_id,
 		    .set_id = k->set_id,
-		    .how = "tmk",
-		    .entry = k->name,
 		    .distance = -1,
 		    .level1 = l1,
 		    .level2 = l2,
-		    .scheme = k->category ? k->scheme : NULL,
-		    .category = k->category,
-		    .severity = severity_of(k->scheme, k->category),
 		};
-		rc = ks_store_video_match_add(st, &m, err);
+		rc = ks_vscan_record(st, media_id, "tmk", &m, k->name, k->scheme, k->category, err);
 		recorded += rc == KS_OK;
 	}
 	ks_tmk_free(t);
