@@ -14,6 +14,7 @@
 #include "case_pdq.h"
 #include "kestrel/pipeline.h"
 #include "kestrel/store_video.h"
+#include "pipeline_impl.h"
 
 struct build {
 	struct ks_hashdb_builder *b;
@@ -124,11 +125,8 @@ struct rematch {
 static int on_media(void *ctx, int64_t media_id, const uint8_t pdq[32], int quality)
 {
 	struct rematch *r = ctx;
-	int n = ks_match_media_near(r->st, r->idx, media_id, pdq, quality, r->err);
-	if (n < 0)
-		return n;
-	r->matched += n > 0;
-	return 0;
+	return ks_rematch_count(&r->matched,
+				ks_match_media_near(r->st, r->idx, media_id, pdq, quality, r->err));
 }
 
 int ks_case_pdq_rematch(struct ks_store *st, int64_t set_id, const char *case_dir,

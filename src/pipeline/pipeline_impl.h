@@ -1,5 +1,6 @@
 /* Private to the pipeline: the record of one examined item and the group of records
- * one top-level item produces (itself plus its archive members, parents first). */
+ * one top-level item produces (itself plus its archive members, parents first), and
+ * the count the rematch walks after an import share. */
 #ifndef KS_PIPELINE_IMPL_H
 #define KS_PIPELINE_IMPL_H
 
@@ -54,6 +55,18 @@ struct ks_expand_limits {
 	double video_seconds; /* fingerprint budget per video (vscan.c); 0 = default */
 	double tmk_seconds;   /* TMK+PDQF budget per video (vscan_tmk.c); 0 = no TMK */
 };
+
+/* One stored media in a walk that matches the stored media again after an import
+ * (the rematches of vscan.c, vscan_tmk.c and case_pdq.c): n is what matching it
+ * returned, the number of matches recorded or a negative status. The media counts once
+ * in *matched when it matched; returns n when it is a status (to stop the walk), else 0. */
+static inline int ks_rematch_count(int64_t *matched, int n)
+{
+	if (n < 0)
+		return n;
+	*matched += n > 0;
+	return 0;
+}
 
 struct ks_rec *ks_group_add(struct ks_group *g);
 void ks_group_free(struct ks_group *g);

@@ -15,6 +15,7 @@
 #include "kestrel/store_video.h"
 #include "kestrel/video.h"
 #include "kestrel/vpdq.h"
+#include "pipeline_impl.h"
 #include "vscan.h"
 
 struct ks_vfp {
@@ -619,11 +620,8 @@ struct rematch_ctx {
 static int on_video(void *vctx, int64_t media_id, const struct ks_video_feature *feat, size_t n)
 {
 	struct rematch_ctx *c = vctx;
-	int rc = match_features(c->st, c->vm, media_id, feat, n, c->err);
-	if (rc < 0)
-		return rc;
-	c->matched += rc > 0;
-	return 0;
+	return ks_rematch_count(&c->matched,
+				match_features(c->st, c->vm, media_id, feat, n, c->err));
 }
 
 int ks_vmatch_rematch(struct ks_store *st, int64_t set_id, int64_t *matched, struct ks_err *err)

@@ -8,6 +8,7 @@
 
 #include "kestrel/store_video.h"
 #include "kestrel/tmk.h"
+#include "pipeline_impl.h"
 #include "vscan.h" /* the helpers shared with the vPDQ pass */
 #include "vscan_tmk.h"
 
@@ -226,11 +227,7 @@ struct rematch_ctx {
 static int on_stored(void *ctx, int64_t media_id, const uint8_t *tmk, size_t len)
 {
 	struct rematch_ctx *c = ctx;
-	int rc = match_bytes(c->st, c->kn, media_id, tmk, len, c->err);
-	if (rc < 0)
-		return rc;
-	c->matched += rc > 0;
-	return 0;
+	return ks_rematch_count(&c->matched, match_bytes(c->st, c->kn, media_id, tmk, len, c->err));
 }
 
 int ks_vtmk_rematch(struct ks_store *st, int64_t set_id, int64_t *matched, struct ks_err *err)
