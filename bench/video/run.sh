@@ -8,38 +8,11 @@
 # Usage: bench/video/run.sh [BUILD_DIR]   env: BENCH_SECONDS (default 3600),
 #        KESTREL (default BUILD_DIR/kestrel), BENCH_OUT (default bench/out)
 set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-$SRC/build}
-KESTREL=${KESTREL:-$BUILD/kestrel}
-OUT=${BENCH_OUT:-$SRC/bench/out}
-SECS=${BENCH_SECONDS:-3600}
-command -v ffmpeg >/dev/null || { echo "run.sh: needs ffmpeg" >&2; exit 1; }
-[ -x "$KESTREL" ] || { echo "run.sh: no kestrel at $KESTREL (build first)" >&2; exit 1; }
-"$KESTREL" vpdq --help >/dev/null 2>&1 || { echo "run.sh: $KESTREL has no vpdq verb" >&2; exit 1; }
-mkdir -p "$OUT"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh" # bench_setup, bench_clip, timed
+bench_setup vpdq 3600 "${1:-}"
+bench_clip any
 
-encoders=$(ffmpeg -hide_banner -encoders 2>/dev/null)
-if grep -q ' libx264 ' <<<"$encoders"; then
-  codec=h264 enc=(-c:v libx264 -preset veryfast -pix_fmt yuv420p)
-else
-  codec=mpeg4 enc=(-c:v mpeg4 -q:v 5 -g 250)
-  echo "run.sh: libx264 missing: the clip is MPEG-4 part 2, not H.264" >&2
-fi
-clip=$OUT/testsrc2-720p25-${SECS}s-$codec.mp4
-if [ ! -s "$clip" ]; then
-  echo "run.sh: making $clip (first run only; takes a while)" >&2
-  nice ffmpeg -nostdin -hide_banner -loglevel error -y \
-    -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=$SECS" "${enc[@]}" "$clip.tmp.mp4"
-  mv "$clip.tmp.mp4" "$clip"
-fi
-
-timed() { # prints wall seconds of "$@" (stdout discarded)
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" >/dev/null
-  t1=$(date +%s.%N)
-  python3 -c "print('%.3f' % ($t1 - $t0))"
-}
 # Warm the page cache so that both sides read from memory.
 cat "$clip" >/dev/null
 

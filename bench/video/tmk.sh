@@ -12,35 +12,15 @@
 # Usage: bench/video/tmk.sh [BUILD_DIR]   env: BENCH_SECONDS (default 120),
 #        KESTREL (default BUILD_DIR/kestrel), BENCH_OUT (default bench/out), SHARED
 set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-$SRC/build}
-KESTREL=${KESTREL:-$BUILD/kestrel}
-OUT=${BENCH_OUT:-$SRC/bench/out}
-SECS=${BENCH_SECONDS:-120}
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh" # bench_setup, bench_clip, timed
+bench_setup tmk 120 "${1:-}"
 SHARED=${SHARED:-$SRC/../shared}
-command -v ffmpeg >/dev/null || { echo "tmk.sh: needs ffmpeg" >&2; exit 1; }
-[ -x "$KESTREL" ] || { echo "tmk.sh: no kestrel at $KESTREL (build first)" >&2; exit 1; }
-"$KESTREL" tmk --help >/dev/null 2>&1 || { echo "tmk.sh: $KESTREL has no tmk verb" >&2; exit 1; }
-mkdir -p "$OUT"
-clip=$OUT/testsrc2-720p25-${SECS}s-h264.mp4
-if [ ! -s "$clip" ]; then
-  echo "tmk.sh: making $clip (first run only)" >&2
-  nice ffmpeg -nostdin -hide_banner -loglevel error -y \
-    -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=$SECS" \
-    -c:v libx264 -preset veryfast -pix_fmt yuv420p "$clip.tmp.mp4"
-  mv "$clip.tmp.mp4" "$clip"
-fi
+bench_clip h264
 renice -n 10 $$ >/dev/null 2>&1 || true # a shared machine: the whole bench runs niced
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-timed() { # prints wall seconds of "$@" (stdout discarded)
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" >/dev/null
-  t1=$(date +%s.%N)
-  python3 -c "print('%.3f' % ($t1 - $t0))"
-}
 pipeline() { ffmpeg -nostdin -hide_banner -loglevel error "$@" -s 64:64 -an -f rawvideo \
   -c:v rawvideo -pix_fmt rgb24 -r 15 -; }
 
