@@ -25,10 +25,7 @@ static const char tmk_schema[] =
 
 int ks_sq_tmk_schema(sqlite3 *db, struct ks_err *err)
 {
-	int rc = sqlite3_exec(db, tmk_schema, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return ks_err_set(err, KS_E_ENV, "case store: TMK tables: %s", sqlite3_errmsg(db));
-	return KS_OK;
+	return ks_sq_exec(db, tmk_schema, err, "TMK tables");
 }
 
 static char *dup_or_null(sqlite3_stmt *q, int i)

@@ -7,6 +7,13 @@ int ks_sq_fail(sqlite3 *db, int rc, struct ks_err *err, const char *what)
 	return ks_err_set(err, status, "case store: %s: %s", what, sqlite3_errmsg(db));
 }
 
+int ks_sq_exec(sqlite3 *db, const char *sql, struct ks_err *err, const char *what)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ks_err_set(err, KS_E_ENV, "case store: %s: %s", what, sqlite3_errmsg(db));
+	return KS_OK;
+}
+
 int ks_sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct ks_err *err,
 	       const char *what)
 {

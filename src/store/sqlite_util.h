@@ -11,6 +11,9 @@
  * not exist), anything else is the environment (locked, disk full, I/O). Returns the
  * status it set in err. */
 int ks_sq_fail(sqlite3 *db, int rc, struct ks_err *err, const char *what);
+/* Runs sql, one or more statements that give no rows (a schema step's tables): any
+ * failure is the environment's ("case store: <what>: <SQLite's message>"). */
+int ks_sq_exec(sqlite3 *db, const char *sql, struct ks_err *err, const char *what);
 /* Prepares sql into *q (NULL on failure). */
 int ks_sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **q, struct ks_err *err,
 	       const char *what);

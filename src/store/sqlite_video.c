@@ -35,11 +35,7 @@ static const char video_schema[] =
 
 int ks_sq_video_schema(sqlite3 *db, struct ks_err *err)
 {
-	int rc = sqlite3_exec(db, video_schema, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return ks_err_set(err, KS_E_ENV, "case store: video tables: %s",
-				  sqlite3_errmsg(db));
-	return KS_OK;
+	return ks_sq_exec(db, video_schema, err, "video tables");
 }
 
 /* ---- helpers ------------------------------------------------------------------------ */
