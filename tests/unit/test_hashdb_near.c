@@ -208,7 +208,7 @@ static int compare_batch(struct ks_hashdb *db, const uint8_t (*qs)[32], size_t n
 		ks_hashdb_near(db, qs[k], r, on_single_hit, &b);
 	}
 	int bad = na != (int)a.n || a.n != b.n;
-	if (!bad) {
+	if (!bad && a.n) {
 		qsort(a.v, a.n, sizeof *a.v, by_triple);
 		qsort(b.v, b.n, sizeof *b.v, by_triple);
 		for (size_t i = 0; i < a.n; i++)
