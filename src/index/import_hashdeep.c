@@ -64,121 +64,92 @@ static int parse_columns(const char *s, size_t len, struct layout *lay)
 	return -1; /* no digest we know */
 }
 
+struct hd_state {
+	struct layout lay;
+	int seen_header;
+};
+
+static int hashdeep_line(struct ks_line_import *li, char *line, size_t len,
+			 struct ks_hash_entry *e, struct ks_err *err)
+{
+	struct hd_state *st = li->state;
+	struct layout *lay = &st->lay;
+	unsigned long long ln = li->lineno;
+	if (line[0] == '#')
+		return 0;
+	if (len >= 5 && memcmp(line, "%%%% ", 5) == 0) {
+		if (len >= 13 && memcmp(line + 5, "HASHDEEP", 8) == 0)
+			st->seen_header = 1;
+		else if (parse_columns(line + 5, len - 5, lay) < 0)
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu: bad column declaration (need md5, sha1 "
+					  "or sha256; filename last)",
+					  ln);
+		return 0;
+	}
+	if (!st->seen_header && lay->n == 0)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: no \"%%%%%%%% HASHDEEP\" header",
+				  ln);
+	if (lay->n == 0)
+		return ks_err_set(err, KS_E_FORMAT,
+				  "line %llu: data before the \"%%%%%%%% size,…\" column line", ln);
+	size_t i = 0;
+	for (int c = 0; c < lay->n; c++) {
+		size_t j = i;
+		if (lay->cols[c] == C_NAME || c == lay->n - 1)
+			j = len;
+		else
+			while (j < len && line[j] != ',')
+				j++;
+		if (c < lay->n - 1 && j >= len)
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu: %d columns declared, fewer found", ln, lay->n);
+		const char *f = line + i;
+		size_t fl = j - i;
+		int bad = 0;
+		switch (lay->cols[c]) {
+		case C_SIZE:
+			e->size = ks_parse_size(f, fl);
+			bad = e->size < 0;
+			break;
+		case C_MD5:
+			bad = ks_hex_field(f, fl, e->md5, 16) < 0;
+			e->has |= KS_HAS_MD5;
+			break;
+		case C_SHA1:
+			bad = ks_hex_field(f, fl, e->sha1, 20) < 0;
+			e->has |= KS_HAS_SHA1;
+			break;
+		case C_SHA256:
+			bad = ks_hex_field(f, fl, e->sha256, 32) < 0;
+			e->has |= KS_HAS_SHA256;
+			break;
+		case C_NAME:
+			line[j] = '\0';
+			e->name = fl ? f : NULL;
+			break;
+		case C_OTHER:
+			break;
+		}
+		if (bad) {
+			char ex[80];
+			ks_quote_excerpt(f, fl, ex);
+			return ks_err_set(err, KS_E_FORMAT, "line %llu, column %d: bad value \"%s\"",
+					  ln, c + 1, ex);
+		}
+		i = j + 1;
+	}
+	return 1;
+}
+
 static int hashdeep_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 			struct ks_err *err)
 {
-	struct ks_lines lr;
-	struct ks_err local;
-	struct layout lay = {.n = 0};
-	const char *scheme, *category;
-	uint64_t entries = 0;
-	int rc, seen_header = 0;
-	if (!err)
-		err = &local;
-	ks_err_clear(err);
-	rc = ks_import_fixed_category(o, &scheme, &category, err);
-	if (rc < 0)
-		return rc;
-	rc = ks_lines_open(&lr, path, err);
-	if (rc < 0)
-		goto out;
-	for (;;) {
-		char *line;
-		size_t len;
-		rc = ks_lines_next(&lr, &line, &len, err);
-		if (rc <= 0)
-			break;
-		unsigned long long ln = (unsigned long long)lr.lineno;
-		if (len == 0 || line[0] == '#')
-			continue;
-		if (len >= 5 && memcmp(line, "%%%% ", 5) == 0) {
-			if (len >= 13 && memcmp(line + 5, "HASHDEEP", 8) == 0) {
-				seen_header = 1;
-			} else if (parse_columns(line + 5, len - 5, &lay) < 0) {
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: bad column declaration (need md5, sha1 "
-						"or sha256; filename last)",
-						ln);
-				goto out;
-			}
-			continue;
-		}
-		if (!seen_header && lay.n == 0) {
-			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: no \"%%%%%%%% HASHDEEP\" header", ln);
-			goto out;
-		}
-		if (lay.n == 0) {
-			rc = ks_err_set(
-			    err, KS_E_FORMAT,
-			    "line %llu: data before the \"%%%%%%%% size,…\" column line", ln);
-			goto out;
-		}
-		struct ks_hash_entry e = {
-		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
-		size_t i = 0;
-		for (int c = 0; c < lay.n; c++) {
-			size_t j = i;
-			if (lay.cols[c] == C_NAME || c == lay.n - 1)
-				j = len;
-			else
-				while (j < len && line[j] != ',')
-					j++;
-			if (c < lay.n - 1 && j >= len) {
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu: %d columns declared, fewer found", ln,
-						lay.n);
-				goto out;
-			}
-			const char *f = line + i;
-			size_t fl = j - i;
-			int bad = 0;
-			switch (lay.cols[c]) {
-			case C_SIZE:
-				e.size = ks_parse_size(f, fl);
-				bad = e.size < 0;
-				break;
-			case C_MD5:
-				bad = ks_hex_field(f, fl, e.md5, 16) < 0;
-				e.has |= KS_HAS_MD5;
-				break;
-			case C_SHA1:
-				bad = ks_hex_field(f, fl, e.sha1, 20) < 0;
-				e.has |= KS_HAS_SHA1;
-				break;
-			case C_SHA256:
-				bad = ks_hex_field(f, fl, e.sha256, 32) < 0;
-				e.has |= KS_HAS_SHA256;
-				break;
-			case C_NAME:
-				line[j] = '\0';
-				e.name = fl ? f : NULL;
-				break;
-			case C_OTHER:
-				break;
-			}
-			if (bad) {
-				char ex[80];
-				ks_quote_excerpt(f, fl, ex);
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu, column %d: bad value \"%s\"", ln, c + 1,
-						ex);
-				goto out;
-			}
-			i = j + 1;
-		}
-		entries++;
-		int frc = fn(ctx, &e);
-		if (frc < 0) {
-			rc = ks_import_stopped(frc, entries, err);
-			goto out;
-		}
-	}
-	if (rc == 0 && !seen_header && lay.n == 0)
+	struct hd_state st = {.lay = {.n = 0}};
+	int rc = ks_import_lines(path, o, hashdeep_line, &st, fn, ctx, err);
+	if (rc == KS_OK && !st.seen_header && st.lay.n == 0)
 		rc = ks_err_set(err, KS_E_FORMAT, "no \"%%%%%%%% HASHDEEP\" header");
-out:
-	ks_lines_close(&lr);
-	return rc < 0 ? rc : KS_OK;
+	return rc;
 }
 
 const struct ks_importer_ops ks_import_hashdeep_ops = {"hashdeep", hashdeep_probe, hashdeep_run, NULL};

@@ -27,110 +27,77 @@ static int hk_probe(const uint8_t *head, size_t len, const char *path)
 	return 0;
 }
 
+struct hk_state {
+	enum col cols[MAXCOLS];
+	int ncols;
+};
+
+static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
+		   struct ks_err *err)
+{
+	struct hk_state *st = li->state;
+	unsigned long long ln = li->lineno;
+	char *f[MAXCOLS];
+	size_t fl[MAXCOLS];
+	int nf = ks_csv_split(line, len, f, fl, MAXCOLS);
+	if (nf < 0)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: malformed CSV", ln);
+	if (!st->ncols) {
+		int have_hash = 0;
+		for (int c = 0; c < nf; c++) {
+			st->cols[c] = !strcasecmp(f[c], "hash")	       ? C_HASH
+				      : !strcasecmp(f[c], "file_name") ? C_NAME
+				      : !strcasecmp(f[c], "file_size") ? C_SIZE
+								       : C_OTHER;
+			have_hash |= st->cols[c] == C_HASH;
+		}
+		if (!have_hash || strcasecmp(f[0], "file_id") != 0)
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu: not a HashKeeper header (\"file_id\", ..., "
+					  "\"hash\", ...)",
+					  ln);
+		st->ncols = nf;
+		return 0;
+	}
+	if (nf != st->ncols)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d", ln,
+				  nf, st->ncols);
+	for (int c = 0; c < nf; c++) {
+		switch (st->cols[c]) {
+		case C_HASH:
+			if (ks_hex_field(f[c], fl[c], e->md5, 16) < 0) {
+				char ex[80];
+				ks_quote_excerpt(f[c], fl[c], ex);
+				return ks_err_set(err, KS_E_FORMAT,
+						  "line %llu, column %d: \"%s\" is not an MD5", ln,
+						  c + 1, ex);
+			}
+			e->has = KS_HAS_MD5;
+			break;
+		case C_NAME:
+			e->name = fl[c] ? f[c] : NULL;
+			break;
+		case C_SIZE:
+			e->size = fl[c] ? ks_parse_size(f[c], fl[c]) : -1;
+			if (fl[c] && e->size < 0)
+				return ks_err_set(err, KS_E_FORMAT,
+						  "line %llu, column %d: bad file size", ln, c + 1);
+			break;
+		case C_OTHER:
+			break;
+		}
+	}
+	return 1;
+}
+
 static int hk_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		  struct ks_err *err)
 {
-	struct ks_lines lr;
-	struct ks_err local;
-	const char *scheme, *category;
-	enum col cols[MAXCOLS];
-	int ncols = 0;
-	char *f[MAXCOLS];
-	size_t fl[MAXCOLS];
-	uint64_t entries = 0;
-	int rc;
-	if (!err)
-		err = &local;
-	ks_err_clear(err);
-	rc = ks_import_fixed_category(o, &scheme, &category, err);
-	if (rc < 0)
-		return rc;
-	rc = ks_lines_open(&lr, path, err);
-	if (rc < 0)
-		goto out;
-	for (;;) {
-		char *line;
-		size_t len;
-		rc = ks_lines_next(&lr, &line, &len, err);
-		if (rc <= 0)
-			break;
-		unsigned long long ln = (unsigned long long)lr.lineno;
-		if (len == 0)
-			continue;
-		int nf = ks_csv_split(line, len, f, fl, MAXCOLS);
-		if (nf < 0) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: malformed CSV", ln);
-			goto out;
-		}
-		if (!ncols) {
-			int have_hash = 0;
-			for (int c = 0; c < nf; c++) {
-				cols[c] = !strcasecmp(f[c], "hash")	   ? C_HASH
-					  : !strcasecmp(f[c], "file_name") ? C_NAME
-					  : !strcasecmp(f[c], "file_size") ? C_SIZE
-									   : C_OTHER;
-				have_hash |= cols[c] == C_HASH;
-			}
-			if (!have_hash || strcasecmp(f[0], "file_id") != 0) {
-				rc = ks_err_set(
-				    err, KS_E_FORMAT,
-				    "line %llu: not a HashKeeper header (\"file_id\", ..., "
-				    "\"hash\", ...)",
-				    ln);
-				goto out;
-			}
-			ncols = nf;
-			continue;
-		}
-		if (nf != ncols) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d",
-					ln, nf, ncols);
-			goto out;
-		}
-		struct ks_hash_entry e = {
-		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
-		for (int c = 0; c < nf; c++) {
-			switch (cols[c]) {
-			case C_HASH:
-				if (ks_hex_field(f[c], fl[c], e.md5, 16) < 0) {
-					char ex[80];
-					ks_quote_excerpt(f[c], fl[c], ex);
-					rc =
-					    ks_err_set(err, KS_E_FORMAT,
-						       "line %llu, column %d: \"%s\" is not an MD5",
-						       ln, c + 1, ex);
-					goto out;
-				}
-				e.has = KS_HAS_MD5;
-				break;
-			case C_NAME:
-				e.name = fl[c] ? f[c] : NULL;
-				break;
-			case C_SIZE:
-				e.size = fl[c] ? ks_parse_size(f[c], fl[c]) : -1;
-				if (fl[c] && e.size < 0) {
-					rc = ks_err_set(err, KS_E_FORMAT,
-							"line %llu, column %d: bad file size", ln,
-							c + 1);
-					goto out;
-				}
-				break;
-			case C_OTHER:
-				break;
-			}
-		}
-		entries++;
-		int frc = fn(ctx, &e);
-		if (frc < 0) {
-			rc = ks_import_stopped(frc, entries, err);
-			goto out;
-		}
-	}
-	if (rc == 0 && !ncols)
+	struct hk_state st = {.ncols = 0};
+	int rc = ks_import_lines(path, o, hk_line, &st, fn, ctx, err);
+	if (rc == KS_OK && !st.ncols)
 		rc = ks_err_set(err, KS_E_FORMAT, "no HashKeeper header line");
-out:
-	ks_lines_close(&lr);
-	return rc < 0 ? rc : KS_OK;
+	return rc;
 }
 
 const struct ks_importer_ops ks_import_hashkeeper_ops = {"hashkeeper", hk_probe, hk_run, NULL};

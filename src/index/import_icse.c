@@ -98,123 +98,92 @@ static int truthy(const char *s, size_t n)
 	return -1;
 }
 
+struct icse_state {
+	enum col cols[MAXCOLS];
+	int ncols;
+};
+
+static int icse_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
+		     struct ks_err *err)
+{
+	struct icse_state *st = li->state;
+	unsigned long long ln = li->lineno;
+	char *f[MAXCOLS];
+	size_t fl[MAXCOLS];
+	int nf = split(line, len, f, fl, MAXCOLS);
+	if (nf < 0)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: bad quoting or too many fields",
+				  ln);
+	if (!st->ncols) {
+		int digest = 0;
+		for (int c = 0; c < nf; c++) {
+			st->cols[c] = C_OTHER;
+			for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+				if (strcasecmp(f[c], names[k].name) == 0)
+					st->cols[c] = names[k].col;
+			digest |= st->cols[c] == C_MD5 || st->cols[c] == C_SHA1;
+		}
+		if (!digest)
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu: not an ICSE header (no MD5 or SHA1 column)",
+					  ln);
+		st->ncols = nf;
+		return 0;
+	}
+	if (nf != st->ncols)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d", ln,
+				  nf, st->ncols);
+	for (int c = 0; c < nf; c++) {
+		size_t n = fl[c];
+		const char *v = f[c];
+		int blank = 1;
+		for (size_t k = 0; k < n && blank; k++)
+			blank = v[k] == ' ';
+		if (blank)
+			continue;
+		int bad = 0;
+		switch (st->cols[c]) {
+		case C_MD5:
+			bad = ks_hex_field(v, n, e->md5, 16) < 0;
+			e->has |= KS_HAS_MD5;
+			break;
+		case C_SHA1:
+			bad = ks_hex_field(v, n, e->sha1, 20) < 0;
+			e->has |= KS_HAS_SHA1;
+			break;
+		case C_PHOTODNA:
+			e->photodna = v;
+			break;
+		case C_ID:
+			e->name = v;
+			break;
+		case C_SERIES:
+			e->series = v;
+			break;
+		case C_DIST:
+			e->distributed = truthy(v, n);
+			break;
+		case C_OTHER:
+			break;
+		}
+		if (bad) {
+			char ex[80];
+			ks_quote_excerpt(v, n, ex);
+			return ks_err_set(err, KS_E_FORMAT, "line %llu, column %d: \"%s\" is not a %s",
+					  ln, c + 1, ex, st->cols[c] == C_MD5 ? "MD5" : "SHA-1");
+		}
+	}
+	return e->has ? 1 : 0; /* PhotoDNA only: nothing to match exactly */
+}
+
 static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		    struct ks_err *err)
 {
-	struct ks_lines lr;
-	struct ks_err local;
-	const char *scheme, *category;
-	enum col cols[MAXCOLS];
-	int ncols = 0;
-	char *f[MAXCOLS];
-	size_t fl[MAXCOLS];
-	uint64_t entries = 0;
-	int rc;
-	if (!err)
-		err = &local;
-	ks_err_clear(err);
-	rc = ks_import_fixed_category(o, &scheme, &category, err);
-	if (rc < 0)
-		return rc;
-	rc = ks_lines_open(&lr, path, err);
-	if (rc < 0)
-		goto out;
-	for (;;) {
-		char *line;
-		size_t len;
-		rc = ks_lines_next(&lr, &line, &len, err);
-		if (rc <= 0)
-			break;
-		unsigned long long ln = (unsigned long long)lr.lineno;
-		if (len == 0)
-			continue;
-		int nf = split(line, len, f, fl, MAXCOLS);
-		if (nf < 0) {
-			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: bad quoting or too many fields", ln);
-			goto out;
-		}
-		if (!ncols) {
-			int digest = 0;
-			for (int c = 0; c < nf; c++) {
-				cols[c] = C_OTHER;
-				for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-					if (strcasecmp(f[c], names[k].name) == 0)
-						cols[c] = names[k].col;
-				digest |= cols[c] == C_MD5 || cols[c] == C_SHA1;
-			}
-			if (!digest) {
-				rc = ks_err_set(
-				    err, KS_E_FORMAT,
-				    "line %llu: not an ICSE header (no MD5 or SHA1 column)", ln);
-				goto out;
-			}
-			ncols = nf;
-			continue;
-		}
-		if (nf != ncols) {
-			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d",
-					ln, nf, ncols);
-			goto out;
-		}
-		struct ks_hash_entry e = {
-		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
-		for (int c = 0; c < nf; c++) {
-			size_t n = fl[c];
-			const char *v = f[c];
-			int blank = 1;
-			for (size_t k = 0; k < n && blank; k++)
-				blank = v[k] == ' ';
-			if (blank)
-				continue;
-			int bad = 0;
-			switch (cols[c]) {
-			case C_MD5:
-				bad = ks_hex_field(v, n, e.md5, 16) < 0;
-				e.has |= KS_HAS_MD5;
-				break;
-			case C_SHA1:
-				bad = ks_hex_field(v, n, e.sha1, 20) < 0;
-				e.has |= KS_HAS_SHA1;
-				break;
-			case C_PHOTODNA:
-				e.photodna = v;
-				break;
-			case C_ID:
-				e.name = v;
-				break;
-			case C_SERIES:
-				e.series = v;
-				break;
-			case C_DIST:
-				e.distributed = truthy(v, n);
-				break;
-			case C_OTHER:
-				break;
-			}
-			if (bad) {
-				char ex[80];
-				ks_quote_excerpt(v, n, ex);
-				rc = ks_err_set(err, KS_E_FORMAT,
-						"line %llu, column %d: \"%s\" is not a %s", ln,
-						c + 1, ex, cols[c] == C_MD5 ? "MD5" : "SHA-1");
-				goto out;
-			}
-		}
-		if (!e.has)
-			continue; /* PhotoDNA only: nothing to match exactly */
-		entries++;
-		int frc = fn(ctx, &e);
-		if (frc < 0) {
-			rc = ks_import_stopped(frc, entries, err);
-			goto out;
-		}
-	}
-	if (rc == 0 && !ncols)
+	struct icse_state st = {.ncols = 0};
+	int rc = ks_import_lines(path, o, icse_line, &st, fn, ctx, err);
+	if (rc == KS_OK && !st.ncols)
 		rc = ks_err_set(err, KS_E_FORMAT, "no ICSE header line");
-out:
-	ks_lines_close(&lr);
-	return rc < 0 ? rc : KS_OK;
+	return rc;
 }
 
 const struct ks_importer_ops ks_import_icse_ops = {"icse", icse_probe, icse_run, NULL};

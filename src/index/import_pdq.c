@@ -56,96 +56,62 @@ static int pdq_probe(const uint8_t *head, size_t len, const char *path)
 	return 0;
 }
 
+static int pdq_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
+		    struct ks_err *err)
+{
+	unsigned long long ln = li->lineno;
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] == '#')
+		return 0;
+	if (li->entries == 0 && is_header(line + i, len - i))
+		return 0;
+	size_t n = hex_run(line + i, len - i);
+	e->pdq_quality = -1;
+	size_t end = i + n;
+	if (n != 64 || (end < len && line[end] != ',' && line[end] != '\t' && line[end] != ' ')) {
+		char ex[80];
+		size_t tok = n;
+		while (i + tok < len && line[i + tok] != ',' && line[i + tok] != '\t')
+			tok++;
+		ks_quote_excerpt(line + i, tok, ex);
+		return ks_err_set(err, KS_E_FORMAT,
+				  "line %llu: \"%s\" is not a PDQ hash (64 hex digits expected)",
+				  ln, ex);
+	}
+	if (ks_hex_decode(line + i, 64, e->pdq, 32) < 0)
+		abort(); /* hex_run said these are hex digits */
+	e->has = KS_HAS_PDQ;
+	size_t j = end;
+	while (j < len && line[j] == ' ')
+		j++;
+	if (j < len) {
+		char sep = line[j++];
+		if (sep != ',' && sep != '\t')
+			return ks_err_set(err, KS_E_FORMAT, "line %llu: text after the hash", ln);
+		size_t q = j;
+		while (q < len && line[q] != sep)
+			q++;
+		int64_t quality = ks_parse_size(line + j, q - j);
+		if (quality < 0 || quality > 100) {
+			char ex[80];
+			ks_quote_excerpt(line + j, q - j, ex);
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu: quality \"%s\" is not a number from 0 to 100",
+					  ln, ex);
+		}
+		e->pdq_quality = (int)quality;
+		if (q < len && q + 1 < len)
+			e->name = line + q + 1;
+	}
+	return 1;
+}
+
 static int pdq_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		   struct ks_err *err)
 {
-	struct ks_lines lr;
-	struct ks_err local;
-	const char *scheme, *category;
-	uint64_t entries = 0;
-	int rc;
-	if (!err)
-		err = &local;
-	ks_err_clear(err);
-	rc = ks_import_fixed_category(o, &scheme, &category, err);
-	if (rc < 0)
-		return rc;
-	rc = ks_lines_open(&lr, path, err);
-	if (rc < 0)
-		goto out;
-	for (;;) {
-		char *line;
-		size_t len;
-		rc = ks_lines_next(&lr, &line, &len, err);
-		if (rc <= 0)
-			break;
-		unsigned long long ln = (unsigned long long)lr.lineno;
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len || line[i] == '#')
-			continue;
-		if (entries == 0 && is_header(line + i, len - i))
-			continue;
-		size_t n = hex_run(line + i, len - i);
-		struct ks_hash_entry e = {.scheme = scheme,
-					  .category = category,
-					  .size = -1,
-					  .distributed = -1,
-					  .pdq_quality = -1};
-		size_t end = i + n;
-		if (n != 64 ||
-		    (end < len && line[end] != ',' && line[end] != '\t' && line[end] != ' ')) {
-			char ex[80];
-			size_t tok = n;
-			while (i + tok < len && line[i + tok] != ',' && line[i + tok] != '\t')
-				tok++;
-			ks_quote_excerpt(line + i, tok, ex);
-			rc = ks_err_set(
-			    err, KS_E_FORMAT,
-			    "line %llu: \"%s\" is not a PDQ hash (64 hex digits expected)", ln, ex);
-			goto out;
-		}
-		if (ks_hex_decode(line + i, 64, e.pdq, 32) < 0)
-			abort(); /* hex_run said these are hex digits */
-		e.has = KS_HAS_PDQ;
-		size_t j = end;
-		while (j < len && line[j] == ' ')
-			j++;
-		if (j < len) {
-			char sep = line[j++];
-			if (sep != ',' && sep != '\t') {
-				rc = ks_err_set(err, KS_E_FORMAT, "line %llu: text after the hash",
-						ln);
-				goto out;
-			}
-			size_t q = j;
-			while (q < len && line[q] != sep)
-				q++;
-			int64_t quality = ks_parse_size(line + j, q - j);
-			if (quality < 0 || quality > 100) {
-				char ex[80];
-				ks_quote_excerpt(line + j, q - j, ex);
-				rc = ks_err_set(
-				    err, KS_E_FORMAT,
-				    "line %llu: quality \"%s\" is not a number from 0 to 100", ln,
-				    ex);
-				goto out;
-			}
-			e.pdq_quality = (int)quality;
-			if (q < len && q + 1 < len)
-				e.name = line + q + 1;
-		}
-		entries++;
-		int frc = fn(ctx, &e);
-		if (frc < 0) {
-			rc = ks_import_stopped(frc, entries, err);
-			goto out;
-		}
-	}
-out:
-	ks_lines_close(&lr);
-	return rc < 0 ? rc : KS_OK;
+	return ks_import_lines(path, o, pdq_line, NULL, fn, ctx, err);
 }
 
 const struct ks_importer_ops ks_import_pdq_ops = {"pdq", pdq_probe, pdq_run, NULL};

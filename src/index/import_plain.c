@@ -72,76 +72,49 @@ static void unescape_name(char *s)
 	*w = '\0';
 }
 
+static int plain_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
+		      struct ks_err *err)
+{
+	const struct plain_kind *k = li->state;
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] == '#')
+		return 0;
+	int escaped = line[i] == '\\';
+	if (escaped)
+		i++;
+	size_t n = hex_run(line + i, len - i);
+	size_t tok = n;
+	while (i + tok < len && line[i + tok] != ' ' && line[i + tok] != '\t')
+		tok++;
+	uint8_t *dst = k->bit == KS_HAS_MD5 ? e->md5 : k->bit == KS_HAS_SHA1 ? e->sha1 : e->sha256;
+	if (tok != k->hexlen || n != tok || ks_hex_decode(line + i, n, dst, n / 2) < 0) {
+		char ex[80];
+		ks_quote_excerpt(line + i, tok, ex);
+		return ks_err_set(err, KS_E_FORMAT,
+				  "line %llu: \"%s\" is not a %s (%zu hex digits expected)",
+				  li->lineno, ex, k->label, k->hexlen);
+	}
+	e->has = k->bit;
+	i += n;
+	if (i < len) {
+		i++; /* the blank after the hash */
+		if (i < len && (line[i] == ' ' || line[i] == '*'))
+			i++; /* md5sum's text/binary marker */
+		if (i < len) {
+			if (escaped)
+				unescape_name(line + i);
+			e->name = line + i;
+		}
+	}
+	return 1;
+}
+
 static int plain_run(const struct plain_kind *k, const char *path, const struct ks_import_opts *o,
 		     ks_entry_fn fn, void *ctx, struct ks_err *err)
 {
-	struct ks_lines lr;
-	struct ks_err local;
-	const char *scheme, *category;
-	uint64_t entries = 0;
-	int rc;
-	if (!err)
-		err = &local;
-	ks_err_clear(err);
-	rc = ks_import_fixed_category(o, &scheme, &category, err);
-	if (rc < 0)
-		return rc;
-	rc = ks_lines_open(&lr, path, err);
-	if (rc < 0)
-		goto out;
-	for (;;) {
-		char *line;
-		size_t len;
-		rc = ks_lines_next(&lr, &line, &len, err);
-		if (rc <= 0)
-			break;
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len || line[i] == '#')
-			continue;
-		int escaped = line[i] == '\\';
-		if (escaped)
-			i++;
-		size_t n = hex_run(line + i, len - i);
-		size_t tok = n;
-		while (i + tok < len && line[i + tok] != ' ' && line[i + tok] != '\t')
-			tok++;
-		struct ks_hash_entry e = {
-		    .scheme = scheme, .category = category, .size = -1, .distributed = -1};
-		uint8_t *dst = k->bit == KS_HAS_MD5    ? e.md5
-			       : k->bit == KS_HAS_SHA1 ? e.sha1
-						       : e.sha256;
-		if (tok != k->hexlen || n != tok || ks_hex_decode(line + i, n, dst, n / 2) < 0) {
-			char ex[80];
-			ks_quote_excerpt(line + i, tok, ex);
-			rc = ks_err_set(err, KS_E_FORMAT,
-					"line %llu: \"%s\" is not a %s (%zu hex digits expected)",
-					(unsigned long long)lr.lineno, ex, k->label, k->hexlen);
-			goto out;
-		}
-		e.has = k->bit;
-		i += n;
-		if (i < len) {
-			i++; /* the blank after the hash */
-			if (i < len && (line[i] == ' ' || line[i] == '*'))
-				i++; /* md5sum's text/binary marker */
-			if (i < len) {
-				if (escaped)
-					unescape_name(line + i);
-				e.name = line + i;
-			}
-		}
-		entries++;
-		int frc = fn(ctx, &e);
-		if (frc < 0) {
-			rc = ks_import_stopped(frc, entries, err);
-			goto out;
-		}
-	}
-out:
-	ks_lines_close(&lr);
-	return rc < 0 ? rc : KS_OK;
+	return ks_import_lines(path, o, plain_line, (void *)k, fn, ctx, err);
 }
 
 static int md5_probe(const uint8_t *head, size_t len, const char *path)

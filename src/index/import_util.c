@@ -106,6 +106,42 @@ int ks_import_fixed_category(const struct ks_import_opts *o, const char **scheme
 	return KS_OK;
 }
 
+int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
+		    void *state, ks_entry_fn fn, void *ctx, struct ks_err *err)
+{
+	struct ks_lines lr;
+	struct ks_err local;
+	struct ks_line_import li = {.state = state};
+	if (!err)
+		err = &local;
+	ks_err_clear(err);
+	int rc = ks_import_fixed_category(o, &li.scheme, &li.category, err);
+	if (rc < 0)
+		return rc;
+	rc = ks_lines_open(&lr, path, err);
+	while (rc >= 0) {
+		char *line;
+		size_t len;
+		rc = ks_lines_next(&lr, &line, &len, err);
+		if (rc <= 0)
+			break;
+		if (len == 0)
+			continue;
+		li.lineno = (unsigned long long)lr.lineno;
+		struct ks_hash_entry e = {
+		    .scheme = li.scheme, .category = li.category, .size = -1, .distributed = -1};
+		rc = parse(&li, line, len, &e, err);
+		if (rc <= 0)
+			continue;
+		li.entries++;
+		int frc = fn(ctx, &e);
+		if (frc < 0)
+			rc = ks_import_stopped(frc, li.entries, err);
+	}
+	ks_lines_close(&lr);
+	return rc < 0 ? rc : KS_OK;
+}
+
 /* ---- line reader ----------------------------------------------------------------- */
 
 int ks_lines_open(struct ks_lines *lr, const char *path, struct ks_err *err)

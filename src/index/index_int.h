@@ -71,4 +71,20 @@ void ks_quote_excerpt(const char *s, size_t len, char out[80]);
 /* Reports that the entry callback asked to stop (unless err was filled by it). */
 int ks_import_stopped(int status, uint64_t entry, struct ks_err *err);
 
+/* The loop of every line-oriented importer: the fixed category taken from the options,
+ * the file read line by line (empty lines skipped), each other line parsed into an
+ * entry that starts with that category and unknown size and distribution; the entry
+ * given to fn, whose negative return stops the import. parse returns 1 with *e filled,
+ * 0 to skip the line (a comment, a header), or a negative status with err set. */
+struct ks_line_import {
+	const char *scheme, *category;
+	unsigned long long lineno; /* of the line being parsed */
+	uint64_t entries;	   /* entries given to fn so far */
+	void *state;		   /* the importer's own */
+};
+typedef int (*ks_line_parse_fn)(struct ks_line_import *li, char *line, size_t len,
+				struct ks_hash_entry *e, struct ks_err *err);
+int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
+		    void *state, ks_entry_fn fn, void *ctx, struct ks_err *err);
+
 #endif
