@@ -39,7 +39,7 @@ static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_
 	unsigned long long ln = li->lineno;
 	char *f[MAXCOLS];
 	size_t fl[MAXCOLS];
-	int nf = ks_csv_split(line, len, f, fl, MAXCOLS);
+	int nf = ks_csv_split(line, len, ',', f, fl, MAXCOLS);
 	if (nf < 0)
 		return ks_err_set(err, KS_E_FORMAT, "line %llu: malformed CSV", ln);
 	if (!st->ncols) {

@@ -23,50 +23,6 @@ static const struct {
     {"Series", C_SERIES},
 };
 
-/* Splits a line on ';' in place; a field may be wrapped in double quotes (a doubled
- * quote inside stands for one). Returns the field count or -1 (bad quoting, or more
- * than max fields). */
-static int split(char *line, size_t len, char **f, size_t *fl, int max)
-{
-	int n = 0;
-	size_t i = 0;
-	for (;;) {
-		if (n == max)
-			return -1;
-		char *w = line + i, *start = w;
-		if (i < len && line[i] == '"') {
-			i++;
-			for (;;) {
-				if (i >= len)
-					return -1;
-				if (line[i] == '"') {
-					if (i + 1 < len && line[i + 1] == '"') {
-						*w++ = '"';
-						i += 2;
-						continue;
-					}
-					i++;
-					break;
-				}
-				*w++ = line[i++];
-			}
-			if (i < len && line[i] != ';')
-				return -1;
-		} else {
-			while (i < len && line[i] != ';')
-				w++, i++;
-		}
-		f[n] = start;
-		fl[n] = (size_t)(w - start);
-		n++;
-		int last = i >= len;
-		*w = '\0';
-		if (last)
-			return n;
-		i++;
-	}
-}
-
 static int icse_probe(const uint8_t *head, size_t len, const char *path)
 {
 	size_t i = 0;
@@ -110,7 +66,7 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 	unsigned long long ln = li->lineno;
 	char *f[MAXCOLS];
 	size_t fl[MAXCOLS];
-	int nf = split(line, len, f, fl, MAXCOLS);
+	int nf = ks_csv_split(line, len, ';', f, fl, MAXCOLS);
 	if (nf < 0)
 		return ks_err_set(err, KS_E_FORMAT, "line %llu: bad quoting or too many fields",
 				  ln);

@@ -70,7 +70,7 @@ static int nsrl_text(const char *path, const char *scheme, ks_entry_fn fn, void 
 		unsigned long long ln = (unsigned long long)lr.lineno;
 		if (len == 0)
 			continue;
-		int nf = ks_csv_split(line, len, f, fl, NSRL_MAXF);
+		int nf = ks_csv_split(line, len, ',', f, fl, NSRL_MAXF);
 		if (nf < 0) {
 			rc = ks_err_set(err, KS_E_FORMAT, "line %llu: malformed CSV", ln);
 			goto out;

@@ -219,7 +219,7 @@ int ks_lines_next(struct ks_lines *lr, char **line, size_t *len, struct ks_err *
 
 /* ---- CSV -------------------------------------------------------------------------- */
 
-int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max)
+int ks_csv_split(char *line, size_t len, char sep, char **fields, size_t *lens, int max)
 {
 	int nf = 0;
 	size_t i = 0;
@@ -243,10 +243,10 @@ int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max)
 				}
 				*w++ = line[i++];
 			}
-			if (i < len && line[i] != ',')
+			if (i < len && line[i] != sep)
 				return -1; /* text after the closing quote */
 		} else {
-			while (i < len && line[i] != ',')
+			while (i < len && line[i] != sep)
 				w++, i++;
 		}
 		fields[nf] = out;
@@ -256,7 +256,7 @@ int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max)
 			*w = '\0';
 			return nf;
 		}
-		*w = '\0'; /* overwrites the comma or lies before it */
-		i++;	   /* past the comma */
+		*w = '\0'; /* overwrites the separator or lies before it */
+		i++;	   /* past the separator */
 	}
 }

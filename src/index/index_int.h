@@ -50,10 +50,10 @@ int ks_lines_open(struct ks_lines *lr, const char *path, struct ks_err *err);
 int ks_lines_next(struct ks_lines *lr, char **line, size_t *len, struct ks_err *err);
 void ks_lines_close(struct ks_lines *lr);
 
-/* Splits one CSV line in place ("quoted" fields with "" escapes, or bare ones) into at
- * most max fields. Returns the field count, or -1 on a malformed quote or more than
- * max fields. Fields are NUL-terminated inside line. */
-int ks_csv_split(char *line, size_t len, char **fields, size_t *lens, int max);
+/* Splits one CSV line in place on sep (',' or ICSE's ';'; "quoted" fields with ""
+ * escapes, or bare ones) into at most max fields. Returns the field count, or -1 on a
+ * malformed quote or more than max fields. Fields are NUL-terminated inside line. */
+int ks_csv_split(char *line, size_t len, char sep, char **fields, size_t *lens, int max);
 
 /* The (stored scheme, code) that o gives every entry of a format carrying no category
  * of its own. Defaults: scheme "uk", no category. KS_E_USAGE when o names an unknown
