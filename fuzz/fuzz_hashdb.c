@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../src/index/hashdb_format.h"
+#include "fuzz_import_common.h"
 #include "kestrel/index.h"
 
 static void sha(const uint8_t *p, size_t n, uint8_t out[32])
@@ -77,20 +78,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *d = malloc(size ? size : 1);
 	memcpy(d, data, size);
 	fix_checksums(d, size);
-	int fd = memfd_create("fuzz_hashdb", MFD_CLOEXEC);
+	char path[64];
+	int fd = fz_memfd("fuzz_hashdb", d, size, path);
 	if (fd < 0) {
 		free(d);
 		return 0;
 	}
-	size_t off = 0;
-	while (off < size) {
-		ssize_t w = write(fd, d + off, size - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	struct ks_err err = {0};
 	struct ks_hashdb *db = NULL;
 	if (ks_hashdb_open(path, 0, &db, &err) == KS_OK) {

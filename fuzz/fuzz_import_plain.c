@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_import_common.h"
 #include "kestrel/index.h"
 
 struct fctx {
@@ -34,18 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* SQLite databases are SQLite's to fuzz, not ours */
 	if (size >= 16 && memcmp(data, "SQLite format 3", 16) == 0)
 		return 0;
-	int fd = memfd_create("fuzz_import_plain", MFD_CLOEXEC);
+	char path[64];
+	int fd = fz_memfd("fuzz_import_plain", data, size, path);
 	if (fd < 0)
 		return 0;
-	size_t off = 0;
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	static const char *const formats[] = {"md5", "sha1", "sha256", "hashdeep", "nsrl"};
 	struct fctx c = {.idx = ks_index_new()};
 	struct ks_import_opts o = {.category = "A"};

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_import_common.h"
 #include "kestrel/index.h"
 
 static int check_entry(void *ctx, const struct ks_hash_entry *e)
@@ -29,18 +30,10 @@ static int check_entry(void *ctx, const struct ks_hash_entry *e)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("fuzz_import_vics", MFD_CLOEXEC);
+	char path[64];
+	int fd = fz_memfd("fuzz_import_vics", data, size, path);
 	if (fd < 0)
 		return 0;
-	size_t off = 0;
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	char path[64];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	struct ks_err err = {0};
 	size_t seen = 0;
 	const struct ks_importer_ops *ops = ks_importer_find(path, "vics", &err);

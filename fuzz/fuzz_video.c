@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_video_common.h"
 #include "kestrel/video.h"
 
 struct sink {
@@ -26,19 +27,10 @@ static int on_frame(void *ctx, const struct ks_video_frame *f, struct ks_err *er
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct ks_video_limits lim = {
-		.max_seconds = 3,
-		.max_packets = 5000,
-		.max_frames = 300,
-		.max_side = 4096,
-		.max_frame_pixels = 4u << 20,
-		.max_total_pixels = 64u << 20,
-		.max_errors = 50,
-	};
 	struct ks_video *v = NULL;
 	struct ks_video_info info;
 	struct ks_err err = {0};
-	if (ks_video_open_mem(&v, data, size, &lim, &info, &err) != 0)
+	if (ks_video_open_mem(&v, data, size, &fz_video_limits, &info, &err) != 0)
 		return 0;
 	struct ks_contact_opts co = {.max_tiles = 4, .tile_width = 64};
 	struct sink s = {.sheet = ks_contact_new(&co)};

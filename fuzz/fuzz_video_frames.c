@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_video_common.h"
 #include "kestrel/tmk.h"
 #include "kestrel/video_frames.h"
 
@@ -22,18 +23,9 @@ static int on_frame(void *ctx, const struct ks_video_frame *f, struct ks_err *er
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct ks_video_limits lim = {
-	    .max_seconds = 3,
-	    .max_packets = 5000,
-	    .max_frames = 300,
-	    .max_side = 4096,
-	    .max_frame_pixels = 4u << 20,
-	    .max_total_pixels = 64u << 20,
-	    .max_errors = 50,
-	};
 	struct ks_video *v = NULL;
 	struct ks_err err = {0};
-	if (ks_video_open_mem(&v, data, size, &lim, NULL, &err) != 0)
+	if (ks_video_open_mem(&v, data, size, &fz_video_limits, NULL, &err) != 0)
 		return 0;
 	struct ks_video_cfr_opts o = {.max_out = 2000};
 	struct ks_tmk *t = ks_tmk_new();
