@@ -114,6 +114,40 @@ static void die(const char *what, const struct ks_err *err)
 	exit(1);
 }
 
+/* A builder for path with one set (name, numbering scheme). */
+static struct ks_hashdb_builder *start_build(const char *path, const struct ks_hashdb_build_opts *bo,
+					     const char *name, const char *scheme)
+{
+	struct ks_err err = {0};
+	struct ks_hashdb_builder *b;
+	if (ks_hashdb_builder_new(path, bo, &b, &err) < 0)
+		die("builder", &err);
+	struct ks_hashdb_set set = {.name = name, .scheme = scheme};
+	if (ks_hashdb_builder_set(b, &set, &err) < 0)
+		die("set", &err);
+	return b;
+}
+
+static void end_build(struct ks_hashdb_builder *b)
+{
+	struct ks_err err = {0};
+	if (ks_hashdb_builder_finish(b, &err) < 0)
+		die("finish", &err);
+	ks_hashdb_builder_free(b);
+}
+
+/* Opens path with flags; *secs gets the wall time it took. */
+static struct ks_hashdb *open_timed(const char *path, unsigned flags, double *secs)
+{
+	struct ks_err err = {0};
+	struct ks_hashdb *db;
+	double t0 = wall();
+	if (ks_hashdb_open(path, flags, &db, &err) < 0)
+		die("open", &err);
+	*secs = wall() - t0;
+	return db;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t npdq = 10000000, norig = 0, nmd5 = 100000000, nq = 20000, nscan = 0;
@@ -191,12 +225,7 @@ int main(int argc, char **argv)
 			}
 		}
 		double t0 = now(), w0 = wall();
-		struct ks_hashdb_builder *b;
-		if (ks_hashdb_builder_new(pdq_path, &bo, &b, &err) < 0)
-			die("builder", &err);
-		struct ks_hashdb_set set = {.name = "bench-pdq", .scheme = "vics-us"};
-		if (ks_hashdb_builder_set(b, &set, &err) < 0)
-			die("set", &err);
+		struct ks_hashdb_builder *b = start_build(pdq_path, &bo, "bench-pdq", "vics-us");
 		for (uint64_t i = 0; i < npdq; i++) {
 			struct ks_hash_entry e = {.has = KS_HAS_PDQ,
 						  .scheme = "vics-us",
@@ -208,15 +237,9 @@ int main(int argc, char **argv)
 			if (ks_hashdb_builder_add(b, &e, &err) < 0)
 				die("add", &err);
 		}
-		if (ks_hashdb_builder_finish(b, &err) < 0)
-			die("finish", &err);
-		ks_hashdb_builder_free(b);
-		double tbuild = now() - t0, wbuild = wall() - w0;
-		t0 = wall();
-		struct ks_hashdb *db;
-		if (ks_hashdb_open(pdq_path, 0, &db, &err) < 0)
-			die("open", &err);
-		double topen = wall() - t0;
+		end_build(b);
+		double tbuild = now() - t0, wbuild = wall() - w0, topen;
+		struct ks_hashdb *db = open_timed(pdq_path, 0, &topen);
 		struct ks_hashdb_info in;
 		ks_hashdb_get_info(db, &in);
 		printf("PDQ index: %llu rows, %d substring tables\n", (unsigned long long)in.n_pdq,
@@ -295,10 +318,8 @@ int main(int argc, char **argv)
 		printf("  exact PDQ        %8.0f lookups/s\n", (double)nq / (now() - t0));
 		ks_hashdb_close(db);
 		/* the same queries on the file held in memory (KS_HASHDB_PRELOAD) */
-		t0 = wall();
-		if (ks_hashdb_open(pdq_path, KS_HASHDB_PRELOAD, &db, &err) < 0)
-			die("open", &err);
-		double tpre = wall() - t0;
+		double tpre;
+		db = open_timed(pdq_path, KS_HASHDB_PRELOAD, &tpre);
 		uint64_t hp = 0;
 		t0 = now();
 		for (uint64_t i = 0; i < nq; i++)
@@ -322,12 +343,7 @@ int main(int argc, char **argv)
 	/* ---- MD5 ---- */
 	if (nmd5) {
 		double t0 = now(), w0 = wall();
-		struct ks_hashdb_builder *b;
-		if (ks_hashdb_builder_new(md5_path, &bo, &b, &err) < 0)
-			die("builder", &err);
-		struct ks_hashdb_set set = {.name = "bench-md5", .scheme = "uk"};
-		if (ks_hashdb_builder_set(b, &set, &err) < 0)
-			die("set", &err);
+		struct ks_hashdb_builder *b = start_build(md5_path, &bo, "bench-md5", "uk");
 		for (uint64_t i = 0; i < nmd5; i++) {
 			struct ks_hash_entry e = {.has = KS_HAS_MD5,
 						  .scheme = "uk",
@@ -338,15 +354,9 @@ int main(int argc, char **argv)
 			if (ks_hashdb_builder_add(b, &e, &err) < 0)
 				die("add", &err);
 		}
-		if (ks_hashdb_builder_finish(b, &err) < 0)
-			die("finish", &err);
-		ks_hashdb_builder_free(b);
-		double tbuild = now() - t0, wbuild = wall() - w0;
-		t0 = wall();
-		struct ks_hashdb *db;
-		if (ks_hashdb_open(md5_path, 0, &db, &err) < 0)
-			die("open", &err);
-		double topen = wall() - t0;
+		end_build(b);
+		double tbuild = now() - t0, wbuild = wall() - w0, topen;
+		struct ks_hashdb *db = open_timed(md5_path, 0, &topen);
 		struct ks_hashdb_info in;
 		ks_hashdb_get_info(db, &in);
 		printf("MD5 index: %llu rows\n", (unsigned long long)in.n_md5);
@@ -381,10 +391,8 @@ int main(int argc, char **argv)
 		    (double)nl / tl, bfound == found ? "same answers" : "ANSWERS DIFFER");
 		double tbatch = tl;
 		ks_hashdb_close(db);
-		t0 = wall();
-		if (ks_hashdb_open(md5_path, KS_HASHDB_PRELOAD, &db, &err) < 0)
-			die("open", &err);
-		double tpre = wall() - t0;
+		double tpre;
+		db = open_timed(md5_path, KS_HASHDB_PRELOAD, &tpre);
 		uint64_t pfound = 0;
 		t0 = now();
 		for (uint64_t i = 0; i < nl; i += 1024)
