@@ -949,31 +949,33 @@ static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, uin
 	return rc;
 }
 
-/* The PDQ substring tables over the n sorted hashes at hashes. */
+/* The PDQ substring tables over the n sorted hashes at hashes: per table a directory
+ * of bucket bounds by key, then each row's tag (the 16 bits after its key) and, from
+ * table 1 on, its row number, both in bucket order. */
 static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, int m_want)
 {
 	struct hdb_mih_shape sh;
 	hdb_mih_shape(n, m_want, &sh);
+	unsigned iw = n > 0xFFFFFF ? 4 : 3;
 	w_begin(w, SEC_MIH, 0);
 	for (int i = 0; i < sh.m; i++) {
 		uint8_t v[8] = {0};
 		v[0] = (uint8_t)sh.off[i];
 		v[1] = (uint8_t)(sh.off[i] >> 8);
 		v[2] = sh.len[i];
-		v[3] = sh.hb[i];
-		v[4] = sh.lb[i];
+		v[3] = MIH_TAG_BITS;
+		v[4] = (uint8_t)(i ? iw : 0);
 		w_data(w, v, 8);
 	}
 	w_end(w, (uint64_t)sh.m);
-	uint8_t *out = ks_xmalloc(n ? n * 5 : 1);
-	uint32_t *ids = ks_xmalloc((n ? n : 1) * sizeof *ids);
-	uint8_t *low = ks_xmalloc(n ? n : 1);
+	uint8_t *tags = ks_xmalloc(n ? n * 2 : 1);
+	uint8_t *ids = ks_xmalloc(n ? n * iw : 1);
 	for (int i = 0; i < sh.m && w->rc == KS_OK; i++) {
-		size_t nb = (size_t)1 << sh.hb[i];
+		unsigned len = sh.len[i], off = sh.off[i];
+		size_t nb = (size_t)1 << len;
 		uint32_t *bound = ks_xcalloc(nb + 1, sizeof *bound);
-		unsigned lmask = (1u << sh.lb[i]) - 1;
 		for (uint64_t r = 0; r < n; r++)
-			bound[hdb_bits(hashes + r * 32, sh.off[i], sh.len[i]) >> sh.lb[i]]++;
+			bound[hdb_bits(hashes + r * 32, off, len)]++;
 		uint32_t sum = 0;
 		for (size_t k = 0; k < nb; k++) {
 			uint32_t c = bound[k];
@@ -988,39 +990,29 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, int m_
 			w_data(w, v, 4);
 		}
 		w_end(w, nb + 1);
-		uint32_t *cur = ks_xmalloc((nb + 1) * sizeof *cur);
-		memcpy(cur, bound, (nb + 1) * sizeof *cur);
+		/* the bounds become each bucket's next free place */
 		for (uint64_t r = 0; r < n; r++) {
-			uint32_t key = hdb_bits(hashes + r * 32, sh.off[i], sh.len[i]);
-			uint32_t p = cur[key >> sh.lb[i]]++;
-			low[p] = (uint8_t)(key & lmask);
-			ids[p] = (uint32_t)r;
+			const uint8_t *h = hashes + r * 32;
+			uint32_t p = bound[hdb_bits(h, off, len)]++;
+			uint32_t tag = hdb_bits(h, off + len, MIH_TAG_BITS);
+			tags[2 * (size_t)p] = (uint8_t)tag;
+			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
+			for (unsigned k = 0; k < iw; k++)
+				ids[(size_t)iw * p + k] = (uint8_t)(r >> (8 * k));
 			if (i == 0 && p != r)
 				abort(); /* table 0 is the sorted hashes' own order: our bug */
 		}
-		free(cur);
-		unsigned lw = sh.lb[i] ? 1 : 0, iw = i > 0 ? 4 : 0, wd = lw + iw;
-		if (wd) {
-			/* bucket by bucket: low bytes, then row numbers */
-			for (size_t k = 0; k < nb; k++) {
-				uint32_t lo = bound[k], hi = bound[k + 1];
-				uint8_t *o = out + (size_t)wd * lo;
-				if (lw) {
-					memcpy(o, low + lo, hi - lo);
-					o += hi - lo;
-				}
-				if (iw)
-					for (uint32_t j = lo; j < hi; j++, o += 4)
-						hdb_put32(o, ids[j]);
-			}
-			w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
-			w_data(w, out, (size_t)n * wd);
+		free(bound);
+		w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
+		w_data(w, tags, (size_t)n * 2);
+		w_end(w, n);
+		if (i) {
+			w_begin(w, SEC_MIH_IDS, (uint32_t)i);
+			w_data(w, ids, (size_t)n * iw);
 			w_end(w, n);
 		}
-		free(bound);
 	}
-	free(out);
-	free(low);
+	free(tags);
 	free(ids);
 	return w->rc;
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define HDB_MAGIC "KSHASHDB"
-#define HDB_VERSION 1
+#define HDB_VERSION 2 /* 2: the PDQ tables keep a 16-bit tag per row (v1 files: rebuild) */
 #define HDB_HEADER_SIZE 128
 #define HDB_SECTION_SIZE 64
 #define HDB_ALIGN 64
@@ -46,13 +46,14 @@ enum hdb_kind {
 	SEC_DIR = 5,	   /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
 	SEC_PDQ_HASH = 6,  /* count PDQ hashes, 32 bytes each, sorted */
 	SEC_PDQ_PAY = 7,   /* count u32 payloads, parallel to SEC_PDQ_HASH */
-	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 bits, u8 high
-			    * bits, u8 low bits, 3 zero */
-	SEC_MIH_DIR = 9,   /* arg = table: (1 << high bits) + 1 u32 bucket bounds */
-	SEC_MIH_ROWS = 10, /* arg = table: the buckets in order, each its rows' low key
-			    * bytes (if low bits) then their u32 PDQ row numbers (tables
-			    * >= 1; table 0's order is the hashes' own), so that a bucket
-			    * [lo, hi) starts at byte width * lo */
+	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
+			    * bits (16), u8 row-number bytes (0 for table 0, else 3 or 4),
+			    * 3 zero */
+	SEC_MIH_DIR = 9,   /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
+	SEC_MIH_ROWS = 10, /* arg = table: n u16 tags in bucket order, each the 16 hash
+			    * bits that follow the row's key (wrapping past bit 255) */
+	SEC_MIH_IDS = 11,  /* arg = table >= 1: n PDQ row numbers of 3 or 4 bytes in
+			    * bucket order (table 0's order is the hashes' own) */
 	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14, /* "key=value\n" text */
@@ -121,23 +122,28 @@ static inline unsigned hdb_digest_len(int table)
 	return table == T_MD5 ? 16 : table == T_SHA1 ? 20 : 32;
 }
 
-/* Bits [off, off + len) of a 32-byte hash read as a big-endian integer (len <= 32). */
+/* Bits [off, off + len) of a 32-byte hash read as a big-endian integer (len <= 32);
+ * bit offsets wrap past 255 to 0. */
 static inline uint32_t hdb_bits(const uint8_t *h, unsigned off, unsigned len)
 {
+	off &= 255;
 	unsigned byte = off >> 3, sh = off & 7;
 	uint64_t v = 0;
 	for (unsigned i = 0; i < 5; i++)
-		v = v << 8 | (byte + i < 32 ? h[byte + i] : 0);
+		v = v << 8 | h[(byte + i) & 31];
 	return (uint32_t)((v >> (40 - sh - len)) & ((1ull << len) - 1));
 }
 
+#define MIH_TAG_BITS 16
+#define MIH_MAX_KEY_BITS 20 /* directories of at most 4 MiB a table */
+#define MIH_MIN_TABLES 13   /* 256 / 13 rounds up to 20 bits */
+
 /* The substring tables for n PDQ hashes: m tables (0 = chosen from n) cutting the
- * 256 bits into contiguous pieces, longer ones first; each key is split into a
- * directory part (high bits) and at most 8 low bits kept per row. */
+ * 256 bits into contiguous keys, longer ones first. */
 struct hdb_mih_shape {
 	int m;
 	uint16_t off[MIH_MAX_TABLES];
-	uint8_t len[MIH_MAX_TABLES], hb[MIH_MAX_TABLES], lb[MIH_MAX_TABLES];
+	uint8_t len[MIH_MAX_TABLES];
 };
 void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out);
 

@@ -19,11 +19,12 @@ struct hdb_table {
 };
 
 struct hdb_mih {
-	unsigned off, len, hb, lb;
-	const uint8_t *dir;  /* (1 << hb) + 1 u32 bounds */
-	const uint8_t *rows; /* buckets: low bytes then row numbers (SEC_MIH_ROWS) */
-	unsigned lw, iw;     /* bytes per row of low bits (0/1) and of row number (0/4) */
-	uint64_t mask[4];    /* the table's bits in the hash, as loaded by hdb_load4 */
+	unsigned off, len;   /* the key: hash bits [off, off + len) */
+	unsigned iw;	     /* bytes per row number (0: table 0, rows in hash order) */
+	const uint8_t *dir;  /* (1 << len) + 1 u32 bucket bounds */
+	const uint8_t *tags; /* n u16: the 16 hash bits after each row's key */
+	const uint8_t *ids;  /* n row numbers of iw bytes (NULL for table 0) */
+	uint64_t mask[4];    /* the key's bits in the hash, as loaded by hdb_load4 */
 };
 
 struct hdb_class {
@@ -55,7 +56,7 @@ struct ks_hashdb {
 	const uint8_t *rec_data;
 	uint64_t nrec, rec_bytes;
 	uint64_t entries;
-	int fast; /* the CPU has POPCNT */
+	int fast; /* 0: plain C, 1: the CPU has POPCNT, 2: and AVX2 */
 };
 
 static inline void hdb_load4(const uint8_t *h, uint64_t w[4])
@@ -78,49 +79,6 @@ static inline __attribute__((always_inline)) int hdb_dist_masked(const uint64_t 
 {
 	return __builtin_popcountll(x[0] & m[0]) + __builtin_popcountll(x[1] & m[1]) +
 	       __builtin_popcountll(x[2] & m[2]) + __builtin_popcountll(x[3] & m[3]);
-}
-
-/* Per-byte popcount of eight bytes, each <= allowed -> its top bit set in the result. */
-static inline __attribute__((always_inline)) uint64_t hdb_bytes_within(uint64_t v,
-									unsigned allowed)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	v = v - ((v >> 1) & 0x5555555555555555ULL);
-	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-	v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL; /* 0..8 per byte */
-	/* byte + (127 - allowed) has its top bit set iff byte > allowed */
-	uint64_t over = (v + ones * (127 - allowed)) & (ones * 0x80);
-	return ~over & (ones * 0x80);
-}
-
-/* The rows j of a substring table's bucket [lo, hi) whose low key bits are within
- * `allowed` bits of qlow: emit(ctx, j) for each, in order (every row when the table
- * keeps no low bits, lw 0, or allowed covers them). low: the bucket's low bytes, one a
- * row. Always inlined, so that emit is too. */
-static inline __attribute__((always_inline)) void
-hdb_bucket_rows(const uint8_t *low, unsigned lw, unsigned lb, uint32_t lo, uint32_t hi,
-		unsigned qlow, unsigned allowed, void (*emit)(void *ctx, uint32_t j), void *ctx)
-{
-	if (!lw || allowed >= lb) {
-		for (uint32_t j = lo; j < hi; j++)
-			emit(ctx, j);
-		return;
-	}
-	const uint64_t spread = 0x0101010101010101ULL * qlow;
-	uint32_t j = lo;
-	for (; j + 8 <= hi; j += 8) {
-		uint64_t v;
-		memcpy(&v, low + (j - lo), 8);
-		uint64_t hit = hdb_bytes_within(v ^ spread, allowed);
-		while (hit) {
-			unsigned k = (unsigned)__builtin_ctzll(hit) >> 3;
-			hit &= hit - 1;
-			emit(ctx, j + k);
-		}
-	}
-	for (; j < hi; j++)
-		if ((unsigned)__builtin_popcount((low[j - lo] ^ qlow) & 0xFFu) <= allowed)
-			emit(ctx, j);
 }
 
 /* Next combination of the same number of set bits (Gosper). */
@@ -153,7 +111,7 @@ int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n
 		       ks_hashdb_batch_fn fn, void *ctx);
 
 /* Each MIH table's threshold for radius (t[i], -1 = not searched) and the expected
- * cost of the search in random fetches (above n_pdq / 8 a linear scan is cheaper). */
+ * cost of the search in nanoseconds, for comparing with a linear scan's. */
 double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t);
 
 #endif

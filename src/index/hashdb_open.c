@@ -45,8 +45,8 @@ static const char *kind_name(uint32_t kind)
 					    "pdq payloads",
 					    "pdq tables",
 					    "pdq table directory",
-					    "pdq table rows",
-					    "?",
+					    "pdq table tags",
+					    "pdq table row numbers",
 					    "record offsets",
 					    "records",
 					    "meta"};
@@ -103,8 +103,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 	struct sec rows[3] = {{0}}, dirs[3] = {{0}};
 	int have_rows[3] = {0}, have_dir[3] = {0};
 	struct sec pdq_hash = {0}, pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
-	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES];
+	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES], mids[MIH_MAX_TABLES];
 	int have_mdir[MIH_MAX_TABLES] = {0}, have_mrows[MIH_MAX_TABLES] = {0};
+	int have_mids[MIH_MAX_TABLES] = {0};
 	const uint8_t *sets = NULL, *classes = NULL;
 	uint64_t nsets = 0, ncls = 0;
 	uint64_t table_off = hdb_le64(db->map + HDR_TABLE_OFF);
@@ -117,7 +118,7 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		if ((flags & KS_HASHDB_VERIFY) ||
 		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_HASH &&
 		     s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS &&
-		     s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
+		     s.kind != SEC_MIH_IDS && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
 			if ((rc = sec_check_sha(db, &s, err)) < 0)
 				goto out;
 		const uint8_t *p = db->map + s.off;
@@ -174,11 +175,16 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			mih = s;
 			break;
 		case SEC_MIH_DIR:
-		case SEC_MIH_ROWS: {
+		case SEC_MIH_ROWS:
+		case SEC_MIH_IDS: {
 			if (s.arg >= MIH_MAX_TABLES)
 				BAD("bad PDQ table number %u", s.arg);
-			struct sec *dst = s.kind == SEC_MIH_DIR ? &mdir[s.arg] : &mrows[s.arg];
-			int *have = s.kind == SEC_MIH_DIR ? &have_mdir[s.arg] : &have_mrows[s.arg];
+			struct sec *dst = s.kind == SEC_MIH_DIR	   ? &mdir[s.arg]
+					  : s.kind == SEC_MIH_ROWS ? &mrows[s.arg]
+								   : &mids[s.arg];
+			int *have = s.kind == SEC_MIH_DIR    ? &have_mdir[s.arg]
+				    : s.kind == SEC_MIH_ROWS ? &have_mrows[s.arg]
+							     : &have_mids[s.arg];
 			if (*have)
 				BAD("PDQ table %u has two %s sections", s.arg, kind_name(s.kind));
 			*dst = s;
@@ -273,24 +279,25 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			struct hdb_mih *x = &db->mih[i];
 			x->off = v[0] | (unsigned)v[1] << 8;
 			x->len = v[2];
-			x->hb = v[3];
-			x->lb = v[4];
-			if (x->off != next || x->len < 1 || x->len > 32 || x->hb > 24 ||
-			    x->lb > 8 || x->hb + x->lb != x->len || x->off + x->len > 256)
+			x->iw = v[4];
+			if (x->off != next || x->len < 1 || x->len > MIH_MAX_KEY_BITS ||
+			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS ||
+			    (i == 0 ? x->iw != 0 : x->iw != 3 && x->iw != 4) ||
+			    (x->iw == 3 && db->n_pdq > 0xFFFFFF))
 				BAD("PDQ table %d has a bad shape", i);
 			next = x->off + x->len;
-			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->hb) + 1) * 4)
+			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->len) + 1) * 4)
 				BAD("PDQ table %d has no directory", i);
-			x->lw = x->lb ? 1 : 0;
-			x->iw = i > 0 ? 4 : 0;
-			uint64_t want = db->n_pdq * (x->lw + x->iw);
-			if (want && (!have_mrows[i] || mrows[i].size != want))
-				BAD("PDQ table %d has no rows", i);
+			if (!have_mrows[i] || mrows[i].size != db->n_pdq * 2)
+				BAD("PDQ table %d has no tags", i);
+			if (x->iw && (!have_mids[i] || mids[i].size != db->n_pdq * x->iw))
+				BAD("PDQ table %d has no row numbers", i);
 			x->dir = db->map + mdir[i].off;
-			x->rows = want ? db->map + mrows[i].off : NULL;
-			if (!dir_ok(x->dir, (size_t)1 << x->hb, db->n_pdq))
+			x->tags = db->map + mrows[i].off;
+			x->ids = x->iw ? db->map + mids[i].off : NULL;
+			if (!dir_ok(x->dir, (size_t)1 << x->len, db->n_pdq))
 				BAD("the directory of PDQ table %d is damaged", i);
-			db->pdq_bytes += mdir[i].size + want;
+			db->pdq_bytes += mdir[i].size + mrows[i].size + (x->iw ? mids[i].size : 0);
 			uint8_t mask[32] = {0};
 			for (unsigned k = x->off; k < x->off + x->len; k++)
 				mask[k >> 3] |= (uint8_t)(0x80u >> (k & 7));
@@ -378,8 +385,11 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 	db->version = hdb_le32(h + HDR_VERSION);
 	if (db->version != HDB_VERSION) {
 		rc = ks_err_set(err, KS_E_UNSUPPORTED,
-				"%s: index format version %u; this kestrel reads version %d", path,
-				db->version, HDB_VERSION);
+				"%s: index format version %u; this kestrel reads version %d%s", path,
+				db->version, HDB_VERSION,
+				db->version < HDB_VERSION
+				    ? " (rebuild it from its hash sets with `kestrel hashset build`)"
+				    : "");
 		goto out;
 	}
 	uint8_t md[32];
@@ -416,7 +426,7 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 		goto out;
 	}
 #if defined(__x86_64__) || defined(__i386__)
-	db->fast = __builtin_cpu_supports("popcnt") ? 1 : 0;
+	db->fast = !__builtin_cpu_supports("popcnt") ? 0 : __builtin_cpu_supports("avx2") ? 2 : 1;
 #endif
 	*out = db;
 	db = NULL;
