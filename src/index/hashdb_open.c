@@ -677,6 +677,12 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 	int hits = 0;
 	if (kind == KS_HAS_PDQ) {
 		uint64_t lo = 0, hi = db->n_pdq;
+		if (db->m && db->n_pdq) { /* table 0's buckets are the hashes' own order */
+			const struct hdb_mih *x = &db->mih[0];
+			uint32_t k = hdb_bits(digest, 0, x->len);
+			lo = hdb_le32(x->dir + 4 * (size_t)k);
+			hi = hdb_le32(x->dir + 4 * (size_t)k + 4);
+		}
 		while (lo < hi) {
 			uint64_t mid = lo + (hi - lo) / 2;
 			if (memcmp(db->pdq + mid * 32, digest, 32) < 0)
