@@ -148,12 +148,8 @@ double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 /* ---- the query, built for plain C, POPCNT, and AVX2 ------------------------------- */
 
 #define PROBES 1024 /* bucket probes generated at a time */
-#ifndef AHEAD
 #define AHEAD 32 /* directory entries prefetched this many probes ahead */
-#endif
-#ifndef TAGS_AHEAD
 #define TAGS_AHEAD 12
-#endif
 #define RING 64
 #define SURV 512 /* rows whose hashes are fetched at a time */
 #define TAG_LINES 16 /* a bucket's tag lines prefetched at most */
