@@ -705,14 +705,17 @@ void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
 		b->fn(b->ctx, b->query, h);
 }
 
-/* Batched lookups run as a software pipeline over a ring of queries, so that many
- * memory fetches are in flight at once: query i's directory entry is prefetched,
- * DIR_AHEAD queries later its bounds are read and the rows around the row guessed from
- * the digest's value prefetched (buckets hold 8-16 rows, so the window is one or two
- * cache lines), and ROW_AHEAD queries after that it is searched in cache. */
-#define DIR_AHEAD 24
-#define ROW_AHEAD 24
-#define RING 64
+/* Batched lookups run as a software pipeline in passes over chunks of CHUNK queries,
+ * each pass a tight loop: the directory entries of chunk c are prefetched, the bounds
+ * of chunk c - 1 read and the rows around each one's guessed row prefetched (buckets
+ * hold 8-16 rows, the window is two or three cache lines), and chunk c - 2 searched
+ * in cache. Tight passes keep many fetches (and on a file of small pages, many page
+ * walks) in flight at once: a fetch that misses the TLB holds up retirement until
+ * its walk is done, so the fewer instructions between two fetches, the more overlap. */
+#ifndef CHUNK
+#define CHUNK 32
+#endif
+#define RING (4 * CHUNK)
 
 int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
 			   size_t n, ks_hashdb_batch_fn fn, void *ctx)
@@ -735,52 +738,72 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 	const struct hdb_table *tb = &db->t[t];
 	if (!tb->n)
 		return 0;
-	uint32_t lo[RING], hi[RING], g[RING];
+	const uint8_t *rows = tb->rows, *dir = tb->dir;
+	const size_t rsz = tb->rsz, dlen = tb->dlen;
+	const unsigned bits = tb->bits, sh = bits ? 64 - bits : 63;
+	const uint64_t kmask = bits ? ~(uint64_t)0 : 0;
 	uint64_t k0[RING];
-	for (size_t i = 0; i < n + DIR_AHEAD + ROW_AHEAD; i++) {
-		if (i < n) {
-			size_t j = i % RING;
-			k0[j] = be64(digests + i * tb->dlen);
-			__builtin_prefetch(tb->dir + 4 * (size_t)(tb->bits ? k0[j] >> (64 - tb->bits) : 0));
+	uint32_t lo[RING], hi[RING], g[RING];
+	for (size_t base = 0; base < n + 2 * CHUNK; base += CHUNK) {
+		/* pass 1: the directory entries of [base, base + CHUNK) */
+		size_t end = base + CHUNK < n ? base + CHUNK : n;
+		for (size_t q = base; q < end; q++) {
+			uint64_t v = be64(digests + q * dlen);
+			k0[q % RING] = v;
+			__builtin_prefetch(dir + 4 * ((v >> sh) & kmask));
 		}
-		if (i >= DIR_AHEAD && i - DIR_AHEAD < n) {
-			size_t j = (i - DIR_AHEAD) % RING;
-			size_t k = tb->bits ? (size_t)(k0[j] >> (64 - tb->bits)) : 0;
-			lo[j] = hdb_le32(tb->dir + 4 * k);
-			hi[j] = hdb_le32(tb->dir + 4 * k + 4);
-			/* the row sought lies within a few rows of a guess from its value
-			 * (digests are near uniform inside a bucket): fetch that window */
-			uint64_t frac = (k0[j] << tb->bits) >> 32;
-			g[j] = lo[j] + (uint32_t)(((uint64_t)(hi[j] - lo[j]) * frac) >> 32);
-			uint32_t a = g[j] > lo[j] + 2 ? g[j] - 2 : lo[j];
-			uint32_t z = g[j] + 3 < hi[j] ? g[j] + 3 : hi[j];
-			if (z > a) {
-				__builtin_prefetch(tb->rows + (size_t)a * tb->rsz);
-				__builtin_prefetch(tb->rows + (size_t)z * tb->rsz - 1);
+		/* pass 2: bounds and a guess for the chunk before, its rows prefetched */
+		if (base >= CHUNK) {
+			size_t from = base - CHUNK, to = base < n ? base : n;
+			for (size_t q = from; q < to; q++) {
+				size_t j = q % RING;
+				uint64_t v = k0[j], k = (v >> sh) & kmask;
+				uint32_t l = hdb_le32(dir + 4 * k), h = hdb_le32(dir + 4 * k + 4);
+				/* digests are near uniform inside a bucket: the row sought is
+				 * within a row or two of its value's share of the bucket */
+				uint32_t gg = l + (uint32_t)(((uint64_t)(h - l) * ((v << bits) >> 32)) >> 32);
+				lo[j] = l;
+				hi[j] = h;
+				g[j] = gg;
+				uint32_t a = gg > l + 2 ? gg - 2 : l;
+				uint32_t z = gg + 3 < h ? gg + 3 : h;
+				const uint8_t *pa = rows + a * rsz, *pz = rows + z * rsz - 1;
+				__builtin_prefetch(pa);
+				__builtin_prefetch(pa + 64);
+				__builtin_prefetch(pz);
 			}
 		}
-		if (i >= DIR_AHEAD + ROW_AHEAD) {
-			size_t q = i - DIR_AHEAD - ROW_AHEAD, j = q % RING;
-			const uint8_t *d = digests + q * tb->dlen;
-			/* walk from the guess to the first row not less than the key: a row
-			 * or two in a bucket of 8-16 (a crowded bucket is bisected) */
-			uint64_t r = g[j], key0 = k0[j];
-			if (hi[j] - lo[j] > 64)
-				r = lower_bound(tb->rows, tb->rsz, tb->dlen, lo[j], hi[j], d, tb->bits);
-			else {
-				while (r > lo[j] && cmp_digest(tb->rows + (r - 1) * tb->rsz, d, key0,
-							       tb->dlen) >= 0)
-					r--;
-				while (r < hi[j] &&
-				       cmp_digest(tb->rows + r * tb->rsz, d, key0, tb->dlen) < 0)
-					r++;
-			}
-			b.query = q;
-			for (; r < hi[j] && cmp_digest(tb->rows + r * tb->rsz, d, key0, tb->dlen) == 0;
-			     r++) {
-				const uint8_t *row = tb->rows + r * tb->rsz;
-				hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen),
-						   r, 0, hdb_batch_hit, &b);
+		/* pass 3: search the chunk before that */
+		if (base >= 2 * CHUNK) {
+			size_t from = base - 2 * CHUNK, to = base - CHUNK < n ? base - CHUNK : n;
+			for (size_t q = from; q < to; q++) {
+				size_t j = q % RING;
+				const uint8_t *d = digests + q * dlen;
+				uint64_t v = k0[j];
+				uint32_t l = lo[j], h = hi[j], r = g[j];
+				/* the first row whose first 8 bytes are not less than the key's: a
+				 * walk from the guess (a crowded bucket is bisected) */
+				if (h - l > 64)
+					r = (uint32_t)lower_bound(rows, tb->rsz, tb->dlen, l, h, d, bits);
+				else {
+					while (r > l && be64(rows + (r - 1) * rsz) >= v)
+						r--;
+					while (r < h && be64(rows + r * rsz) < v)
+						r++;
+				}
+				/* then the rows sharing those 8 bytes, in order of the rest */
+				for (; r < h && be64(rows + r * rsz) == v; r++) {
+					const uint8_t *row = rows + r * rsz;
+					int c = memcmp(row + 8, d + 8, dlen - 8);
+					if (c > 0)
+						break;
+					if (c == 0) {
+						b.query = q;
+						hits += hdb_report(db, (unsigned)t, row,
+								   hdb_le32(row + dlen), r, 0,
+								   hdb_batch_hit, &b);
+					}
+				}
 			}
 		}
 	}
