@@ -659,6 +659,65 @@ static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, ui
 	return lo;
 }
 
+/* Finding a key: its first bits pick its bucket in the directory, and digests are near
+ * uniform inside a bucket (8-16 rows), so the row sought lies within a row or two of the
+ * key's share of the bucket. The WIN rows centred there (inside the table: rows are
+ * sorted across buckets too) hold it 98-99% of the time; it is found by counting the
+ * window's rows whose first 8 bytes are less than the key's, without a branch, and the
+ * bucket is searched only when the count shows the window missed it. */
+#ifndef WIN
+#define WIN 8
+#endif
+
+static inline uint64_t key_bucket(const struct hdb_table *tb, uint64_t k0)
+{
+	return tb->bits ? k0 >> (64 - tb->bits) : 0;
+}
+
+/* The first row of the window for key k0 in bucket [lo, hi) (tb->n >= WIN). */
+static inline uint32_t key_window(const struct hdb_table *tb, uint64_t k0, uint32_t lo, uint32_t hi)
+{
+	uint64_t frac = (k0 << tb->bits) >> 32; /* the 32 bits after the bucket's */
+	uint64_t g = lo + (((uint64_t)(hi - lo) * frac + (1u << 31)) >> 32);
+	uint64_t a = g > WIN / 2 ? g - WIN / 2 : 0;
+	return (uint32_t)(a < tb->n - WIN ? a : tb->n - WIN);
+}
+
+/* The first row whose first 8 bytes are not less than k0's, from the window at row a;
+ * if the window does not show it, the first row of the bucket [lo, hi) not less than
+ * the key. */
+static inline uint64_t key_first(const struct hdb_table *tb, uint32_t a, uint64_t k0,
+				 const uint8_t *key, uint32_t lo, uint32_t hi)
+{
+	const uint8_t *p = tb->rows + (size_t)a * tb->rsz;
+	unsigned c = 0;
+	for (unsigned k = 0; k < WIN; k++)
+		c += be64(p + k * tb->rsz) < k0;
+	if ((c == 0 && a > 0) || (c == WIN && a + WIN < tb->n))
+		return lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, key, tb->bits);
+	return a + c;
+}
+
+/* Reports the rows from r on that hold the key (they share its first 8 bytes k0, and
+ * are in order of the rest). */
+static int key_report(const struct ks_hashdb *db, unsigned t, uint64_t r, uint64_t k0,
+		      const uint8_t *key, ks_hashdb_hit_fn fn, void *ctx)
+{
+	const struct hdb_table *tb = &db->t[t];
+	int hits = 0;
+	for (; r < tb->n; r++) {
+		const uint8_t *row = tb->rows + r * tb->rsz;
+		if (be64(row) != k0)
+			break;
+		int c = memcmp(row + 8, key + 8, tb->dlen - 8);
+		if (c > 0)
+			break;
+		if (c == 0)
+			hits += hdb_report(db, t, row, hdb_le32(row + tb->dlen), r, 0, fn, ctx);
+	}
+	return hits;
+}
+
 int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *digest,
 		     ks_hashdb_hit_fn fn, void *ctx)
 {
@@ -688,14 +747,12 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 	const struct hdb_table *tb = &db->t[t];
 	if (!tb->n)
 		return 0;
-	uint32_t k = tb->bits ? (uint32_t)(be64(digest) >> (64 - tb->bits)) : 0;
-	uint64_t lo = hdb_le32(tb->dir + 4 * (size_t)k), hi = hdb_le32(tb->dir + 4 * (size_t)k + 4);
-	uint64_t i = lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, digest, tb->bits);
-	for (; i < hi && memcmp(tb->rows + i * tb->rsz, digest, tb->dlen) == 0; i++) {
-		const uint8_t *row = tb->rows + i * tb->rsz;
-		hits += hdb_report(db, (unsigned)t, row, hdb_le32(row + tb->dlen), i, 0, fn, ctx);
-	}
-	return hits;
+	uint64_t k0 = be64(digest), k = key_bucket(tb, k0);
+	uint32_t lo = hdb_le32(tb->dir + 4 * k), hi = hdb_le32(tb->dir + 4 * k + 4);
+	uint64_t r = tb->n < WIN
+			 ? lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, digest, tb->bits)
+			 : key_first(tb, key_window(tb, k0, lo, hi), k0, digest, lo, hi);
+	return key_report(db, (unsigned)t, r, k0, digest, fn, ctx);
 }
 
 void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
@@ -706,12 +763,11 @@ void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
 }
 
 /* Batched lookups run as a software pipeline in passes over chunks of CHUNK queries,
- * each pass a tight loop: the directory entries of chunk c are prefetched, the bounds
- * of chunk c - 1 read and the rows around each one's guessed row prefetched (buckets
- * hold 8-16 rows, the window is two or three cache lines), and chunk c - 2 searched
- * in cache. Tight passes keep many fetches (and on a file of small pages, many page
- * walks) in flight at once: a fetch that misses the TLB holds up retirement until
- * its walk is done, so the fewer instructions between two fetches, the more overlap. */
+ * each pass a tight loop: chunk c's directory entries are prefetched, chunk c - 1's
+ * bounds read and its windows prefetched, and chunk c - 2 searched in cache. Tight
+ * passes keep many fetches, and on a file mapped in small pages many page walks, in
+ * flight at once: a fetch that misses the TLB holds up retirement until its walk is
+ * done, so the fewer instructions between two fetches, the more of them overlap. */
 #ifndef CHUNK
 #define CHUNK 32
 #endif
@@ -728,83 +784,45 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 		return 0;
 	struct hdb_batch b = {fn, ctx, 0};
 	int hits = 0;
-	if (t < 0) {
+	if (t < 0 || db->t[t].n < WIN) {
+		size_t stride = t < 0 ? 32 : db->t[t].dlen;
 		for (size_t i = 0; i < n; i++) {
 			b.query = i;
-			hits += ks_hashdb_lookup(db, kind, digests + 32 * i, hdb_batch_hit, &b);
+			hits += ks_hashdb_lookup(db, kind, digests + stride * i, hdb_batch_hit, &b);
 		}
 		return hits;
 	}
 	const struct hdb_table *tb = &db->t[t];
-	if (!tb->n)
-		return 0;
-	const uint8_t *rows = tb->rows, *dir = tb->dir;
-	const size_t rsz = tb->rsz, dlen = tb->dlen;
-	const unsigned bits = tb->bits, sh = bits ? 64 - bits : 63;
-	const uint64_t kmask = bits ? ~(uint64_t)0 : 0;
+	const size_t dlen = tb->dlen, span = WIN * tb->rsz;
 	uint64_t k0[RING];
-	uint32_t lo[RING], hi[RING], g[RING];
+	uint32_t lo[RING], hi[RING], win[RING];
 	for (size_t base = 0; base < n + 2 * CHUNK; base += CHUNK) {
-		/* pass 1: the directory entries of [base, base + CHUNK) */
-		size_t end = base + CHUNK < n ? base + CHUNK : n;
-		for (size_t q = base; q < end; q++) {
+		/* pass 1: chunk [base, base + CHUNK)'s directory entries */
+		for (size_t q = base; q < base + CHUNK && q < n; q++) {
 			uint64_t v = be64(digests + q * dlen);
 			k0[q % RING] = v;
-			__builtin_prefetch(dir + 4 * ((v >> sh) & kmask));
+			__builtin_prefetch(tb->dir + 4 * key_bucket(tb, v));
 		}
-		/* pass 2: bounds and a guess for the chunk before, its rows prefetched */
-		if (base >= CHUNK) {
-			size_t from = base - CHUNK, to = base < n ? base : n;
-			for (size_t q = from; q < to; q++) {
-				size_t j = q % RING;
-				uint64_t v = k0[j], k = (v >> sh) & kmask;
-				uint32_t l = hdb_le32(dir + 4 * k), h = hdb_le32(dir + 4 * k + 4);
-				/* digests are near uniform inside a bucket: the row sought is
-				 * within a row or two of its value's share of the bucket */
-				uint32_t gg = l + (uint32_t)(((uint64_t)(h - l) * ((v << bits) >> 32)) >> 32);
-				lo[j] = l;
-				hi[j] = h;
-				g[j] = gg;
-				uint32_t a = gg > l + 2 ? gg - 2 : l;
-				uint32_t z = gg + 3 < h ? gg + 3 : h;
-				const uint8_t *pa = rows + a * rsz, *pz = rows + z * rsz - 1;
-				__builtin_prefetch(pa);
-				__builtin_prefetch(pa + 64);
-				__builtin_prefetch(pz);
-			}
+		/* pass 2: the chunk before: bounds, windows, the windows' rows prefetched */
+		for (size_t q = base >= CHUNK ? base - CHUNK : n; q < base && q < n; q++) {
+			size_t j = q % RING;
+			uint64_t k = key_bucket(tb, k0[j]);
+			lo[j] = hdb_le32(tb->dir + 4 * k);
+			hi[j] = hdb_le32(tb->dir + 4 * k + 4);
+			win[j] = key_window(tb, k0[j], lo[j], hi[j]);
+			const uint8_t *p = tb->rows + (size_t)win[j] * tb->rsz;
+			for (size_t o = 0; o < span; o += 64)
+				__builtin_prefetch(p + o);
+			__builtin_prefetch(p + span - 1);
 		}
-		/* pass 3: search the chunk before that */
-		if (base >= 2 * CHUNK) {
-			size_t from = base - 2 * CHUNK, to = base - CHUNK < n ? base - CHUNK : n;
-			for (size_t q = from; q < to; q++) {
-				size_t j = q % RING;
-				const uint8_t *d = digests + q * dlen;
-				uint64_t v = k0[j];
-				uint32_t l = lo[j], h = hi[j], r = g[j];
-				/* the first row whose first 8 bytes are not less than the key's: a
-				 * walk from the guess (a crowded bucket is bisected) */
-				if (h - l > 64)
-					r = (uint32_t)lower_bound(rows, tb->rsz, tb->dlen, l, h, d, bits);
-				else {
-					while (r > l && be64(rows + (r - 1) * rsz) >= v)
-						r--;
-					while (r < h && be64(rows + r * rsz) < v)
-						r++;
-				}
-				/* then the rows sharing those 8 bytes, in order of the rest */
-				for (; r < h && be64(rows + r * rsz) == v; r++) {
-					const uint8_t *row = rows + r * rsz;
-					int c = memcmp(row + 8, d + 8, dlen - 8);
-					if (c > 0)
-						break;
-					if (c == 0) {
-						b.query = q;
-						hits += hdb_report(db, (unsigned)t, row,
-								   hdb_le32(row + dlen), r, 0,
-								   hdb_batch_hit, &b);
-					}
-				}
-			}
+		/* pass 3: the chunk before that, searched */
+		for (size_t q = base >= 2 * CHUNK ? base - 2 * CHUNK : n; q < base - CHUNK && q < n;
+		     q++) {
+			size_t j = q % RING;
+			const uint8_t *d = digests + q * dlen;
+			uint64_t r = key_first(tb, win[j], k0[j], d, lo[j], hi[j]);
+			b.query = q;
+			hits += key_report(db, (unsigned)t, r, k0[j], d, hdb_batch_hit, &b);
 		}
 	}
 	return hits;
