@@ -846,8 +846,10 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 				while (r < h && be64(rows + r * rsz) < v)
 					r++;
 			}
-			b.query = q;
-			hits += key_report(db, (unsigned)t, r, v, d, hdb_batch_hit, &b);
+			if (r < tb->n && be64(rows + (size_t)r * rsz) == v) { /* else a miss */
+				b.query = q;
+				hits += key_report(db, (unsigned)t, r, v, d, hdb_batch_hit, &b);
+			}
 		}
 	}
 	return hits;
