@@ -662,7 +662,7 @@ static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, ui
 /* Finding a key: its first bits pick its bucket in the directory, and digests are near
  * uniform inside a bucket (8-16 rows), so the row sought lies within a row or two of the
  * key's share of the bucket. The WIN rows centred there (inside the table: rows are
- * sorted across buckets too) hold it 98-99% of the time; it is found by counting the
+ * sorted across buckets too) hold it 96-98% of the time; it is found by counting the
  * window's rows whose first 8 bytes are less than the key's, without a branch, and the
  * bucket is searched only when the count shows the window missed it. */
 #define WIN 8
