@@ -111,6 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)a;
 			(void)b;
 		}
+		/* batched, over the input's bytes read as digests */
+		for (unsigned kind = KS_HAS_MD5; kind <= KS_HAS_SHA256; kind <<= 1) {
+			size_t len = kind == KS_HAS_MD5 ? 16 : kind == KS_HAS_SHA1 ? 20 : 32;
+			ks_hashdb_lookup_batch(db, kind, d, size / len < 200 ? size / len : 200,
+					       NULL, NULL);
+		}
 		uint64_t n = 0;
 		ks_hashdb_each(db, -1, on_entry, &n, &err);
 		ks_hashdb_verify(db, &err);
