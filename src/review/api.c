@@ -4,6 +4,7 @@
  * transaction. Ids in paths are plain decimal numbers and only ever keys into the
  * case store: no path from a request reaches the file system. Verifiers work blind:
  * a pending grade's category is shown to its own grader only. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,27 @@ static void ok_json(struct rv_resp *rs)
 	rs->type = NULL;
 }
 
+/* Answers a read that filled items: the store error, or the head (fmt), the items and
+ * "]}". Releases items. */
+static void list_answer(struct rv_resp *rs, int rc, const struct ks_err *err, struct ks_buf *items,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void list_answer(struct rv_resp *rs, int rc, const struct ks_err *err, struct ks_buf *items,
+			const char *fmt, ...)
+{
+	if (rc != KS_OK) {
+		store_error(rs, err);
+	} else {
+		va_list ap;
+		ok_json(rs);
+		va_start(ap, fmt);
+		ks_buf_vaddf(&rs->body, fmt, ap);
+		va_end(ap);
+		ks_buf_add(&rs->body, items->data, items->len);
+		ks_buf_adds(&rs->body, "]}");
+	}
+	ks_buf_release(items);
+}
+
 /* Folder and name of a path ("a/b/c.jpg" -> "a/b", "c.jpg"); the folder is copied
  * into dir (n bytes). */
 static const char *folder_of(const char *path, char *dir, size_t n)
@@ -112,6 +134,24 @@ static void add_ids(struct ks_buf *b, const int64_t *ids, size_t n)
 static int audited(struct rv_req *rq, const char *action, const char *detail, struct ks_err *err)
 {
 	return ks_store_audit(rq->srv->st, me(rq), action, detail, err);
+}
+
+/* Ends the transaction a change began: commits when rc is KS_OK, else rolls back; then
+ * releases the store lock. On failure it answers (403 with the store's message for a
+ * KS_E_USAGE refusal when usage_forbidden, else as store_error) and returns the status. */
+static int change_end(struct rv_req *rq, struct rv_resp *rs, int rc, struct ks_err *err,
+		      int usage_forbidden)
+{
+	if (rc == KS_OK)
+		rc = ks_store_commit(rq->srv->st, err);
+	if (rc != KS_OK)
+		ks_store_rollback(rq->srv->st);
+	unlock(rq);
+	if (rc == KS_E_USAGE && usage_forbidden)
+		rv_error(rs, 403, err->msg);
+	else if (rc != KS_OK)
+		store_error(rs, err);
+	return rc;
 }
 
 static void welfare_json(struct rv_req *rq, struct ks_buf *b);
@@ -292,16 +332,8 @@ static void h_queue(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	lock(rq);
 	int rc = ks_store_queue_page(rq->srv->st, all, offset, limit, &total, on_group, &c, &err);
 	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-	} else {
-		ok_json(rs);
-		ks_buf_addf(&rs->body, "{\"total\":%lld,\"offset\":%lld,\"all\":%s,\"groups\":[",
-			    (long long)total, (long long)offset, all ? "true" : "false");
-		ks_buf_add(&rs->body, items.data, items.len);
-		ks_buf_adds(&rs->body, "]}");
-	}
-	ks_buf_release(&items);
+	list_answer(rs, rc, &err, &items, "{\"total\":%lld,\"offset\":%lld,\"all\":%s,\"groups\":[",
+		    (long long)total, (long long)offset, all ? "true" : "false");
 }
 
 static void member_json(struct ks_buf *b, const struct ks_queue_member *m, const char *viewer,
@@ -351,15 +383,7 @@ static void h_group(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	lock(rq);
 	int rc = ks_store_group_members(rq->srv->st, id, on_member, &c, &err);
 	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-	} else {
-		ok_json(rs);
-		ks_buf_addf(&rs->body, "{\"id\":%lld,\"members\":[", (long long)id);
-		ks_buf_add(&rs->body, items.data, items.len);
-		ks_buf_adds(&rs->body, "]}");
-	}
-	ks_buf_release(&items);
+	list_answer(rs, rc, &err, &items, "{\"id\":%lld,\"members\":[", (long long)id);
 }
 
 static const char *const state_names[] = {"live", "deleted", "carved", "cache"};
@@ -535,15 +559,8 @@ static void h_grade(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		ks_buf_addf(&d, " (%lld graded, action %lld)", (long long)done, (long long)action);
 		rc = audited(rq, "review.grade", (const char *)d.data, &err);
 	}
-	if (rc == KS_OK)
-		rc = ks_store_commit(rq->srv->st, &err);
-	if (rc != KS_OK)
-		ks_store_rollback(rq->srv->st);
-	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
+	if (change_end(rq, rs, rc, &err, 0) != KS_OK)
 		goto out;
-	}
 	ok_json(rs);
 	ks_buf_addf(&rs->body, "{\"graded\":%lld,\"action\":%lld", (long long)done,
 		    (long long)action);
@@ -570,15 +587,8 @@ static void h_undo(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		snprintf(d, sizeof d, "%s of %lld media undone", kind, (long long)n);
 		rc = audited(rq, "review.undo", d, &err);
 	}
-	if (rc == KS_OK)
-		rc = ks_store_commit(rq->srv->st, &err);
-	if (rc != KS_OK)
-		ks_store_rollback(rq->srv->st);
-	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
+	if (change_end(rq, rs, rc, &err, 0) != KS_OK)
 		return;
-	}
 	ok_json(rs);
 	ks_buf_addf(&rs->body, "{\"undone\":\"%s\",\"media\":%lld}", kind, (long long)n);
 }
@@ -603,15 +613,8 @@ static void h_split(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 			 (long long)group);
 		rc = audited(rq, "review.split", d, &err);
 	}
-	if (rc == KS_OK)
-		rc = ks_store_commit(rq->srv->st, &err);
-	if (rc != KS_OK)
-		ks_store_rollback(rq->srv->st);
-	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
+	if (change_end(rq, rs, rc, &err, 0) != KS_OK)
 		goto out;
-	}
 	ok_json(rs);
 	ks_buf_addf(&rs->body, "{\"group\":%lld}", (long long)group);
 out:
@@ -631,16 +634,8 @@ static void h_verify_queue(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	int rc =
 	    ks_store_verify_page(rq->srv->st, me(rq), offset, limit, &total, on_member, &c, &err);
 	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-	} else {
-		ok_json(rs);
-		ks_buf_addf(&rs->body, "{\"total\":%lld,\"offset\":%lld,\"items\":[",
-			    (long long)total, (long long)offset);
-		ks_buf_add(&rs->body, items.data, items.len);
-		ks_buf_adds(&rs->body, "]}");
-	}
-	ks_buf_release(&items);
+	list_answer(rs, rc, &err, &items, "{\"total\":%lld,\"offset\":%lld,\"items\":[",
+		    (long long)total, (long long)offset);
 }
 
 static void h_verify(struct rv_req *rq, struct rv_resp *rs, int64_t id)
@@ -672,19 +667,8 @@ static void h_verify(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 			    (long long)disputed, (long long)action);
 		rc = audited(rq, "review.verify", (const char *)d.data, &err);
 	}
-	if (rc == KS_OK)
-		rc = ks_store_commit(rq->srv->st, &err);
-	if (rc != KS_OK)
-		ks_store_rollback(rq->srv->st);
-	unlock(rq);
-	if (rc == KS_E_USAGE) {
-		rv_error(rs, 403, err.msg);
+	if (change_end(rq, rs, rc, &err, 1) != KS_OK)
 		goto out;
-	}
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-		goto out;
-	}
 	ok_json(rs);
 	ks_buf_addf(&rs->body, "{\"agreed\":%lld,\"disputed\":%lld,\"action\":%lld",
 		    (long long)agreed, (long long)disputed, (long long)action);
@@ -725,15 +709,7 @@ static void h_disputes(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 	lock(rq);
 	int rc = ks_store_disputes_each(rq->srv->st, on_dispute, &c, &err);
 	unlock(rq);
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-	} else {
-		ok_json(rs);
-		ks_buf_adds(&rs->body, "{\"disputes\":[");
-		ks_buf_add(&rs->body, items.data, items.len);
-		ks_buf_adds(&rs->body, "]}");
-	}
-	ks_buf_release(&items);
+	list_answer(rs, rc, &err, &items, "{\"disputes\":[");
 }
 
 struct grader_ctx {
@@ -779,19 +755,8 @@ static void h_resolve(struct rv_req *rq, struct rv_resp *rs, int64_t id)
 		rc = audited(rq, "review.resolve", d, &err);
 		free(d);
 	}
-	if (rc == KS_OK)
-		rc = ks_store_commit(rq->srv->st, &err);
-	if (rc != KS_OK)
-		ks_store_rollback(rq->srv->st);
-	unlock(rq);
-	if (rc == KS_E_USAGE) {
-		rv_error(rs, 403, err.msg);
+	if (change_end(rq, rs, rc, &err, 1) != KS_OK)
 		goto out;
-	}
-	if (rc != KS_OK) {
-		store_error(rs, &err);
-		goto out;
-	}
 	ok_json(rs);
 	ks_buf_adds(&rs->body, "{\"ok\":true}");
 out:
