@@ -239,6 +239,14 @@ static const char *key_label(enum key k)
 	}
 }
 
+/* A known key whose value has the wrong JSON type ("is an array"). */
+static int wrong_type(struct vics *v, enum key k, const char *what, const struct media *m)
+{
+	char msg[64];
+	snprintf(msg, sizeof msg, "%s %s", key_label(k), what);
+	return fail(v, KS_E_FORMAT, msg, m);
+}
+
 /* A key whose value must be a scalar: a container there is an error, not skipped. */
 static int strict_key(enum key k)
 {
@@ -330,11 +338,8 @@ static int on_scalar(struct vics *v, enum vkind vk, const char *s, size_t n, int
 	case K_SHA256:
 		if (vk == V_NULL)
 			return 1;
-		if (vk != V_STR) {
-			char msg[64];
-			snprintf(msg, sizeof msg, "%s is not a string", key_label(k));
-			return fail(v, KS_E_FORMAT, msg, m);
-		}
+		if (vk != V_STR)
+			return wrong_type(v, k, "is not a string", m);
 		return set_digest(v, m, k, s, n);
 	case K_CATEGORY:
 		if (vk == V_NULL) {
@@ -427,13 +432,22 @@ static int push(struct vics *v, enum fkind k, struct media *m)
 	return 1;
 }
 
-static int enter(struct vics *v)
+/* Counts the start of a map or array; returns 1 when the caller handles it. Otherwise
+ * *ret is what the callback returns: 0 to stop (nested too deep, the error set), or 1
+ * inside a skipped value. */
+static int enter(struct vics *v, int *ret)
 {
 	v->tokens++;
 	if (++v->depth > MAX_DEPTH) {
 		ks_err_set(v->err, KS_E_LIMIT, "JSON nested deeper than %d (near byte %llu)",
 			   MAX_DEPTH, (unsigned long long)offset_now(v));
 		v->status = KS_E_LIMIT;
+		*ret = 0;
+		return 0;
+	}
+	if (v->skip) {
+		v->skip++;
+		*ret = 1;
 		return 0;
 	}
 	return 1;
@@ -442,12 +456,9 @@ static int enter(struct vics *v)
 static int cb_start_map(void *p)
 {
 	struct vics *v = p;
-	if (!enter(v))
-		return 0;
-	if (v->skip) {
-		v->skip++;
-		return 1;
-	}
+	int ret;
+	if (!enter(v, &ret))
+		return ret;
 	if (v->top < 0)
 		return push(v, F_ROOT, NULL);
 	enum fkind fk = v->stack[v->top].kind;
@@ -472,11 +483,8 @@ static int cb_start_map(void *p)
 	}
 	enum key k = v->pending;
 	v->pending = K_NONE;
-	if (strict_key(k) || k == K_VALUE) {
-		char msg[64];
-		snprintf(msg, sizeof msg, "%s is an object", key_label(k));
-		return fail(v, KS_E_FORMAT, msg, m);
-	}
+	if (strict_key(k) || k == K_VALUE)
+		return wrong_type(v, k, "is an object", m);
 	v->skip = 1;
 	return 1;
 }
@@ -484,12 +492,9 @@ static int cb_start_map(void *p)
 static int cb_start_array(void *p)
 {
 	struct vics *v = p;
-	if (!enter(v))
-		return 0;
-	if (v->skip) {
-		v->skip++;
-		return 1;
-	}
+	int ret;
+	if (!enter(v, &ret))
+		return ret;
 	if (v->top < 0) {
 		ks_err_set(v->err, KS_E_FORMAT,
 			   "not VICS JSON: the top level is an array, not an object");
@@ -513,11 +518,8 @@ static int cb_start_array(void *p)
 		return push(v, F_ALT_ARR, m);
 	if ((fk == F_ITEM || fk == F_MEDIA) && k == K_FILES)
 		return push(v, F_FILES_ARR, m);
-	if (strict_key(k)) {
-		char msg[64];
-		snprintf(msg, sizeof msg, "%s is an array", key_label(k));
-		return fail(v, KS_E_FORMAT, msg, m);
-	}
+	if (strict_key(k))
+		return wrong_type(v, k, "is an array", m);
 	v->skip = 1;
 	return 1;
 }
