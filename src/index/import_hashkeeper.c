@@ -9,14 +9,13 @@
 #include "index_int.h"
 
 #define MAXCOLS 32
+_Static_assert(MAXCOLS <= KS_CSV_COLS_MAX, "the shared table holds the columns");
 
 enum col { C_OTHER, C_HASH, C_NAME, C_SIZE };
 
 static int hk_probe(const uint8_t *head, size_t len, const char *path)
 {
-	size_t i = 0;
-	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
+	size_t i = ks_import_bom(head, len);
 	const char *s = (const char *)head + i;
 	size_t n = len - i;
 	static const char quoted[] = "\"file_id\",\"hashset_id\",", bare[] = "file_id,hashset_id,";
@@ -27,29 +26,24 @@ static int hk_probe(const uint8_t *head, size_t len, const char *path)
 	return 0;
 }
 
-struct hk_state {
-	enum col cols[MAXCOLS];
-	int ncols;
-};
-
 static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
 		   struct ks_err *err)
 {
-	struct hk_state *st = li->state;
+	struct ks_csv_table *st = li->state;
 	unsigned long long ln = li->lineno;
 	char *f[MAXCOLS];
 	size_t fl[MAXCOLS];
-	int nf = ks_csv_split(line, len, ',', f, fl, MAXCOLS);
+	int nf = ks_csv_table_split(st, li, line, len, f, fl, err);
 	if (nf < 0)
-		return ks_err_set(err, KS_E_FORMAT, "line %llu: malformed CSV", ln);
+		return nf;
 	if (!st->ncols) {
 		int have_hash = 0;
 		for (int c = 0; c < nf; c++) {
-			st->cols[c] = !strcasecmp(f[c], "hash")	       ? C_HASH
-				      : !strcasecmp(f[c], "file_name") ? C_NAME
-				      : !strcasecmp(f[c], "file_size") ? C_SIZE
-								       : C_OTHER;
-			have_hash |= st->cols[c] == C_HASH;
+			st->col[c] = !strcasecmp(f[c], "hash")	      ? C_HASH
+				     : !strcasecmp(f[c], "file_name") ? C_NAME
+				     : !strcasecmp(f[c], "file_size") ? C_SIZE
+								      : C_OTHER;
+			have_hash |= st->col[c] == C_HASH;
 		}
 		if (!have_hash || strcasecmp(f[0], "file_id") != 0)
 			return ks_err_set(err, KS_E_FORMAT,
@@ -59,11 +53,8 @@ static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_
 		st->ncols = nf;
 		return 0;
 	}
-	if (nf != st->ncols)
-		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d", ln,
-				  nf, st->ncols);
 	for (int c = 0; c < nf; c++) {
-		switch (st->cols[c]) {
+		switch ((enum col)st->col[c]) {
 		case C_HASH:
 			if (ks_hex_field(f[c], fl[c], e->md5, 16) < 0) {
 				char ex[80];
@@ -93,11 +84,9 @@ static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_
 static int hk_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		  struct ks_err *err)
 {
-	struct hk_state st = {.ncols = 0};
-	int rc = ks_import_lines(path, o, hk_line, &st, fn, ctx, err);
-	if (rc == KS_OK && !st.ncols)
-		rc = ks_err_set(err, KS_E_FORMAT, "no HashKeeper header line");
-	return rc;
+	struct ks_csv_table st = {
+	    .sep = ',', .max = MAXCOLS, .bad = "malformed CSV", .format = "HashKeeper"};
+	return ks_import_csv_table(path, o, hk_line, &st, fn, ctx, err);
 }
 
 const struct ks_importer_ops ks_import_hashkeeper_ops = {"hashkeeper", hk_probe, hk_run, NULL};

@@ -11,6 +11,7 @@
 #include "index_int.h"
 
 #define MAXCOLS 64
+_Static_assert(MAXCOLS <= KS_CSV_COLS_MAX, "the shared table holds the columns");
 
 enum col { C_OTHER, C_MD5, C_SHA1, C_PHOTODNA, C_ID, C_DIST, C_SERIES };
 
@@ -25,9 +26,7 @@ static const struct {
 
 static int icse_probe(const uint8_t *head, size_t len, const char *path)
 {
-	size_t i = 0;
-	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
+	size_t i = ks_import_bom(head, len);
 	const char *s = (const char *)head + i;
 	size_t n = len - i;
 	if (n >= 18 && strncasecmp(s, "MD5;SHA1;PhotoDNA;", 18) == 0)
@@ -54,30 +53,24 @@ static int truthy(const char *s, size_t n)
 	return -1;
 }
 
-struct icse_state {
-	enum col cols[MAXCOLS];
-	int ncols;
-};
-
 static int icse_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
 		     struct ks_err *err)
 {
-	struct icse_state *st = li->state;
+	struct ks_csv_table *st = li->state;
 	unsigned long long ln = li->lineno;
 	char *f[MAXCOLS];
 	size_t fl[MAXCOLS];
-	int nf = ks_csv_split(line, len, ';', f, fl, MAXCOLS);
+	int nf = ks_csv_table_split(st, li, line, len, f, fl, err);
 	if (nf < 0)
-		return ks_err_set(err, KS_E_FORMAT, "line %llu: bad quoting or too many fields",
-				  ln);
+		return nf;
 	if (!st->ncols) {
 		int digest = 0;
 		for (int c = 0; c < nf; c++) {
-			st->cols[c] = C_OTHER;
+			st->col[c] = C_OTHER;
 			for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
 				if (strcasecmp(f[c], names[k].name) == 0)
-					st->cols[c] = names[k].col;
-			digest |= st->cols[c] == C_MD5 || st->cols[c] == C_SHA1;
+					st->col[c] = names[k].col;
+			digest |= st->col[c] == C_MD5 || st->col[c] == C_SHA1;
 		}
 		if (!digest)
 			return ks_err_set(err, KS_E_FORMAT,
@@ -86,9 +79,6 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 		st->ncols = nf;
 		return 0;
 	}
-	if (nf != st->ncols)
-		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d", ln,
-				  nf, st->ncols);
 	for (int c = 0; c < nf; c++) {
 		size_t n = fl[c];
 		const char *v = f[c];
@@ -98,7 +88,7 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 		if (blank)
 			continue;
 		int bad = 0;
-		switch (st->cols[c]) {
+		switch ((enum col)st->col[c]) {
 		case C_MD5:
 			bad = ks_hex_field(v, n, e->md5, 16) < 0;
 			e->has |= KS_HAS_MD5;
@@ -125,8 +115,9 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 		if (bad) {
 			char ex[80];
 			ks_quote_excerpt(v, n, ex);
-			return ks_err_set(err, KS_E_FORMAT, "line %llu, column %d: \"%s\" is not a %s",
-					  ln, c + 1, ex, st->cols[c] == C_MD5 ? "MD5" : "SHA-1");
+			return ks_err_set(err, KS_E_FORMAT,
+					  "line %llu, column %d: \"%s\" is not a %s", ln, c + 1, ex,
+					  st->col[c] == C_MD5 ? "MD5" : "SHA-1");
 		}
 	}
 	return e->has ? 1 : 0; /* PhotoDNA only: nothing to match exactly */
@@ -135,11 +126,9 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		    struct ks_err *err)
 {
-	struct icse_state st = {.ncols = 0};
-	int rc = ks_import_lines(path, o, icse_line, &st, fn, ctx, err);
-	if (rc == KS_OK && !st.ncols)
-		rc = ks_err_set(err, KS_E_FORMAT, "no ICSE header line");
-	return rc;
+	struct ks_csv_table st = {
+	    .sep = ';', .max = MAXCOLS, .bad = "bad quoting or too many fields", .format = "ICSE"};
+	return ks_import_csv_table(path, o, icse_line, &st, fn, ctx, err);
 }
 
 const struct ks_importer_ops ks_import_icse_ops = {"icse", icse_probe, icse_run, NULL};

@@ -66,6 +66,11 @@ int64_t ks_parse_size(const char *s, size_t len)
 	return v;
 }
 
+size_t ks_import_bom(const uint8_t *head, size_t len)
+{
+	return len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 void ks_quote_excerpt(const char *s, size_t len, char out[80])
 {
 	size_t o = 0;
@@ -140,6 +145,28 @@ int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_pa
 	}
 	ks_lines_close(&lr);
 	return rc < 0 ? rc : KS_OK;
+}
+
+int ks_csv_table_split(const struct ks_csv_table *t, const struct ks_line_import *li, char *line,
+		       size_t len, char **f, size_t *lens, struct ks_err *err)
+{
+	int nf = ks_csv_split(line, len, t->sep, f, lens, t->max);
+	if (nf < 0)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: %s", li->lineno, t->bad);
+	if (t->ncols && nf != t->ncols)
+		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d",
+				  li->lineno, nf, t->ncols);
+	return nf;
+}
+
+int ks_import_csv_table(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
+			struct ks_csv_table *t, ks_entry_fn fn, void *ctx, struct ks_err *err)
+{
+	t->ncols = 0;
+	int rc = ks_import_lines(path, o, parse, t, fn, ctx, err);
+	if (rc == KS_OK && !t->ncols)
+		rc = ks_err_set(err, KS_E_FORMAT, "no %s header line", t->format);
+	return rc;
 }
 
 /* ---- line reader ----------------------------------------------------------------- */

@@ -61,6 +61,9 @@ int ks_csv_split(char *line, size_t len, char sep, char **fields, size_t *lens, 
 int ks_import_fixed_category(const struct ks_import_opts *o, const char **scheme,
 			     const char **category, struct ks_err *err);
 
+/* For probes: the length of a UTF-8 byte-order mark at the start of head (3 or 0). */
+size_t ks_import_bom(const uint8_t *head, size_t len);
+
 /* Decodes a hex digest of exactly n bytes, surrounding blanks ignored; 0 or -1. */
 int ks_hex_field(const char *s, size_t len, uint8_t *out, size_t n);
 /* Parses a non-negative decimal (surrounding blanks ignored); -1 if it is not one. */
@@ -86,5 +89,25 @@ typedef int (*ks_line_parse_fn)(struct ks_line_import *li, char *line, size_t le
 				struct ks_hash_entry *e, struct ks_err *err);
 int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
 		    void *state, ks_entry_fn fn, void *ctx, struct ks_err *err);
+
+/* CSV files whose first line names the columns (HashKeeper, ICSE). The importer sets
+ * sep, max, bad and format; its parse function reads the header into col and ncols. */
+#define KS_CSV_COLS_MAX 64
+struct ks_csv_table {
+	char sep;
+	int max;		  /* fields a line may have, at most KS_CSV_COLS_MAX */
+	const char *bad;	  /* the error for a line ks_csv_split rejects */
+	const char *format;	  /* for "no <format> header line" */
+	int col[KS_CSV_COLS_MAX]; /* the importer's code of each column */
+	int ncols;		  /* columns of the header; 0 until it has been read */
+};
+/* Splits line li->lineno of such a file into at most t->max fields (f and lens hold
+ * t->max). Returns the field count, or KS_E_FORMAT with err set when the line is
+ * malformed or, once the header is known, has another number of fields. */
+int ks_csv_table_split(const struct ks_csv_table *t, const struct ks_line_import *li, char *line,
+		       size_t len, char **f, size_t *lens, struct ks_err *err);
+/* ks_import_lines with t as the state; KS_E_FORMAT when no header line was read. */
+int ks_import_csv_table(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
+			struct ks_csv_table *t, ks_entry_fn fn, void *ctx, struct ks_err *err);
 
 #endif
