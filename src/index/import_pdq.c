@@ -10,15 +10,6 @@
 
 #include "index_int.h"
 
-/* Length of the hex run at the start of s. */
-static size_t hex_run(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && isxdigit((unsigned char)s[i]))
-		i++;
-	return i;
-}
-
 static int is_header(const char *s, size_t len)
 {
 	return len >= 5 && strncasecmp(s, "hash", 4) == 0 && (s[4] == ',' || s[4] == '\t');
@@ -27,27 +18,15 @@ static int is_header(const char *s, size_t len)
 static int pdq_probe(const uint8_t *head, size_t len, const char *path)
 {
 	const char *s = (const char *)head;
-	size_t i = 0;
 	int header = 0;
-	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	while (i < len) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+	size_t i = ks_skip_blank_comments(s, len, ks_import_bom(head, len));
+	if (is_header(s + i, len - i)) {
+		header = 1;
+		while (i < len && s[i] != '\n')
 			i++;
-		if (i < len && s[i] == '#') {
-			while (i < len && s[i] != '\n')
-				i++;
-			continue;
-		}
-		if (!header && is_header(s + i, len - i)) {
-			header = 1;
-			while (i < len && s[i] != '\n')
-				i++;
-			continue;
-		}
-		break;
+		i = ks_skip_blank_comments(s, len, i);
 	}
-	size_t n = hex_run(s + i, len - i);
+	size_t n = ks_hex_run(s + i, len - i);
 	if (n != 64 || i + n >= len || (s[i + n] != ',' && s[i + n] != '\t'))
 		return header && i >= len ? 40 : 0;
 	size_t j = i + n + 1;
@@ -67,7 +46,7 @@ static int pdq_line(struct ks_line_import *li, char *line, size_t len, struct ks
 		return 0;
 	if (li->entries == 0 && is_header(line + i, len - i))
 		return 0;
-	size_t n = hex_run(line + i, len - i);
+	size_t n = ks_hex_run(line + i, len - i);
 	e->pdq_quality = -1;
 	size_t end = i + n;
 	if (n != 64 || (end < len && line[end] != ',' && line[end] != '\t' && line[end] != ' ')) {
@@ -81,7 +60,7 @@ static int pdq_line(struct ks_line_import *li, char *line, size_t len, struct ks
 				  ln, ex);
 	}
 	if (ks_hex_decode(line + i, 64, e->pdq, 32) < 0)
-		abort(); /* hex_run said these are hex digits */
+		abort(); /* ks_hex_run said these are hex digits */
 	e->has = KS_HAS_PDQ;
 	size_t j = end;
 	while (j < len && line[j] == ' ')

@@ -1,8 +1,6 @@
 /* Plain hash lists: one MD5, SHA-1 or SHA-256 per line, bare or as md5sum/sha1sum/
  * sha256sum write them ("HASH  name", "HASH *name", "\HASH  escaped\nname"). Blank
  * lines and '#' comments are skipped. The user gives the category of the whole list. */
-#include <ctype.h>
-#include <string.h>
 
 #include "index_int.h"
 
@@ -16,36 +14,15 @@ static const struct plain_kind k_md5 = {"MD5", 32, KS_HAS_MD5};
 static const struct plain_kind k_sha1 = {"SHA-1", 40, KS_HAS_SHA1};
 static const struct plain_kind k_sha256 = {"SHA-256", 64, KS_HAS_SHA256};
 
-/* Length of the hex run at the start of s. */
-static size_t hex_run(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && isxdigit((unsigned char)s[i]))
-		i++;
-	return i;
-}
-
 /* Probe: the first line that is not blank or a comment starts with a hex token of the
  * kind's length, followed by blank or end of line. */
 static int plain_probe(const struct plain_kind *k, const uint8_t *head, size_t len)
 {
 	const char *s = (const char *)head;
-	size_t i = 0;
-	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	while (i < len) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
-			i++;
-		if (i < len && s[i] == '#') {
-			while (i < len && s[i] != '\n')
-				i++;
-			continue;
-		}
-		break;
-	}
+	size_t i = ks_skip_blank_comments(s, len, ks_import_bom(head, len));
 	if (i < len && s[i] == '\\') /* md5sum marks escaped names this way */
 		i++;
-	size_t n = hex_run(s + i, len - i);
+	size_t n = ks_hex_run(s + i, len - i);
 	if (n != k->hexlen)
 		return 0;
 	if (i + n == len || s[i + n] == ' ' || s[i + n] == '\t' || s[i + n] == '\r' ||
@@ -84,7 +61,7 @@ static int plain_line(struct ks_line_import *li, char *line, size_t len, struct 
 	int escaped = line[i] == '\\';
 	if (escaped)
 		i++;
-	size_t n = hex_run(line + i, len - i);
+	size_t n = ks_hex_run(line + i, len - i);
 	size_t tok = n;
 	while (i + tok < len && line[i + tok] != ' ' && line[i + tok] != '\t')
 		tok++;

@@ -71,6 +71,26 @@ size_t ks_import_bom(const uint8_t *head, size_t len)
 	return len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
+size_t ks_skip_blank_comments(const char *s, size_t len, size_t i)
+{
+	for (;;) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+			i++;
+		if (i >= len || s[i] != '#')
+			return i;
+		while (i < len && s[i] != '\n')
+			i++;
+	}
+}
+
+size_t ks_hex_run(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && isxdigit((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
 void ks_quote_excerpt(const char *s, size_t len, char out[80])
 {
 	size_t o = 0;

@@ -63,6 +63,11 @@ int ks_import_fixed_category(const struct ks_import_opts *o, const char **scheme
 
 /* For probes: the length of a UTF-8 byte-order mark at the start of head (3 or 0). */
 size_t ks_import_bom(const uint8_t *head, size_t len);
+/* For probes: the first index from i on that is neither blank (space, tab, CR, LF) nor
+ * inside a line starting with '#'; len when there is none. */
+size_t ks_skip_blank_comments(const char *s, size_t len, size_t i);
+/* Length of the run of hex digits at the start of s. */
+size_t ks_hex_run(const char *s, size_t len);
 
 /* Decodes a hex digest of exactly n bytes, surrounding blanks ignored; 0 or -1. */
 int ks_hex_field(const char *s, size_t len, uint8_t *out, size_t n);
