@@ -17,9 +17,7 @@ struct layout {
 
 static int hashdeep_probe(const uint8_t *head, size_t len, const char *path)
 {
-	size_t i = 0;
-	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
+	size_t i = ks_import_bom(head, len);
 	if (len - i >= 13 && memcmp(head + i, "%%%% HASHDEEP", 13) == 0)
 		return 95;
 	if (len - i >= 10 && memcmp(head + i, "%%%% size,", 10) == 0)

@@ -31,9 +31,7 @@ static int nsrl_probe(const uint8_t *head, size_t len, const char *path)
 			return 90;
 		return 60;
 	}
-	size_t i = 0;
-	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
+	size_t i = ks_import_bom(head, len);
 	const char *s = (const char *)head + i;
 	size_t n = len - i;
 	if ((n >= 7 && memcmp(s, "\"SHA-1\"", 7) == 0) ||

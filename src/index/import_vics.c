@@ -594,9 +594,7 @@ static const yajl_callbacks callbacks = {
 
 static int vics_probe(const uint8_t *head, size_t len, const char *path)
 {
-	size_t i = 0;
-	if (len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
+	size_t i = ks_import_bom(head, len);
 	while (i < len && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
 		i++;
 	if (i >= len || head[i] != '{')
