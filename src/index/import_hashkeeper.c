@@ -26,16 +26,9 @@ static int hk_probe(const uint8_t *head, size_t len, const char *path)
 	return 0;
 }
 
-static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
-		   struct ks_err *err)
+static int hk_row(struct ks_csv_table *st, unsigned long long ln, char **f, size_t *fl, int nf,
+		  struct ks_hash_entry *e, struct ks_err *err)
 {
-	struct ks_csv_table *st = li->state;
-	unsigned long long ln = li->lineno;
-	char *f[MAXCOLS];
-	size_t fl[MAXCOLS];
-	int nf = ks_csv_table_split(st, li, line, len, f, fl, err);
-	if (nf < 0)
-		return nf;
 	if (!st->ncols) {
 		int have_hash = 0;
 		for (int c = 0; c < nf; c++) {
@@ -84,9 +77,12 @@ static int hk_line(struct ks_line_import *li, char *line, size_t len, struct ks_
 static int hk_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		  struct ks_err *err)
 {
-	struct ks_csv_table st = {
-	    .sep = ',', .max = MAXCOLS, .bad = "malformed CSV", .format = "HashKeeper"};
-	return ks_import_csv_table(path, o, hk_line, &st, fn, ctx, err);
+	struct ks_csv_table st = {.sep = ',',
+				  .max = MAXCOLS,
+				  .bad = "malformed CSV",
+				  .format = "HashKeeper",
+				  .row = hk_row};
+	return ks_import_csv_table(path, o, &st, fn, ctx, err);
 }
 
 const struct ks_importer_ops ks_import_hashkeeper_ops = {"hashkeeper", hk_probe, hk_run, NULL};

@@ -53,16 +53,9 @@ static int truthy(const char *s, size_t n)
 	return -1;
 }
 
-static int icse_line(struct ks_line_import *li, char *line, size_t len, struct ks_hash_entry *e,
-		     struct ks_err *err)
+static int icse_row(struct ks_csv_table *st, unsigned long long ln, char **f, size_t *fl, int nf,
+		    struct ks_hash_entry *e, struct ks_err *err)
 {
-	struct ks_csv_table *st = li->state;
-	unsigned long long ln = li->lineno;
-	char *f[MAXCOLS];
-	size_t fl[MAXCOLS];
-	int nf = ks_csv_table_split(st, li, line, len, f, fl, err);
-	if (nf < 0)
-		return nf;
 	if (!st->ncols) {
 		int digest = 0;
 		for (int c = 0; c < nf; c++) {
@@ -126,9 +119,12 @@ static int icse_line(struct ks_line_import *li, char *line, size_t len, struct k
 static int icse_run(const char *path, const struct ks_import_opts *o, ks_entry_fn fn, void *ctx,
 		    struct ks_err *err)
 {
-	struct ks_csv_table st = {
-	    .sep = ';', .max = MAXCOLS, .bad = "bad quoting or too many fields", .format = "ICSE"};
-	return ks_import_csv_table(path, o, icse_line, &st, fn, ctx, err);
+	struct ks_csv_table st = {.sep = ';',
+				  .max = MAXCOLS,
+				  .bad = "bad quoting or too many fields",
+				  .format = "ICSE",
+				  .row = icse_row};
+	return ks_import_csv_table(path, o, &st, fn, ctx, err);
 }
 
 const struct ks_importer_ops ks_import_icse_ops = {"icse", icse_probe, icse_run, NULL};

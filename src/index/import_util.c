@@ -167,23 +167,26 @@ int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_pa
 	return rc < 0 ? rc : KS_OK;
 }
 
-int ks_csv_table_split(const struct ks_csv_table *t, const struct ks_line_import *li, char *line,
-		       size_t len, char **f, size_t *lens, struct ks_err *err)
+static int csv_table_line(struct ks_line_import *li, char *line, size_t len,
+			  struct ks_hash_entry *e, struct ks_err *err)
 {
-	int nf = ks_csv_split(line, len, t->sep, f, lens, t->max);
+	struct ks_csv_table *t = li->state;
+	char *f[KS_CSV_COLS_MAX];
+	size_t fl[KS_CSV_COLS_MAX];
+	int nf = ks_csv_split(line, len, t->sep, f, fl, t->max);
 	if (nf < 0)
 		return ks_err_set(err, KS_E_FORMAT, "line %llu: %s", li->lineno, t->bad);
 	if (t->ncols && nf != t->ncols)
 		return ks_err_set(err, KS_E_FORMAT, "line %llu: %d fields, the header has %d",
 				  li->lineno, nf, t->ncols);
-	return nf;
+	return t->row(t, li->lineno, f, fl, nf, e, err);
 }
 
-int ks_import_csv_table(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
-			struct ks_csv_table *t, ks_entry_fn fn, void *ctx, struct ks_err *err)
+int ks_import_csv_table(const char *path, const struct ks_import_opts *o, struct ks_csv_table *t,
+			ks_entry_fn fn, void *ctx, struct ks_err *err)
 {
 	t->ncols = 0;
-	int rc = ks_import_lines(path, o, parse, t, fn, ctx, err);
+	int rc = ks_import_lines(path, o, csv_table_line, t, fn, ctx, err);
 	if (rc == KS_OK && !t->ncols)
 		rc = ks_err_set(err, KS_E_FORMAT, "no %s header line", t->format);
 	return rc;

@@ -96,23 +96,25 @@ int ks_import_lines(const char *path, const struct ks_import_opts *o, ks_line_pa
 		    void *state, ks_entry_fn fn, void *ctx, struct ks_err *err);
 
 /* CSV files whose first line names the columns (HashKeeper, ICSE). The importer sets
- * sep, max, bad and format; its parse function reads the header into col and ncols. */
+ * sep, max, bad, format and row. Each non-empty line is split (KS_E_FORMAT naming the
+ * line when it is malformed or, after the header, has another number of fields) and
+ * given to row: the header while ncols is 0 (row sets col and ncols, returns 0), then
+ * the data rows (row returns as a ks_line_parse_fn does). */
 #define KS_CSV_COLS_MAX 64
+struct ks_csv_table;
+typedef int (*ks_csv_row_fn)(struct ks_csv_table *t, unsigned long long lineno, char **f,
+			     size_t *lens, int nf, struct ks_hash_entry *e, struct ks_err *err);
 struct ks_csv_table {
 	char sep;
 	int max;		  /* fields a line may have, at most KS_CSV_COLS_MAX */
 	const char *bad;	  /* the error for a line ks_csv_split rejects */
 	const char *format;	  /* for "no <format> header line" */
+	ks_csv_row_fn row;
 	int col[KS_CSV_COLS_MAX]; /* the importer's code of each column */
 	int ncols;		  /* columns of the header; 0 until it has been read */
 };
-/* Splits line li->lineno of such a file into at most t->max fields (f and lens hold
- * t->max). Returns the field count, or KS_E_FORMAT with err set when the line is
- * malformed or, once the header is known, has another number of fields. */
-int ks_csv_table_split(const struct ks_csv_table *t, const struct ks_line_import *li, char *line,
-		       size_t len, char **f, size_t *lens, struct ks_err *err);
-/* ks_import_lines with t as the state; KS_E_FORMAT when no header line was read. */
-int ks_import_csv_table(const char *path, const struct ks_import_opts *o, ks_line_parse_fn parse,
-			struct ks_csv_table *t, ks_entry_fn fn, void *ctx, struct ks_err *err);
+/* ks_import_lines over such a file; KS_E_FORMAT when no header line was read. */
+int ks_import_csv_table(const char *path, const struct ks_import_opts *o, struct ks_csv_table *t,
+			ks_entry_fn fn, void *ctx, struct ks_err *err);
 
 #endif
