@@ -70,6 +70,8 @@ void ks_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2n hex digits (either case) into n bytes; -1 on a bad digit or
  * length, 0 on success. */
 int ks_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n);
+/* The value 0-15 of one hex digit (either case); -1 if c is not one. */
+int ks_hex_digit(char c);
 
 /* UTC ISO-8601 "2024-01-02T03:04:05Z" (21 bytes with NUL); "" for t == 0. */
 void ks_time_iso8601(int64_t unix_seconds, char out[32]);

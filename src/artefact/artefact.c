@@ -378,17 +378,6 @@ const char *ks_art_utf16(struct ks_art_arena *a, const uint8_t *p, size_t nbytes
 	return d;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *ks_art_file_uri_path(struct ks_art_arena *a, const char *uri)
 {
 	if (!uri || strncasecmp(uri, "file://", 7) != 0)
@@ -410,8 +399,8 @@ const char *ks_art_file_uri_path(struct ks_art_arena *a, const char *uri)
 	    ((p[1] >= 'A' && p[1] <= 'Z') || (p[1] >= 'a' && p[1] <= 'z')))
 		p++, n--;
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && hexv(p[i + 1]) >= 0 && hexv(p[i + 2]) >= 0) {
-			char c = (char)(hexv(p[i + 1]) << 4 | hexv(p[i + 2]));
+		if (p[i] == '%' && i + 2 < n && ks_hex_digit(p[i + 1]) >= 0 && ks_hex_digit(p[i + 2]) >= 0) {
+			char c = (char)(ks_hex_digit(p[i + 1]) << 4 | ks_hex_digit(p[i + 2]));
 			d[o++] = c ? c : '?';
 			i += 2;
 		} else {

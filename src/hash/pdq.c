@@ -29,17 +29,6 @@ void ks_pdq_to_hex(const struct ks_pdq_hash *h, char out[KS_PDQ_HEX_LEN + 1])
 	*o = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ks_pdq_from_hex(const char *hex, size_t len, struct ks_pdq_hash *h)
 {
 	if (!hex || len != KS_PDQ_HEX_LEN)
@@ -47,7 +36,7 @@ int ks_pdq_from_hex(const char *hex, size_t len, struct ks_pdq_hash *h)
 	for (int i = 0; i < 16; i++) {
 		unsigned w = 0;
 		for (int d = 0; d < 4; d++) {
-			int v = hexval(hex[(15 - i) * 4 + d]);
+			int v = ks_hex_digit(hex[(15 - i) * 4 + d]);
 			if (v < 0)
 				return -1;
 			w = (w << 4) | (unsigned)v;
