@@ -948,102 +948,6 @@ out:
 
 /* ---- reading back ---------------------------------------------------------------------- */
 
-/* What the matches say about one media: its category, the match text, known-good. */
-struct msum {
-	int64_t media;
-	char *scheme, *category; /* NULL: uncategorised */
-	char *match;             /* "set (how); …" */
-	int known_good;
-};
-
-struct msums {
-	struct msum *v;
-	size_t n, cap;
-};
-
-static void msums_release(struct msums *ms)
-{
-	for (size_t i = 0; i < ms->n; i++) {
-		free(ms->v[i].scheme);
-		free(ms->v[i].category);
-		free(ms->v[i].match);
-	}
-	free(ms->v);
-	memset(ms, 0, sizeof *ms);
-}
-
-/* Summarises every match, media by media. Rows come in (media, set id, how) order, so
- * the match text is in set order and "first best" is the lowest set id on ties. */
-static int load_msums(struct sq_store *s, struct msums *ms, struct ks_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	struct ks_buf text = {0};
-	struct msum *cur = NULL;
-	int best_pref = -1, best_sev = 0;
-	int rc = sqlite3_prepare_v2(s->db,
-				    "SELECT x.media, h.name, h.role, x.how, x.scheme, x.category,"
-				    " x.severity FROM \"match\" x JOIN hashset h ON h.id = x.hashset"
-				    " ORDER BY x.media, x.hashset, x.how",
-				    -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		rc = ks_sq_fail(s->db, rc, err, "matches");
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t media = sqlite3_column_int64(q, 0);
-		if (!cur || cur->media != media) {
-			if (cur)
-				cur->match = ks_buf_take(&text);
-			if (ms->n == ms->cap) {
-				ms->cap = ms->cap ? ms->cap * 2 : 256;
-				ms->v = ks_xrealloc(ms->v, ms->cap * sizeof *ms->v);
-			}
-			cur = &ms->v[ms->n++];
-			memset(cur, 0, sizeof *cur);
-			cur->media = media;
-			best_pref = -1;
-		}
-		const char *role = col_text(q, 2), *scheme = col_text_or_null(q, 4);
-		const char *cat = col_text_or_null(q, 5);
-		if (text.len)
-			ks_buf_adds(&text, "; ");
-		ks_buf_addf(&text, "%s (%s)", col_text(q, 1), col_text(q, 3));
-		if (strcmp(role, "ignore") == 0) {
-			cur->known_good = 1;
-		} else if (cat && scheme) {
-			int pref = strcmp(scheme, s->scheme) == 0, sev = sqlite3_column_int(q, 6);
-			if (pref > best_pref || (pref == best_pref && sev > best_sev)) {
-				free(cur->scheme);
-				free(cur->category);
-				cur->scheme = ks_xstrdup(scheme);
-				cur->category = ks_xstrdup(cat);
-				best_pref = pref;
-				best_sev = sev;
-			}
-		}
-	}
-	if (cur)
-		cur->match = ks_buf_take(&text);
-	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "matches");
-out:
-	ks_buf_release(&text);
-	sqlite3_finalize(q);
-	return rc;
-}
-
-static const struct msum *msum_find(const struct msums *ms, int64_t media)
-{
-	size_t lo = 0, hi = ms->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ms->v[mid].media < media)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ms->n && ms->v[lo].media == media ? &ms->v[lo] : NULL;
-}
-
 static int64_t col_time(sqlite3_stmt *q, int i)
 {
 	return sqlite3_column_type(q, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, i);
@@ -1052,12 +956,12 @@ static int64_t col_time(sqlite3_stmt *q, int i)
 static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, struct ks_err *err)
 {
 	struct sq_store *s = sq(st);
-	struct msums ms = {0};
+	struct ks_sqref_msums ms = {0};
 	sqlite3_stmt *q = NULL;
 	struct ks_sqref_attach *prov = NULL;
 	struct ks_sq_grades *grades = NULL;
 	struct ks_sq_videos *videos = NULL;
-	int rc = load_msums(s, &ms, err);
+	int rc = ks_sqref_msums_load(s->db, NULL, s->scheme, &ms, err);
 	if (rc == KS_OK)
 		rc = ks_sqref_attach_new(s->db, &prov, err);
 	if (rc == KS_OK)
@@ -1122,7 +1026,8 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 		r.in_container = r.parent_id != 0 && r.state != KS_STATE_CACHE;
 		if ((rc = ks_sqref_attach_row(prov, &r, err)) != KS_OK)
 			goto out;
-		const struct msum *m = r.media_id ? msum_find(&ms, r.media_id) : NULL;
+		const struct ks_sqref_msum *m =
+		    r.media_id ? ks_sqref_msum_find(&ms, r.media_id) : NULL;
 		if (m) {
 			r.scheme = m->scheme;
 			r.category = m->category;
@@ -1137,7 +1042,7 @@ static int sq_files_each(struct ks_store *st, ks_file_row_fn fn, void *ctx, stru
 	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(s->db, rc, err, "files");
 out:
 	sqlite3_finalize(q);
-	msums_release(&ms);
+	ks_sqref_msums_release(&ms);
 	ks_sqref_attach_free(prov);
 	ks_sq_grades_free(grades);
 	ks_sq_videos_free(videos);

@@ -433,45 +433,32 @@ out:
 
 /* ---- categories of the media that references and EXIF point at ----------------------- */
 
-/* What the matches say about one media, as the backend's files_each says it. */
-struct mcat {
-	int64_t media;
-	char *scheme, *category, *match;
-	int known_good;
-};
-
-struct mcats {
-	struct mcat *v;
-	size_t n, cap;
-	struct ks_sq_grades *grades; /* review grades (sqlite_review.c) */
-};
-
-static void mcats_release(struct mcats *m)
+void ks_sqref_msums_release(struct ks_sqref_msums *ms)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->v[i].scheme);
-		free(m->v[i].category);
-		free(m->v[i].match);
+	for (size_t i = 0; i < ms->n; i++) {
+		free(ms->v[i].scheme);
+		free(ms->v[i].category);
+		free(ms->v[i].match);
 	}
-	free(m->v);
-	ks_sq_grades_free(m->grades);
-	memset(m, 0, sizeof *m);
+	free(ms->v);
+	memset(ms, 0, sizeof *ms);
 }
 
-/* Loads the matches of the media that the subquery `which` selects. The rule is the
- * backend's: a category in the case's scheme beats other schemes, then higher
- * severity, then the lower hash-set id; ignore-role sets only mark known-good. */
-static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks_err *err)
+/* Rows come in (media, set id, how) order, so the match text is in set order and
+ * "first best" is the lowest set id on ties. */
+int ks_sqref_msums_load(sqlite3 *db, const char *which, const char *scheme,
+			struct ks_sqref_msums *ms, struct ks_err *err)
 {
 	sqlite3_stmt *q = NULL;
 	struct ks_buf text = {0};
-	struct mcat *cur = NULL;
+	struct ks_sqref_msum *cur = NULL;
 	int best_pref = -1, best_sev = 0;
-	char *sql = ks_xasprintf("SELECT x.media, h.name, h.role, x.how, x.scheme, x.category,"
-				 " x.severity, (SELECT scheme FROM \"case\" WHERE id = 1)"
-				 " FROM \"match\" x JOIN hashset h ON h.id = x.hashset"
-				 " WHERE x.media IN (%s) ORDER BY x.media, x.hashset, x.how",
-				 which);
+	char *sql =
+	    ks_xasprintf("SELECT x.media, h.name, h.role, x.how, x.scheme, x.category,"
+			 " x.severity, (SELECT scheme FROM \"case\" WHERE id = 1)"
+			 " FROM \"match\" x JOIN hashset h ON h.id = x.hashset"
+			 "%s%s%s ORDER BY x.media, x.hashset, x.how",
+			 which ? " WHERE x.media IN (" : "", which ? which : "", which ? ")" : "");
 	int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
@@ -483,28 +470,28 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 		if (!cur || cur->media != media) {
 			if (cur)
 				cur->match = ks_buf_take(&text);
-			if (m->n == m->cap) {
-				m->cap = m->cap ? m->cap * 2 : 64;
-				m->v = ks_xrealloc(m->v, m->cap * sizeof *m->v);
+			if (ms->n == ms->cap) {
+				ms->cap = ms->cap ? ms->cap * 2 : 64;
+				ms->v = ks_xrealloc(ms->v, ms->cap * sizeof *ms->v);
 			}
-			cur = &m->v[m->n++];
+			cur = &ms->v[ms->n++];
 			memset(cur, 0, sizeof *cur);
 			cur->media = media;
 			best_pref = -1;
 		}
-		const char *scheme = col_or_null(q, 4), *cat = col_or_null(q, 5);
+		const char *set_scheme = col_or_null(q, 4), *cat = col_or_null(q, 5);
 		if (text.len)
 			ks_buf_adds(&text, "; ");
 		ks_buf_addf(&text, "%s (%s)", col_text(q, 1), col_text(q, 3));
 		if (strcmp(col_text(q, 2), "ignore") == 0) {
 			cur->known_good = 1;
-		} else if (cat && scheme) {
-			int pref = strcmp(scheme, col_text(q, 7)) == 0,
+		} else if (cat && set_scheme) {
+			int pref = strcmp(set_scheme, scheme ? scheme : col_text(q, 7)) == 0,
 			    sev = sqlite3_column_int(q, 6);
 			if (pref > best_pref || (pref == best_pref && sev > best_sev)) {
 				free(cur->scheme);
 				free(cur->category);
-				cur->scheme = ks_xstrdup(scheme);
+				cur->scheme = ks_xstrdup(set_scheme);
 				cur->category = ks_xstrdup(cat);
 				best_pref = pref;
 				best_sev = sev;
@@ -514,25 +501,47 @@ static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks
 	if (cur)
 		cur->match = ks_buf_take(&text);
 	rc = rc == SQLITE_DONE ? KS_OK : ks_sq_fail(db, rc, err, "matches");
-	if (rc == KS_OK)
-		rc = ks_sq_grades_load(db, &m->grades, err);
 out:
 	ks_buf_release(&text);
 	sqlite3_finalize(q);
 	return rc;
 }
 
-static const struct mcat *mcat_find(const struct mcats *m, int64_t media)
+const struct ks_sqref_msum *ks_sqref_msum_find(const struct ks_sqref_msums *ms, int64_t media)
 {
-	size_t lo = 0, hi = m->n;
+	size_t lo = 0, hi = ms->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->v[mid].media < media)
+		if (ms->v[mid].media < media)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < m->n && m->v[lo].media == media ? &m->v[lo] : NULL;
+	return lo < ms->n && ms->v[lo].media == media ? &ms->v[lo] : NULL;
+}
+
+/* The match summaries of the media that references and EXIF point at, with the review
+ * grades that can overrule them. */
+struct mcats {
+	struct ks_sqref_msums sums;
+	struct ks_sq_grades *grades; /* review grades (sqlite_review.c) */
+};
+
+static void mcats_release(struct mcats *m)
+{
+	ks_sqref_msums_release(&m->sums);
+	ks_sq_grades_free(m->grades);
+	m->grades = NULL;
+}
+
+/* Loads the matches of the media that the subquery `which` selects, by the backend's
+ * rule (ks_sqref_msums_load), then the review grades. */
+static int mcats_load(sqlite3 *db, const char *which, struct mcats *m, struct ks_err *err)
+{
+	int rc = ks_sqref_msums_load(db, which, NULL, &m->sums, err);
+	if (rc == KS_OK)
+		rc = ks_sq_grades_load(db, &m->grades, err);
+	return rc;
 }
 
 /* The category a media counts under: its matches', unless a verified or resolved
@@ -540,7 +549,7 @@ static const struct mcat *mcat_find(const struct mcats *m, int64_t media)
 static void resolve(const struct mcats *cats, int64_t media, const char **scheme,
 		    const char **category, const char **match, int *known_good)
 {
-	const struct mcat *c = media ? mcat_find(cats, media) : NULL;
+	const struct ks_sqref_msum *c = media ? ks_sqref_msum_find(&cats->sums, media) : NULL;
 	struct ks_file_row fr = {.media_id = media};
 	if (c) {
 		fr.scheme = c->scheme;

@@ -51,4 +51,26 @@ int ks_sqref_attach_new(sqlite3 *db, struct ks_sqref_attach **out, struct ks_err
 int ks_sqref_attach_row(struct ks_sqref_attach *a, struct ks_file_row *r, struct ks_err *err);
 void ks_sqref_attach_free(struct ks_sqref_attach *a); /* accepts NULL */
 
+/* What the matches say about one media, as files_each says it: the category (a
+ * category in the case's scheme beats other schemes, then higher severity, then the
+ * lower hash-set id; ignore-role sets only mark known-good) and the match text. */
+struct ks_sqref_msum {
+	int64_t media;
+	char *scheme, *category; /* NULL: uncategorised */
+	char *match;             /* "set (how); …" */
+	int known_good;
+};
+struct ks_sqref_msums {
+	struct ks_sqref_msum *v; /* by media id */
+	size_t n, cap;
+};
+/* Appends to *ms the summaries of every media with a match, or only of those the
+ * subquery `which` selects (NULL: all). scheme is the case's scheme, or NULL to read it
+ * from the case row. On failure *ms may hold part; release it either way. */
+int ks_sqref_msums_load(sqlite3 *db, const char *which, const char *scheme,
+			struct ks_sqref_msums *ms, struct ks_err *err);
+/* The summary of one media, or NULL when it has no match. */
+const struct ks_sqref_msum *ks_sqref_msum_find(const struct ks_sqref_msums *ms, int64_t media);
+void ks_sqref_msums_release(struct ks_sqref_msums *ms); /* back to empty */
+
 #endif
