@@ -3,6 +3,7 @@
  * scan and a later hash-set import both come through here. */
 #include "kestrel/category.h"
 #include "kestrel/pipeline.h"
+#include "pipeline_impl.h"
 
 struct hit_ctx {
 	struct ks_store *st;
@@ -30,10 +31,17 @@ static void on_hit(void *vctx, const struct ks_index_hit *h)
 		c->recorded++;
 }
 
+int ks_match_digests(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
+		     const uint8_t md5[16], const uint8_t sha1[20], const uint8_t sha256[32],
+		     struct ks_err *err)
+{
+	struct hit_ctx c = {st, media_id, 0, KS_OK, err};
+	ks_index_lookup(idx, md5, sha1, sha256, on_hit, &c);
+	return c.status < 0 ? c.status : c.recorded;
+}
+
 int ks_match_media(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
 		   const struct ks_digests *d, struct ks_err *err)
 {
-	struct hit_ctx c = {st, media_id, 0, KS_OK, err};
-	ks_index_lookup(idx, d->md5, d->sha1, d->sha256, on_hit, &c);
-	return c.status < 0 ? c.status : c.recorded;
+	return ks_match_digests(st, idx, media_id, d->md5, d->sha1, d->sha256, err);
 }

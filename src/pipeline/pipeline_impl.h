@@ -12,6 +12,7 @@
 
 struct ks_exif;
 struct ks_prov;
+struct ks_store;
 struct ks_vfp;  /* vscan.h */
 struct ks_vtmk; /* vscan_tmk.h */
 
@@ -72,6 +73,12 @@ struct ks_rec *ks_group_add(struct ks_group *g);
 void ks_group_free(struct ks_group *g);
 void ks_rec_set_note(struct ks_rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ks_rec_set_error(struct ks_rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Matches the digests given (NULL: not known) against idx and records the hits in the
+ * store (match.c): the number of hits recorded, or a negative status. */
+int ks_match_digests(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
+		     const uint8_t md5[16], const uint8_t sha1[20], const uint8_t sha256[32],
+		     struct ks_err *err);
 
 /* Examines the record at index ri of g whose whole content is data[0..len): confirms
  * its type by structure, hashes it if it is media, a container or hash_all is set,

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 
 #include "kestrel/artefact.h"
-#include "kestrel/category.h"
 #include "kestrel/exif.h"
 #include "kestrel/media.h"
 #include "kestrel/pipeline.h"
+#include "pipeline_impl.h"
 #include "provenance.h"
 
 /* A staged item: where it was found, and the file row the writer made of it. */
@@ -159,40 +159,11 @@ void ks_prov_note_file(struct ks_prov *p, uint64_t tag, int64_t file_id)
 
 /* ---- matching by SHA-256 alone ------------------------------------------------------- */
 
-struct hits {
-	struct ks_store *st;
-	int64_t media_id;
-	int recorded, status;
-	struct ks_err *err;
-};
-
-static void on_hit(void *ctx, const struct ks_index_hit *h)
-{
-	struct hits *c = ctx;
-	if (c->status < 0)
-		return;
-	int severity = -1;
-	if (h->category) {
-		const struct ks_category *cat =
-		    ks_scheme_category(ks_scheme_find(h->scheme), h->category);
-		severity = cat ? cat->severity : -1;
-	}
-	int rc = ks_store_match_add(c->st, c->media_id, h->set_id, h->how, h->scheme, h->category,
-				    severity, c->err);
-	if (rc < 0)
-		c->status = rc;
-	else
-		c->recorded++;
-}
-
 /* Returns the number of hits recorded, or a negative status. */
 static int match_sha256(struct ks_store *st, const struct ks_index *idx, int64_t media_id,
 			const uint8_t sha256[32], struct ks_err *err)
 {
-	struct hits c = {st, media_id, 0, KS_OK, err};
-	if (idx)
-		ks_index_lookup(idx, NULL, NULL, sha256, on_hit, &c);
-	return c.status < 0 ? c.status : c.recorded;
+	return idx ? ks_match_digests(st, idx, media_id, NULL, NULL, sha256, err) : 0;
 }
 
 struct rematch {
