@@ -217,11 +217,13 @@ static int tsk_open(struct ks_source *src, struct ks_err *err)
 	return KS_OK;
 }
 
-static ssize_t tsk_read(struct ks_source *src, uint64_t off, void *buf, size_t len,
-			struct ks_err *err)
+/* Reads up to len bytes at off of something size bytes long through one TSK read
+ * call (at, dst, n), repeated until len is read or it reads nothing; the bytes read,
+ * or a bad-evidence status naming path. */
+static ssize_t read_clamped(uint64_t size, uint64_t off, void *buf, size_t len, const char *path,
+			    ssize_t (*read_at)(void *ctx, uint64_t at, char *dst, size_t n),
+			    void *ctx, struct ks_err *err)
 {
-	struct tsk_src *ts = src->priv;
-	uint64_t size = src->info.size;
 	if (off >= size)
 		return 0;
 	if (len > size - off)
@@ -229,16 +231,27 @@ static ssize_t tsk_read(struct ks_source *src, uint64_t off, void *buf, size_t l
 	size_t done = 0;
 	while (done < len) {
 		tsk_error_reset();
-		ssize_t n =
-		    tsk_img_read(ts->img, (TSK_OFF_T)(off + done), (char *)buf + done, len - done);
+		ssize_t n = read_at(ctx, off + done, (char *)buf + done, len - done);
 		if (n < 0)
-			return ks_err_set(err, KS_E_EVIDENCE, "%s: read at %llu: %s", src->path,
+			return ks_err_set(err, KS_E_EVIDENCE, "%s: read at %llu: %s", path,
 					  (unsigned long long)(off + done), tsk_msg());
 		if (n == 0)
 			break;
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+static ssize_t img_read_at(void *img, uint64_t at, char *dst, size_t n)
+{
+	return tsk_img_read(img, (TSK_OFF_T)at, dst, n);
+}
+
+static ssize_t tsk_read(struct ks_source *src, uint64_t off, void *buf, size_t len,
+			struct ks_err *err)
+{
+	struct tsk_src *ts = src->priv;
+	return read_clamped(src->info.size, off, buf, len, src->path, img_read_at, ts->img, err);
 }
 
 static void tsk_close(struct ks_source *src)
@@ -249,30 +262,19 @@ static void tsk_close(struct ks_source *src)
 
 /* ---- item readers ---- */
 
+static ssize_t attr_read_at(void *attr, uint64_t at, char *dst, size_t n)
+{
+	/* Flag NONE: for deleted files TSK applies its own recovery (FAT: skip
+	 * clusters that are allocated to something else). */
+	return tsk_fs_attr_read(attr, (TSK_OFF_T)at, dst, n, TSK_FS_FILE_READ_FLAG_NONE);
+}
+
 static ssize_t tsk_reader_read(struct ks_item_reader *base, uint64_t off, void *buf, size_t len,
 			       struct ks_err *err)
 {
 	struct tsk_reader *rd = (struct tsk_reader *)base;
 	uint64_t size = rd->attr->size > 0 ? (uint64_t)rd->attr->size : 0;
-	if (off >= size)
-		return 0;
-	if (len > size - off)
-		len = (size_t)(size - off);
-	size_t done = 0;
-	while (done < len) {
-		tsk_error_reset();
-		/* Flag NONE: for deleted files TSK applies its own recovery (FAT: skip
-		 * clusters that are allocated to something else). */
-		ssize_t n = tsk_fs_attr_read(rd->attr, (TSK_OFF_T)(off + done), (char *)buf + done,
-					     len - done, TSK_FS_FILE_READ_FLAG_NONE);
-		if (n < 0)
-			return ks_err_set(err, KS_E_EVIDENCE, "%s: read at %llu: %s", rd->path,
-					  (unsigned long long)(off + done), tsk_msg());
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return read_clamped(size, off, buf, len, rd->path, attr_read_at, (void *)rd->attr, err);
 }
 
 /* ---- duplicate set ---- */
