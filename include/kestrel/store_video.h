@@ -122,6 +122,7 @@ int ks_store_video_tmk_each(struct ks_store *st, ks_video_tmk_fn fn, void *ctx, 
 /* A known video's descriptor, from an imported .tmk file (ks_hash_entry.tmk). */
 struct ks_tmk_entry_row {
 	int64_t set_id;
+	int64_t entry;		       /* the hash entry's id (ks_store_tmk_entry_get) */
 	int ignorable;		       /* the set's role is "ignore" */
 	const char *scheme, *category; /* category of the entry (NULL: uncategorised) */
 	const char *name;	       /* the entry's name (the file's), or NULL */
@@ -133,6 +134,9 @@ typedef int (*ks_tmk_entry_fn)(void *ctx, const struct ks_tmk_entry_row *e);
  * bytes borrowed for the call; fn returning nonzero stops the walk. */
 int ks_store_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn fn, void *ctx,
 			      struct ks_err *err);
+/* The .tmk bytes of hash entry `entry` appended to out; KS_E_NOTFOUND if it has none. */
+int ks_store_tmk_entry_get(struct ks_store *st, int64_t entry, struct ks_buf *out,
+			   struct ks_err *err);
 
 /* Reading back, with a file row (ks_file_row.video) and on its own. */
 struct ks_video_match_row {

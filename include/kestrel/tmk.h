@@ -69,6 +69,8 @@ int ks_tmk_read(const uint8_t *data, size_t len, struct ks_tmk *t, struct ks_err
 
 /* Upstream's level-1 score: the cosine of the two pure averages (-1..1). */
 double ks_tmk_level1(const struct ks_tmk *a, const struct ks_tmk *b);
+/* The same from the averages alone (t->average), for holding many known videos. */
+double ks_tmk_level1_avg(const float a[KS_TMK_DIM], const float b[KS_TMK_DIM]);
 /* Upstream's level-2 score: the best time-aligned kernel score over the periods,
  * normalised by the kernel's value at alignment (about -1..1). */
 double ks_tmk_level2(const struct ks_tmk *a, const struct ks_tmk *b);

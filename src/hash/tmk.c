@@ -232,12 +232,17 @@ int ks_tmk_read(const uint8_t *data, size_t len, struct ks_tmk *t, struct ks_err
 
 /* ---- scores ---------------------------------------------------------------------------- */
 
-double ks_tmk_level1(const struct ks_tmk *a, const struct ks_tmk *b)
+double ks_tmk_level1_avg(const float a[KS_TMK_DIM], const float b[KS_TMK_DIM])
 {
-	float na = norm_of(a->average, KS_TMK_DIM), nb = norm_of(b->average, KS_TMK_DIM);
+	float na = norm_of(a, KS_TMK_DIM), nb = norm_of(b, KS_TMK_DIM);
 	if (na == 0 || nb == 0)
 		return 0;
-	return dot_of(a->average, b->average, KS_TMK_DIM) / (na * nb);
+	return dot_of(a, b, KS_TMK_DIM) / (na * nb);
+}
+
+double ks_tmk_level1(const struct ks_tmk *a, const struct ks_tmk *b)
+{
+	return ks_tmk_level1_avg(a->average, b->average);
 }
 
 double ks_tmk_level2(const struct ks_tmk *a, const struct ks_tmk *b)

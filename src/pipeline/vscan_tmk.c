@@ -2,9 +2,12 @@
  * descriptor where the bytes are, under its own time budget; stored by the writer
  * and scored against the known videos' descriptors: level 1 (the cosine of the pure
  * averages, cheap) first, level 2 (the time-aligned kernel score) only for the known
- * videos that pass level 1, as upstream's two-level matching does. */
+ * videos that pass level 1, as upstream's two-level matching does. Only the known
+ * videos' averages are held (1 KB each); a descriptor that passes level 1 is read
+ * whole from the store. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kestrel/store_video.h"
 #include "kestrel/tmk.h"
@@ -92,26 +95,28 @@ void ks_vtmk_free(struct ks_vtmk *t)
 
 /* ---- known videos ----------------------------------------------------------------------- */
 
+/* A known video as held during a scan: its level-1 average only (1 KB, where the whole
+ * descriptor is 263 KB), so that thousands can be held; the rest is read from the
+ * store for the few that pass level 1. */
 struct known {
-	int64_t set_id;
+	int64_t set_id, entry;
 	char *scheme, *category, *name;
-	struct ks_tmk *t;
+	float average[KS_TMK_DIM];
 };
 
 struct ks_vtmk_known {
 	double level1, level2;
 	struct known *k;
 	size_t n, cap;
+	struct ks_tmk *scratch; /* for reading while loading */
 };
 
 static int on_entry(void *ctx, const struct ks_tmk_entry_row *e)
 {
 	struct ks_vtmk_known *kn = ctx;
-	struct ks_tmk *t = ks_tmk_new();
 	struct ks_err err = {0};
-	if (ks_tmk_read(e->tmk, e->len, t, &err) < 0) { /* checked on import: not expected */
+	if (ks_tmk_read(e->tmk, e->len, kn->scratch, &err) < 0) { /* checked on import */
 		ks_log(KS_LOG_WARN, "known video %s: %s", e->name ? e->name : "?", err.msg);
-		ks_tmk_free(t);
 		return 0;
 	}
 	if (kn->n == kn->cap) {
@@ -120,10 +125,11 @@ static int on_entry(void *ctx, const struct ks_tmk_entry_row *e)
 	}
 	struct known *k = &kn->k[kn->n++];
 	k->set_id = e->set_id;
+	k->entry = e->entry;
 	k->scheme = e->scheme ? ks_xstrdup(e->scheme) : NULL;
 	k->category = e->category ? ks_xstrdup(e->category) : NULL;
 	k->name = ks_xstrdup(e->name ? e->name : "(unnamed video)");
-	k->t = t;
+	memcpy(k->average, kn->scratch->average, sizeof k->average);
 	return 0;
 }
 
@@ -133,7 +139,10 @@ int ks_vtmk_load(struct ks_store *st, const struct ks_video_match_opts *o, int64
 	struct ks_vtmk_known *kn = ks_xcalloc(1, sizeof *kn);
 	kn->level1 = o && o->tmk_level1 != 0 ? o->tmk_level1 : KS_TMK_LEVEL1_DEFAULT;
 	kn->level2 = o && o->tmk_level2 != 0 ? o->tmk_level2 : KS_TMK_LEVEL2_DEFAULT;
+	kn->scratch = ks_tmk_new();
 	int rc = ks_store_tmk_entries_each(st, set_id, on_entry, kn, err);
+	ks_tmk_free(kn->scratch);
+	kn->scratch = NULL;
 	if (rc == KS_E_UNSUPPORTED) /* a backend without TMK tables: nothing known */
 		rc = KS_OK;
 	if (rc < 0) {
@@ -153,7 +162,6 @@ void ks_vtmk_known_free(struct ks_vtmk_known *kn)
 		free(kn->k[i].scheme);
 		free(kn->k[i].category);
 		free(kn->k[i].name);
-		ks_tmk_free(kn->k[i].t);
 	}
 	free(kn->k);
 	free(kn);
@@ -178,13 +186,25 @@ static int match_bytes(struct ks_store *st, const struct ks_vtmk_known *kn, int6
 		return 0;
 	}
 	rc = KS_OK;
+	struct ks_tmk *kt = NULL;
+	struct ks_buf kb = {0};
 	for (size_t i = 0; i < kn->n && rc == KS_OK; i++) {
 		const struct known *k = &kn->k[i];
 		/* This video first: its coefficients (kestrel's own) normalise level 2. */
-		double l1 = ks_tmk_level1(t, k->t);
+		double l1 = ks_tmk_level1_avg(t->average, k->average);
 		if (!(l1 >= kn->level1))
 			continue;
-		double l2 = ks_tmk_level2(t, k->t);
+		/* level 1 passed: the known video's whole descriptor, from the store */
+		if (!kt)
+			kt = ks_tmk_new();
+		ks_buf_reset(&kb);
+		struct ks_err kerr = {0};
+		if (ks_store_tmk_entry_get(st, k->entry, &kb, &kerr) < 0 ||
+		    ks_tmk_read(kb.data, kb.len, kt, &kerr) < 0) {
+			ks_log(KS_LOG_WARN, "known video %s: %s", k->name, kerr.msg);
+			continue;
+		}
+		double l2 = ks_tmk_level2(t, kt);
 		if (!(l2 >= kn->level2))
 			continue;
 		struct ks_video_match_rec m = {
@@ -196,6 +216,8 @@ static int match_bytes(struct ks_store *st, const struct ks_vtmk_known *kn, int6
 		rc = ks_vscan_record(st, media_id, "tmk", &m, k->name, k->scheme, k->category, err);
 		recorded += rc == KS_OK;
 	}
+	ks_tmk_free(kt);
+	ks_buf_release(&kb);
 	ks_tmk_free(t);
 	return rc < 0 ? rc : recorded;
 }

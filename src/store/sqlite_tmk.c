@@ -63,7 +63,8 @@ int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn 
 		return KS_OK;
 	int rc =
 	    ks_sq_prep(db,
-		       "SELECT t.hashset, h.role = 'ignore', e.scheme, e.category, e.name, t.tmk"
+		       "SELECT t.hashset, h.role = 'ignore', e.scheme, e.category, e.name, t.tmk,"
+		       " t.entry"
 		       " FROM hashentry_tmk t JOIN hashentry e ON e.id = t.entry"
 		       " JOIN hashset h ON h.id = t.hashset"
 		       " WHERE ?1 <= 0 OR t.hashset = ?1 ORDER BY t.hashset, t.entry",
@@ -80,11 +81,42 @@ int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn 
 		    .name = (const char *)sqlite3_column_text(q, 4),
 		    .tmk = sqlite3_column_blob(q, 5),
 		    .len = (size_t)sqlite3_column_bytes(q, 5),
+		    .entry = sqlite3_column_int64(q, 6),
 		};
 		if (!r.tmk)
 			continue;
 		if ((rc = fn(ctx, &r)) != 0)
 			break;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int ks_sq_tmk_entry_get(struct ks_store *st, int64_t entry, struct ks_buf *out,
+			struct ks_err *err)
+{
+	sqlite3 *db = ks_store_sqlite_handle(st);
+	sqlite3_stmt *q = NULL;
+	if (!ks_sq_has_table(db, "hashentry_tmk"))
+		return ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK", (long long)entry);
+	int rc = ks_sq_prep(db, "SELECT tmk FROM hashentry_tmk WHERE entry = ?1", &q, err,
+			    "hash entry TMK");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, entry);
+	rc = ks_sq_row(db, q, err, "hash entry TMK");
+	if (rc > 0) {
+		const void *p = sqlite3_column_blob(q, 0);
+		int n = sqlite3_column_bytes(q, 0);
+		if (p && n > 0) {
+			ks_buf_add(out, p, (size_t)n);
+			rc = KS_OK;
+		} else {
+			rc = ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK",
+					(long long)entry);
+		}
+	} else if (rc == 0) {
+		rc = ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK", (long long)entry);
 	}
 	sqlite3_finalize(q);
 	return rc;

@@ -591,4 +591,5 @@ const struct ks_store_video_ops ks_store_sqlite_video_ops = {
     .tmk_put = ks_sq_tmk_put,
     .tmk_each = ks_sq_tmk_each,
     .tmk_entries_each = ks_sq_tmk_entries_each,
+    .tmk_entry_get = ks_sq_tmk_entry_get,
 };

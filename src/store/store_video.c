@@ -128,3 +128,14 @@ int ks_store_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_
 				  st->ops->name);
 	return v->tmk_entries_each(st, set_id, fn, ctx, err);
 }
+
+int ks_store_tmk_entry_get(struct ks_store *st, int64_t entry, struct ks_buf *out,
+			   struct ks_err *err)
+{
+	const struct ks_store_video_ops *v = rops(st, err);
+	NEED(v);
+	if (!v->tmk_entry_get)
+		return ks_err_set(err, KS_E_UNSUPPORTED, "the %s store keeps no TMK",
+				  st->ops->name);
+	return v->tmk_entry_get(st, entry, out, err);
+}

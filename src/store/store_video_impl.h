@@ -28,6 +28,8 @@ struct ks_store_video_ops {
 	int (*tmk_each)(struct ks_store *st, ks_video_tmk_fn fn, void *ctx, struct ks_err *err);
 	int (*tmk_entries_each)(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn fn, void *ctx,
 				struct ks_err *err);
+	int (*tmk_entry_get)(struct ks_store *st, int64_t entry, struct ks_buf *out,
+			     struct ks_err *err);
 };
 
 extern const struct ks_store_video_ops ks_store_sqlite_video_ops;
@@ -61,6 +63,8 @@ int ks_sq_tmk_put(struct ks_store *st, int64_t media, const struct ks_video_tmk_
 int ks_sq_tmk_each(struct ks_store *st, ks_video_tmk_fn fn, void *ctx, struct ks_err *err);
 int ks_sq_tmk_entries_each(struct ks_store *st, int64_t set_id, ks_tmk_entry_fn fn, void *ctx,
 			   struct ks_err *err);
+int ks_sq_tmk_entry_get(struct ks_store *st, int64_t entry, struct ks_buf *out,
+			struct ks_err *err);
 
 /* Every video row with its matches, loaded once per walk of the files; a case without
  * the video tables (opened read-only before any video scan) has none. */
