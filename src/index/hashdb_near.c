@@ -167,7 +167,7 @@ struct surv {
 struct query {
 	const struct ks_hashdb *db;
 	uint64_t q[4];
-	int radius;
+	int radius, scan;	 /* scan: a linear scan is cheaper than the tables */
 	int t[MIH_MAX_TABLES];	 /* per-table threshold, -1 = not searched */
 	int lim[MIH_MAX_TABLES]; /* the ring's bound on key + tag distance */
 	uint32_t key[MIH_MAX_TABLES];
@@ -256,7 +256,7 @@ static inline __attribute__((always_inline)) void survive(struct query *q, uint3
 }
 
 /* The rows of bucket [lo, hi) of a table whose tags are within c bits of tag. */
-static inline __attribute__((always_inline)) void scan_plain(struct query *q, unsigned table,
+static inline __attribute__((always_inline)) void tags_plain(struct query *q, unsigned table,
 							     uint32_t lo, uint32_t hi,
 							     unsigned tag, int c)
 {
@@ -271,7 +271,7 @@ static inline __attribute__((always_inline)) void scan_plain(struct query *q, un
 #ifdef HDB_X86
 /* The same sixteen tags at a time: per-nibble counts from a table (PSHUFB), summed to
  * 16-bit lanes, compared with c. */
-__attribute__((target("avx2,popcnt"))) static void scan_avx2(struct query *q, unsigned table,
+__attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, unsigned table,
 								 uint32_t lo, uint32_t hi,
 								 unsigned tag, int c)
 {
@@ -296,7 +296,7 @@ __attribute__((target("avx2,popcnt"))) static void scan_avx2(struct query *q, un
 			survive(q, j + k, table);
 		}
 	}
-	scan_plain(q, table, j, hi, tag, c);
+	tags_plain(q, table, j, hi, tag, c);
 }
 #endif
 
@@ -338,12 +338,12 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 			}
 #ifdef HDB_X86
 			if (simd && b - a >= 16) {
-				scan_avx2(q, p->table, a, b, q->tag[p->table], c);
+				tags_avx2(q, p->table, a, b, q->tag[p->table], c);
 				continue;
 			}
 #endif
 			(void)simd;
-			scan_plain(q, p->table, a, b, q->tag[p->table], c);
+			tags_plain(q, p->table, a, b, q->tag[p->table], c);
 		}
 	}
 }
@@ -401,7 +401,7 @@ static void mih_plain(struct query *q)
 	run_mih(q, 0);
 }
 
-static void scan_plain_all(struct query *q)
+static void scan_plain(struct query *q)
 {
 	run_scan(q);
 }
@@ -424,62 +424,43 @@ __attribute__((target("popcnt"))) static void scan_popcnt(struct query *q)
 #else
 #define mih_popcnt mih_plain
 #define mih_avx2 mih_plain
-#define scan_popcnt scan_plain_all
+#define scan_popcnt scan_plain
 #endif
 
 /* ---- entry points ------------------------------------------------------------------ */
 
-static void load_query(struct query *q, const struct ks_hashdb *db, const uint8_t pdq[32],
-		       int radius, ks_hashdb_hit_fn fn, void *ctx)
+/* Sets q up for radius over db: the tables' thresholds and ring bounds, or a linear
+ * scan when that is cheaper (large radius, few rows) or asked for (scan 1; force:
+ * never). Done once for a batch. */
+static void plan(struct query *q, const struct ks_hashdb *db, int radius, int scan, int force)
 {
-	q->np = q->ns = 0;
-	q->hits = 0;
 	q->db = db;
-	hdb_load4(pdq, q->q);
-	q->radius = radius;
-	q->fn = fn;
-	q->ctx = ctx;
-}
-
-int ks_hashdb_near_scan(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
-			ks_hashdb_hit_fn fn, void *ctx)
-{
-	if (!db || !pdq || radius < 0 || !db->n_pdq)
-		return 0;
-	struct query *q = ks_xmalloc(sizeof *q);
-	load_query(q, db, pdq, radius, fn, ctx);
-	if (db->fast)
-		scan_popcnt(q);
-	else
-		scan_plain_all(q);
-	int hits = q->hits;
-	free(q);
-	return hits;
-}
-
-/* One query; q is reused across a batch. */
-static int near(struct query *q, const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
-		int force, ks_hashdb_hit_fn fn, void *ctx)
-{
-	if (!db || !pdq || radius < 0 || !db->n_pdq)
-		return 0;
-	if (radius > 256)
-		radius = 256;
-	load_query(q, db, pdq, radius, fn, ctx);
-	/* when a linear scan is cheaper (large radius, few rows), scan */
-	if (hdb_near_plan(db, radius, q->t) >= (double)db->n_pdq * NS_SCAN && !force) {
-		if (db->fast)
-			scan_popcnt(q);
-		else
-			scan_plain_all(q);
-		return q->hits;
-	}
+	q->radius = radius > 256 ? 256 : radius;
+	q->scan = scan || (hdb_near_plan(db, q->radius, q->t) >= (double)db->n_pdq * NS_SCAN &&
+			   !force);
+	if (q->scan)
+		return;
 	unsigned len[MIH_MAX_TABLES];
 	for (int j = 0; j < db->m; j++)
 		len[j] = db->mih[j].len;
 	for (int i = 0; i < db->m; i++)
 		q->lim[i] = tag_limit(len, q->t, db->m, i);
-	if (db->fast == 2)
+}
+
+/* One query of a planned q. */
+static int run(struct query *q, const uint8_t pdq[32], ks_hashdb_hit_fn fn, void *ctx)
+{
+	const struct ks_hashdb *db = q->db;
+	q->np = q->ns = 0;
+	q->hits = 0;
+	hdb_load4(pdq, q->q);
+	q->fn = fn;
+	q->ctx = ctx;
+	if (q->scan && db->fast)
+		scan_popcnt(q);
+	else if (q->scan)
+		scan_plain(q);
+	else if (db->fast == 2)
 		mih_avx2(q);
 	else if (db->fast)
 		mih_popcnt(q);
@@ -488,23 +469,32 @@ static int near(struct query *q, const struct ks_hashdb *db, const uint8_t pdq[3
 	return q->hits;
 }
 
-static int near_one(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, int force,
-		    ks_hashdb_hit_fn fn, void *ctx)
+static int near_one(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, int scan,
+		    int force, ks_hashdb_hit_fn fn, void *ctx)
 {
+	if (!db || !pdq || radius < 0 || !db->n_pdq)
+		return 0;
 	struct query q; /* 12 KB */
-	return near(&q, db, pdq, radius, force, fn, ctx);
+	plan(&q, db, radius, scan, force);
+	return run(&q, pdq, fn, ctx);
+}
+
+int ks_hashdb_near_scan(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
+			ks_hashdb_hit_fn fn, void *ctx)
+{
+	return near_one(db, pdq, radius, 1, 0, fn, ctx);
 }
 
 int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
 		   ks_hashdb_hit_fn fn, void *ctx)
 {
-	return near_one(db, pdq, radius, 0, fn, ctx);
+	return near_one(db, pdq, radius, 0, 0, fn, ctx);
 }
 
 int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, ks_hashdb_hit_fn fn,
 		 void *ctx)
 {
-	return near_one(db, pdq, radius, 1, fn, ctx);
+	return near_one(db, pdq, radius, 0, 1, fn, ctx);
 }
 
 /* Many queries: each one is already a pipeline of hundreds of independent fetches,
@@ -512,14 +502,15 @@ int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, 
 static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 		     int force, ks_hashdb_batch_fn fn, void *ctx)
 {
-	if (!db || !pdqs)
+	if (!db || !pdqs || radius < 0 || !db->n_pdq)
 		return 0;
 	struct query *q = ks_xmalloc(sizeof *q);
+	plan(q, db, radius, 0, force);
 	struct hdb_batch b = {fn, ctx, 0};
 	int hits = 0;
 	for (size_t i = 0; i < n; i++) {
 		b.query = i;
-		hits += near(q, db, pdqs + 32 * i, radius, force, hdb_batch_hit, &b);
+		hits += run(q, pdqs + 32 * i, hdb_batch_hit, &b);
 	}
 	free(q);
 	return hits;
