@@ -97,25 +97,21 @@ int ks_sq_tmk_entry_get(struct ks_store *st, int64_t entry, struct ks_buf *out,
 {
 	sqlite3 *db = ks_store_sqlite_handle(st);
 	sqlite3_stmt *q = NULL;
-	if (!ks_sq_has_table(db, "hashentry_tmk"))
-		return ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK", (long long)entry);
-	int rc = ks_sq_prep(db, "SELECT tmk FROM hashentry_tmk WHERE entry = ?1", &q, err,
-			    "hash entry TMK");
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, entry);
-	rc = ks_sq_row(db, q, err, "hash entry TMK");
-	if (rc > 0) {
-		const void *p = sqlite3_column_blob(q, 0);
-		int n = sqlite3_column_bytes(q, 0);
-		if (p && n > 0) {
-			ks_buf_add(out, p, (size_t)n);
-			rc = KS_OK;
-		} else {
-			rc = ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK",
-					(long long)entry);
-		}
-	} else if (rc == 0) {
+	int rc = 0;
+	if (ks_sq_has_table(db, "hashentry_tmk")) {
+		rc = ks_sq_prep(db, "SELECT tmk FROM hashentry_tmk WHERE entry = ?1", &q, err,
+				"hash entry TMK");
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(q, 1, entry);
+		rc = ks_sq_row(db, q, err, "hash entry TMK");
+	}
+	const void *p = rc > 0 ? sqlite3_column_blob(q, 0) : NULL;
+	int n = rc > 0 ? sqlite3_column_bytes(q, 0) : 0;
+	if (p && n > 0) {
+		ks_buf_add(out, p, (size_t)n);
+		rc = KS_OK;
+	} else if (rc >= 0) {
 		rc = ks_err_set(err, KS_E_NOTFOUND, "hash entry %lld: no TMK", (long long)entry);
 	}
 	sqlite3_finalize(q);
