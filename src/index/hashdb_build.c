@@ -865,7 +865,6 @@ struct rows_out {
 	int t;
 	unsigned bits;
 	uint32_t *count; /* per bucket, later bounds */
-	uint32_t *pay;	 /* PDQ: payloads kept for their own section */
 	uint64_t n;
 };
 
@@ -889,40 +888,30 @@ static void row_out(void *ctx, const uint8_t *row)
 	unsigned dlen = row_size[o->t] - 4;
 	uint32_t payload = hdb_le32(row + dlen);
 	count_row(o, payload);
-	if (o->t == T_PDQ) {
-		w_data(o->w, row, 32);
-		o->pay[o->n] = payload;
-	} else {
-		w_data(o->w, row, row_size[o->t]);
-		uint32_t k = o->bits ? (uint32_t)(((uint32_t)row[0] << 24 | (uint32_t)row[1] << 16 |
-						   (uint32_t)row[2] << 8 | row[3]) >>
-						  (32 - o->bits))
-				     : 0;
-		o->count[k]++;
-	}
+	w_data(o->w, row, row_size[o->t]);
+	uint32_t k = o->bits ? (uint32_t)(((uint32_t)row[0] << 24 | (uint32_t)row[1] << 16 |
+					   (uint32_t)row[2] << 8 | row[3]) >>
+					  (32 - o->bits))
+			     : 0;
+	o->count[k]++;
 	o->n++;
 }
 
-static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, uint64_t *nout,
-		       uint32_t **pay, struct ks_err *err)
+/* A digest table (MD5, SHA-1, SHA-256): its rows and directory. */
+static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, struct ks_err *err)
 {
 	struct rowbuf *rb = &b->rows[t];
 	struct rows_out o = {.b = b, .w = w, .t = t};
-	*nout = 0;
 	if (!rb->total)
 		return KS_OK;
-	if (t == T_PDQ)
-		o.pay = ks_xmalloc(rb->total * sizeof *o.pay);
-	else {
-		o.bits = dir_bits(rb->total);
-		o.count = ks_xcalloc(((size_t)1 << o.bits) + 1, sizeof *o.count);
-	}
-	w_begin(w, t == T_PDQ ? SEC_PDQ_HASH : SEC_ROWS, (uint32_t)t);
+	o.bits = dir_bits(rb->total);
+	o.count = ks_xcalloc(((size_t)1 << o.bits) + 1, sizeof *o.count);
+	w_begin(w, SEC_ROWS, (uint32_t)t);
 	int rc = merge_table(b, t, row_out, &o, err);
 	w_end(w, o.n);
 	if (rc == KS_OK && w->rc < 0)
 		rc = w->rc;
-	if (rc == KS_OK && t != T_PDQ) {
+	if (rc == KS_OK) {
 		size_t nb = (size_t)1 << o.bits;
 		uint32_t sum = 0;
 		for (size_t k = 0; k < nb; k++) {
@@ -941,116 +930,220 @@ static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, uin
 		rc = w->rc;
 	}
 	free(o.count);
-	*nout = o.n;
-	if (pay)
-		*pay = o.pay;
-	else
-		free(o.pay);
 	return rc;
 }
 
-/* The PDQ substring tables over the n sorted hashes at hashes: per table a directory
- * of bucket bounds by key, then each row's tag (the 16 bits after its key) and, from
- * table 1 on, its row number, both in bucket order. */
-static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, int m_want)
+/* Where each of the n sorted hashes goes in table i (bucket order, inside a bucket
+ * the hashes' own), from the table's bucket bounds. */
+static void table_places(const uint8_t *hashes, uint64_t n, const struct hdb_mih_shape *sh,
+			 int i, const uint32_t *dir, uint32_t *pos)
+{
+	size_t nb = (size_t)1 << sh->len[i];
+	uint32_t *next = ks_xmalloc(nb * sizeof *next);
+	memcpy(next, dir, nb * sizeof *next);
+	for (uint64_t e = 0; e < n; e++)
+		pos[e] = next[hdb_bits(hashes + e * 32, sh->off[i], sh->len[i])]++;
+	free(next);
+}
+
+/* Bytes per link into table j: its groups' sizes (hdb_group) against the escapes. */
+static unsigned link_bytes(const uint32_t *dir, unsigned len, uint64_t n)
+{
+	unsigned g = len < MIH_TAG_BITS ? len : MIH_TAG_BITS, x = len - g;
+	size_t ng = (size_t)1 << g;
+	uint32_t *rows = ks_xmalloc(ng * sizeof *rows);
+	for (size_t k = 0; k < ng; k++)
+		rows[k] = dir[(k + 1) << x] - dir[k << x];
+	unsigned lw = hdb_link_bytes(rows, ng, n);
+	free(rows);
+	return lw;
+}
+
+static int cmp_exc(const void *a, const void *b)
+{
+	uint32_t x = hdb_le32(a), y = hdb_le32(b);
+	return x < y ? -1 : x > y;
+}
+
+static void w_dir(struct writer *w, int i, const uint32_t *dir, size_t nb)
+{
+	w_begin(w, SEC_MIH_DIR, (uint32_t)i);
+	for (size_t k = 0; k <= nb; k++) {
+		uint8_t v[4];
+		hdb_put32(v, dir[k]);
+		w_data(w, v, 4);
+	}
+	w_end(w, nb + 1);
+}
+
+/* The PDQ tables over the n sorted hashes at hashes (their payloads take pay_bytes):
+ * per table its directory of bucket bounds by key, then each row's tag (the 16 bits
+ * after its key) and link (its hash's place in the next table's group), in bucket
+ * order, and the links too large for the link bytes. The hashes themselves are not
+ * written: the tables spell them (hashdb_format.h). */
+static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsigned pay_bytes,
+		     int m_want)
 {
 	struct hdb_mih_shape sh;
-	hdb_mih_shape(n, m_want, &sh);
-	unsigned iw = n > 0xFFFFFF ? 4 : 3;
+	hdb_mih_shape(n, m_want, pay_bytes, &sh);
+	int m = sh.m;
+	uint32_t *dir[MIH_MAX_TABLES];
+	unsigned lw[MIH_MAX_TABLES];
+	for (int i = 0; i < m; i++) {
+		size_t nb = (size_t)1 << sh.len[i];
+		dir[i] = ks_xcalloc(nb + 1, sizeof *dir[i]);
+		for (uint64_t e = 0; e < n; e++)
+			dir[i][hdb_bits(hashes + e * 32, sh.off[i], sh.len[i])]++;
+		uint32_t sum = 0;
+		for (size_t k = 0; k < nb; k++) {
+			uint32_t c = dir[i][k];
+			dir[i][k] = sum;
+			sum += c;
+		}
+		dir[i][nb] = sum;
+	}
 	w_begin(w, SEC_MIH, 0);
-	for (int i = 0; i < sh.m; i++) {
+	for (int i = 0; i < m; i++) {
+		int j = (i + 1) % m;
+		lw[i] = link_bytes(dir[j], sh.len[j], n);
 		uint8_t v[8] = {0};
 		v[0] = (uint8_t)sh.off[i];
 		v[1] = (uint8_t)(sh.off[i] >> 8);
 		v[2] = sh.len[i];
 		v[3] = MIH_TAG_BITS;
-		v[4] = (uint8_t)(i ? iw : 0);
+		v[4] = (uint8_t)lw[i];
 		w_data(w, v, 8);
 	}
-	w_end(w, (uint64_t)sh.m);
-	uint8_t *tags = ks_xmalloc(n ? n * 2 : 1);
-	uint8_t *ids = ks_xmalloc(n ? n * iw : 1);
-	for (int i = 0; i < sh.m && w->rc == KS_OK; i++) {
-		unsigned len = sh.len[i], off = sh.off[i];
-		size_t nb = (size_t)1 << len;
-		uint32_t *bound = ks_xcalloc(nb + 1, sizeof *bound);
-		for (uint64_t r = 0; r < n; r++)
-			bound[hdb_bits(hashes + r * 32, off, len)]++;
-		uint32_t sum = 0;
-		for (size_t k = 0; k < nb; k++) {
-			uint32_t c = bound[k];
-			bound[k] = sum;
-			sum += c;
-		}
-		bound[nb] = sum;
-		w_begin(w, SEC_MIH_DIR, (uint32_t)i);
-		for (size_t k = 0; k <= nb; k++) {
-			uint8_t v[4];
-			hdb_put32(v, bound[k]);
-			w_data(w, v, 4);
-		}
-		w_end(w, nb + 1);
-		/* the bounds become each bucket's next free place */
-		for (uint64_t r = 0; r < n; r++) {
-			const uint8_t *h = hashes + r * 32;
-			uint32_t p = bound[hdb_bits(h, off, len)]++;
-			uint32_t tag = hdb_bits(h, off + len, MIH_TAG_BITS);
+	w_end(w, (uint64_t)m);
+	uint32_t *cur = ks_xmalloc(n * sizeof *cur), *nxt = ks_xmalloc(n * sizeof *nxt);
+	uint8_t *tags = ks_xmalloc(n * 2), *links = ks_xmalloc(n * 4);
+	uint8_t *exc = NULL;
+	size_t nexc = 0, cexc = 0;
+	table_places(hashes, n, &sh, 0, dir[0], cur);
+	for (uint64_t e = 0; e < n; e++)
+		if (cur[e] != e)
+			abort(); /* table 0 is the sorted hashes' own order: our bug */
+	for (int i = 0; i < m && w->rc == KS_OK; i++) {
+		int j = (i + 1) % m;
+		if (j)
+			table_places(hashes, n, &sh, j, dir[j], nxt);
+		uint32_t esc = lw[i] == 4 ? 0xFFFFFFFFu : (1u << (8 * lw[i])) - 1;
+		nexc = 0;
+		for (uint64_t e = 0; e < n; e++) {
+			const uint8_t *h = hashes + e * 32;
+			uint32_t p = cur[e], nb;
+			uint32_t tag = hdb_bits(h, sh.off[i] + sh.len[i], MIH_TAG_BITS);
 			tags[2 * (size_t)p] = (uint8_t)tag;
 			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
-			for (unsigned k = 0; k < iw; k++)
-				ids[(size_t)iw * p + k] = (uint8_t)(r >> (8 * k));
-			if (i == 0 && p != r)
-				abort(); /* table 0 is the sorted hashes' own order: our bug */
+			uint32_t link = (j ? nxt[e] : (uint32_t)e) - dir[j][hdb_group(sh.len[j], tag, &nb)];
+			if (link >= esc) {
+				if (nexc == cexc) {
+					cexc = cexc ? 2 * cexc : 1024;
+					exc = ks_xrealloc(exc, cexc * 8);
+				}
+				hdb_put32(exc + 8 * nexc, p);
+				hdb_put32(exc + 8 * nexc + 4, link);
+				nexc++;
+				link = esc;
+			}
+			for (unsigned k = 0; k < lw[i]; k++)
+				links[(size_t)lw[i] * p + k] = (uint8_t)(link >> (8 * k));
 		}
-		free(bound);
+		w_dir(w, i, dir[i], (size_t)1 << sh.len[i]);
 		w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
 		w_data(w, tags, (size_t)n * 2);
 		w_end(w, n);
-		if (i) {
-			w_begin(w, SEC_MIH_IDS, (uint32_t)i);
-			w_data(w, ids, (size_t)n * iw);
-			w_end(w, n);
+		w_begin(w, SEC_MIH_LINKS, (uint32_t)i);
+		w_data(w, links, (size_t)n * lw[i]);
+		w_end(w, n);
+		if (nexc) {
+			qsort(exc, nexc, 8, cmp_exc);
+			w_begin(w, SEC_MIH_EXC, (uint32_t)i);
+			w_data(w, exc, nexc * 8);
+			w_end(w, nexc);
 		}
+		uint32_t *t = cur;
+		cur = nxt;
+		nxt = t;
 	}
+	for (int i = 0; i < m; i++)
+		free(dir[i]);
+	free(cur);
+	free(nxt);
 	free(tags);
-	free(ids);
+	free(links);
+	free(exc);
 	return w->rc;
+}
+
+/* The PDQ rows: merged into a temporary file of sorted hashes beside the output (the
+ * payloads kept), from which the tables are built; only payloads and tables are
+ * written. */
+struct pdq_out {
+	struct rows_out o;
+	FILE *f;
+	uint32_t *pay;
+	int bad;
+};
+
+static void pdq_row_out(void *ctx, const uint8_t *row)
+{
+	struct pdq_out *p = ctx;
+	uint32_t payload = hdb_le32(row + 32);
+	count_row(&p->o, payload);
+	if (fwrite(row, 1, 32, p->f) != 32)
+		p->bad = 1;
+	p->pay[p->o.n++] = payload;
 }
 
 static int write_pdq(struct ks_hashdb_builder *b, struct writer *w, struct ks_err *err)
 {
-	uint64_t n;
-	uint32_t *pay = NULL;
-	int rc = write_table(b, w, T_PDQ, &n, &pay, err);
-	if (rc < 0 || !n) {
-		free(pay);
-		return rc;
+	uint64_t total = b->rows[T_PDQ].total;
+	if (!total)
+		return KS_OK;
+	char *tmp = NULL;
+	FILE *f = tmp_open(b->path, "pdq", &tmp, err);
+	if (!f)
+		return err->status;
+	struct pdq_out p = {.o = {.b = b, .t = T_PDQ}, .f = f};
+	p.pay = ks_xmalloc(total * sizeof *p.pay);
+	int rc = merge_table(b, T_PDQ, pdq_row_out, &p, err);
+	uint64_t n = p.o.n;
+	if (rc == KS_OK && (p.bad || fflush(f) != 0))
+		rc = ks_err_set(err, KS_E_ENV, "writing %s: %s", tmp, strerror(errno));
+	void *map = MAP_FAILED;
+	if (rc == KS_OK && n) {
+		map = mmap(NULL, n * 32, PROT_READ, MAP_SHARED, fileno(f), 0);
+		if (map == MAP_FAILED)
+			rc = ks_err_set(err, KS_E_ENV, "mapping %s: %s", tmp, strerror(errno));
 	}
-	w_begin(w, SEC_PDQ_PAY, 0);
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t v[4];
-		hdb_put32(v, pay[i]);
-		w_data(w, v, 4);
+	if (rc == KS_OK && n) {
+		uint32_t most = 0;
+		for (uint64_t i = 0; i < n; i++)
+			most |= p.pay[i];
+		unsigned pw = most >> 24 ? 4 : most >> 16 ? 3 : most >> 8 ? 2 : 1;
+		w_begin(w, SEC_PDQ_PAY, pw);
+		uint8_t buf[4096];
+		size_t used = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint8_t v[4];
+			hdb_put32(v, p.pay[i]);
+			memcpy(buf + used, v, pw);
+			used += pw;
+			if (used > sizeof buf - 4 || i + 1 == n) {
+				w_data(w, buf, used);
+				used = 0;
+			}
+		}
+		w_end(w, n);
+		rc = write_mih(w, map, n, pw, b->o.mih_tables);
 	}
-	w_end(w, n);
-	free(pay);
-	if (w->rc < 0)
-		return w->rc;
-	/* Map back the hashes just written (page cache, not our heap). */
-	const struct section *hs = NULL;
-	for (int i = 0; i < w->nsec; i++)
-		if (w->sec[i].kind == SEC_PDQ_HASH)
-			hs = &w->sec[i];
-	if (fflush(w->f) != 0)
-		return ks_err_set(err, KS_E_ENV, "writing %s: %s", w->tmp, strerror(errno));
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t start = hs->off - hs->off % (uint64_t)page;
-	size_t maplen = (size_t)(hs->off + hs->size - start);
-	void *map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fileno(w->f), (off_t)start);
-	if (map == MAP_FAILED)
-		return ks_err_set(err, KS_E_ENV, "mapping %s: %s", w->tmp, strerror(errno));
-	rc = write_mih(w, (const uint8_t *)map + (hs->off - start), n, b->o.mih_tables);
-	munmap(map, maplen);
+	if (map != MAP_FAILED)
+		munmap(map, n * 32);
+	fclose(f);
+	unlink(tmp);
+	free(tmp);
+	free(p.pay);
 	return rc;
 }
 
@@ -1156,8 +1249,7 @@ int ks_hashdb_builder_finish(struct ks_hashdb_builder *b, struct ks_err *err)
 	uint8_t header[HDB_HEADER_SIZE] = {0};
 	w_raw(&w, header, sizeof header);
 	for (int t = T_MD5; t <= T_SHA256 && w.rc == KS_OK; t++) {
-		uint64_t n;
-		if ((rc = write_table(b, &w, t, &n, NULL, err)) < 0)
+		if ((rc = write_table(b, &w, t, err)) < 0)
 			goto out;
 	}
 	if ((rc = write_pdq(b, &w, err)) < 0)

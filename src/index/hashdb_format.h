@@ -2,8 +2,9 @@
  * layer). All integers little-endian; every section starts on a 64-byte boundary.
  *
  *   header (128 bytes at 0) -> section table (64 bytes per section, at table_off)
- *   sections: STRINGS, SETS, CLASSES, MD5/SHA1/SHA256 rows + directories, PDQ hashes,
- *   payloads and multi-index tables, records (offsets + data), META.
+ *   sections: STRINGS, SETS, CLASSES, MD5/SHA1/SHA256 rows + directories, PDQ
+ *   payloads and multi-index tables (which hold the PDQ hashes themselves), records
+ *   (offsets + data), META.
  *
  * A digest row is the digest followed by a u32 payload. Payload bit 31 clear: the
  * payload is a class (set, scheme, category) and the row is the whole entry. Bit 31
@@ -15,7 +16,8 @@
 #include <stdint.h>
 
 #define HDB_MAGIC "KSHASHDB"
-#define HDB_VERSION 2 /* 2: the PDQ tables keep a 16-bit tag per row (v1 files: rebuild) */
+#define HDB_VERSION 3 /* 2: the PDQ tables keep a 16-bit tag per row; 3: the tables are
+			* linked in a ring and hold the hashes (older files: rebuild) */
 #define HDB_HEADER_SIZE 128
 #define HDB_SECTION_SIZE 64
 #define HDB_ALIGN 64
@@ -44,20 +46,33 @@ enum hdb_kind {
 	SEC_CLASSES = 3,   /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
 	SEC_ROWS = 4,	   /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
 	SEC_DIR = 5,	   /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
-	SEC_PDQ_HASH = 6,  /* count PDQ hashes, 32 bytes each, sorted */
-	SEC_PDQ_PAY = 7,   /* count u32 payloads, parallel to SEC_PDQ_HASH */
+	SEC_PDQ_HASH = 6,  /* version 2 only: the PDQ hashes, 32 bytes each, sorted */
+	SEC_PDQ_PAY = 7,   /* arg = bytes (1-4): count payloads in table 0's order, which
+			    * numbers the PDQ rows */
 	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
-			    * bits (16), u8 row-number bytes (0 for table 0, else 3 or 4),
-			    * 3 zero */
+			    * bits (16), u8 link bytes (1-4), 3 zero */
 	SEC_MIH_DIR = 9,   /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
 	SEC_MIH_ROWS = 10, /* arg = table: n u16 tags in bucket order, each the 16 hash
 			    * bits that follow the row's key (wrapping past bit 255) */
-	SEC_MIH_IDS = 11,  /* arg = table >= 1: n PDQ row numbers of 3 or 4 bytes in
-			    * bucket order (table 0's order is the hashes' own) */
+	SEC_MIH_LINKS = 11, /* arg = table: n links of the table's link bytes, in bucket
+			     * order: where the row's hash sits in the next table (below) */
 	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14, /* "key=value\n" text */
+	SEC_MIH_EXC = 15, /* arg = table: count links too large for the link bytes, 8 bytes
+			   * each (u32 row of the table, u32 link), sorted by row */
 };
+
+/* The PDQ tables (multi-index hashing, hashdb_near.c) cut the 256 bits into m
+ * contiguous keys; table i's rows are the hashes in order of key i (bucket i holds the
+ * hashes whose key i is the bucket number; inside a bucket, table 0's order). The
+ * tables are read as a ring, table m-1 followed by table 0, and hold the hashes
+ * themselves: a row of table i has its key (the bucket), its tag (the 16 bits after the
+ * key, which begin the next key) and a link: the hash's place in table i+1 counted from
+ * the start of its group there, the group being the rows whose key begins with the
+ * tag's first min(16, key bits) bits. Following the links from any row through the m
+ * tables spells the whole hash and reaches its row of table 0. A link of all one bits
+ * is found in the table's SEC_MIH_EXC. */
 
 /* Digest tables. */
 enum { T_MD5 = 0, T_SHA1 = 1, T_SHA256 = 2, T_PDQ = 3, T_COUNT = 4 };
@@ -134,17 +149,60 @@ static inline uint32_t hdb_bits(const uint8_t *h, unsigned off, unsigned len)
 	return (uint32_t)((v >> (40 - sh - len)) & ((1ull << len) - 1));
 }
 
+/* Sets bits [off, off + len) of a 32-byte hash to v (the inverse of hdb_bits). */
+static inline void hdb_put_bits(uint8_t *h, unsigned off, unsigned len, uint32_t v)
+{
+	off &= 255;
+	unsigned byte = off >> 3, sh = 40 - (off & 7) - len;
+	uint64_t val = (uint64_t)v << sh, mask = ((1ull << len) - 1) << sh;
+	for (unsigned i = 0; i < 5; i++) {
+		uint8_t mb = (uint8_t)(mask >> (32 - 8 * i));
+		if (mb) {
+			uint8_t *p = &h[(byte + i) & 31];
+			*p = (uint8_t)((*p & ~mb) | ((uint8_t)(val >> (32 - 8 * i)) & mb));
+		}
+	}
+}
+
 #define MIH_TAG_BITS 16
 #define MIH_MAX_KEY_BITS 20 /* directories of at most 4 MiB a table */
 #define MIH_MIN_TABLES 13   /* 256 / 13 rounds up to 20 bits */
+#define MIH_ENTRY_BYTES 48  /* the PDQ tables stay within this an entry where they can */
+#define MIH_EXC_SHARE 64    /* links beyond the link bytes: at most 1 in this many rows */
 
-/* The substring tables for n PDQ hashes: m tables (0 = chosen from n) cutting the
- * 256 bits into contiguous keys, longer ones first. */
+/* The substring tables for n PDQ hashes whose payloads take pay_bytes each: m tables
+ * (0 = chosen from n) cutting the 256 bits into contiguous keys, longer ones first. */
 struct hdb_mih_shape {
 	int m;
 	uint16_t off[MIH_MAX_TABLES];
 	uint8_t len[MIH_MAX_TABLES];
 };
-void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out);
+void hdb_mih_shape(uint64_t n, int m, unsigned pay_bytes, struct hdb_mih_shape *out);
+
+/* The group a tag names in a table of key bits len: its first bucket and bucket count. */
+static inline uint32_t hdb_group(unsigned len, uint32_t tag, uint32_t *nb)
+{
+	if (len <= MIH_TAG_BITS) {
+		*nb = 1;
+		return tag >> (MIH_TAG_BITS - len);
+	}
+	*nb = 1u << (len - MIH_TAG_BITS);
+	return tag << (len - MIH_TAG_BITS);
+}
+
+/* Bytes per link into a table of key bits len whose groups hold the given rows (of n):
+ * the fewest with at most n / MIH_EXC_SHARE links left over for SEC_MIH_EXC. */
+static inline unsigned hdb_link_bytes(const uint32_t *group_rows, uint64_t ngroups, uint64_t n)
+{
+	for (unsigned w = 1; w < 4; w++) {
+		uint64_t esc = (1ull << (8 * w)) - 1, over = 0;
+		for (uint64_t g = 0; g < ngroups; g++)
+			if (group_rows[g] > esc)
+				over += group_rows[g] - esc;
+		if (over <= n / MIH_EXC_SHARE)
+			return w;
+	}
+	return 4;
+}
 
 #endif

@@ -19,12 +19,14 @@ struct hdb_table {
 };
 
 struct hdb_mih {
-	unsigned off, len;   /* the key: hash bits [off, off + len) */
-	unsigned iw;	     /* bytes per row number (0: table 0, rows in hash order) */
-	const uint8_t *dir;  /* (1 << len) + 1 u32 bucket bounds */
-	const uint8_t *tags; /* n u16: the 16 hash bits after each row's key */
-	const uint8_t *ids;  /* n row numbers of iw bytes (NULL for table 0) */
-	uint64_t mask[4];    /* the key's bits in the hash, as loaded by hdb_load4 */
+	unsigned off, len;    /* the key: hash bits [off, off + len) */
+	unsigned lw;	      /* bytes per link */
+	const uint8_t *dir;   /* (1 << len) + 1 u32 bucket bounds */
+	const uint8_t *tags;  /* n u16: the 16 hash bits after each row's key */
+	const uint8_t *links; /* n links of lw bytes: the row's place in the next table */
+	const uint8_t *exc;   /* nexc (row, link) pairs of u32 for links of all one bits */
+	uint64_t nexc;
+	uint64_t mask[4]; /* the key's bits in the hash, as loaded by hdb_load4 */
 };
 
 struct hdb_class {
@@ -47,8 +49,8 @@ struct ks_hashdb {
 	struct hdb_class *cls;
 	size_t ncls;
 	struct hdb_table t[3];
-	const uint8_t *pdq; /* n_pdq x 32 bytes, sorted */
-	const uint8_t *pdq_pay;
+	const uint8_t *pdq_pay; /* n_pdq payloads of pay_bytes, in table 0's order */
+	unsigned pay_bytes;
 	uint64_t n_pdq, pdq_bytes;
 	int m;
 	struct hdb_mih mih[MIH_MAX_TABLES];
@@ -109,6 +111,22 @@ int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, 
 /* ks_hashdb_near_batch without the fallback to a linear scan (for the tests). */
 int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 		       ks_hashdb_batch_fn fn, void *ctx);
+
+/* PDQ row r's payload (r < n_pdq). */
+static inline uint32_t hdb_pdq_pay(const struct ks_hashdb *db, uint64_t r)
+{
+	const uint8_t *p = db->pdq_pay + (size_t)db->pay_bytes * r;
+	uint32_t v = 0;
+	for (unsigned k = 0; k < db->pay_bytes; k++)
+		v |= (uint32_t)p[k] << (8 * k);
+	return v;
+}
+
+/* Calls fn for every PDQ row in table 0's order with its hash (spelled out from the
+ * tables) and payload; stops at fn's first negative return, which it returns. */
+int hdb_pdq_each(const struct ks_hashdb *db,
+		 int (*fn)(void *ctx, uint64_t row, const uint8_t hash[32], uint32_t payload),
+		 void *ctx);
 
 /* Each MIH table's threshold for radius (t[i], -1 = not searched) and the expected
  * cost of the search in nanoseconds, for comparing with a linear scan's. */

@@ -1,7 +1,7 @@
 /* Exact near lookup of PDQ hashes: multi-index hashing strengthened by the pigeonring
  * principle (Qin and Xiao, "Pigeonring: a principle for faster thresholded similarity
- * search", VLDB 2018). Written here because no C library does exact Hamming search
- * over an mmap'ed index file.
+ * search", VLDB 2018), over tables that hold the hashes themselves. Written here because
+ * no C library does exact Hamming search over an mmap'ed index file.
  *
  * The 256 bits are cut into m contiguous keys read as a ring (key m-1 is followed by
  * key 0). Give key i a threshold t_i with sum(t_i + 1) = r + 1. If two hashes are
@@ -12,15 +12,25 @@
  * and d_s + d_(s+1) <= t_s + t_(s+1) + 1 (the ring's second step). Each table keeps,
  * beside every row, a 16-bit tag: the hash bits right after the row's key, which are
  * the next key's (or the next keys'). A bucket's tags are scanned 16 at a time and a
- * row whose tag is too far for the second step is dropped without touching its hash:
- * at radius 31 over 10 million hashes that drops 99.7% of the rows the buckets hold,
- * so a query fetches about a hundred hashes instead of thousands. The hashes left are
- * checked in full, and a row is reported only by the table of its first valid start,
- * so each row once, with no per-query set.
+ * row whose tag is too far for the second step is dropped: at radius 31 over 10
+ * million hashes that drops 99.7% of the rows the buckets hold.
+ *
+ * There is no array of hashes: each row also links to the same hash's row in the next
+ * table (hashdb_format.h), whose bucket is the next key and whose tag the bits after
+ * it. A surviving row is followed round the ring one table at a time, the run of keys
+ * from its table checked against the ring's bounds at every step, so that a row that
+ * cannot match stops after a step or two; one that goes all the way round has spelled
+ * its whole hash and met its row of table 0, which numbers it (its payload). So every
+ * table costs a tag and a link a row, 3 bytes at 10 million hashes, and the index
+ * about 47 bytes an entry where a hash array and row numbers took 113. A row is
+ * reported only by the table of its first valid start, so each row once, with no
+ * per-query set.
  *
  * A query runs as a software pipeline over its bucket probes: the directory entry of
  * probe k + AHEAD is prefetched, the tags of probe k + TAGS_AHEAD, and probe k's tags
- * are scanned; the survivors' row numbers and hashes are then fetched in a batch. */
+ * are scanned. The survivors are then walked together, a step each in turn, every
+ * step's next rows prefetched for all of them before any is read. A linear scan walks
+ * every row of table 0 the same way. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,12 +44,13 @@
 /* ---- the cost model ----------------------------------------------------------------
  * Nanoseconds on a 2020s x86 server core with the file in the page cache, measured
  * with bench/index: a bucket probe (a directory entry and the first tag line, from
- * memory), a tag scanned, a row fetched and checked in full, and a hash of a linear
- * scan. They choose the table count at build time and scan-or-search at query time. */
+ * memory), a tag scanned, a survivor's first step round the ring, and a row of a
+ * linear scan (a step or two). They choose the table count at build time and
+ * scan-or-search at query time. */
 #define NS_PROBE 50.0
 #define NS_TAG 0.6
-#define NS_ROW 60.0
-#define NS_SCAN 3.0
+#define NS_STEP 40.0
+#define NS_SCAN 40.0
 
 static double ball(unsigned bits, int t)
 {
@@ -79,6 +90,15 @@ static int tag_limit(const unsigned *len, const int *t, int m, int i)
 	return bound - 1;
 }
 
+/* How many keys table i's tag reaches into. */
+static int tag_keys(const unsigned *len, int m, int i)
+{
+	int k = 0;
+	for (unsigned covered = 0; covered < MIH_TAG_BITS; k++)
+		covered += len[(i + 1 + k) % m];
+	return k;
+}
+
 /* Expected nanoseconds to search one table of n rows with key bits len at threshold
  * t, its tags allowed lim - d bits at key distance d. */
 static double table_cost(double n, unsigned len, int t, int lim)
@@ -86,7 +106,7 @@ static double table_cost(double n, unsigned len, int t, int lim)
 	double cost = 0, per_bucket = n / (double)(1ull << len);
 	for (int d = 0; d <= t && d <= (int)len; d++) {
 		double probes = ball(len, d) - (d ? ball(len, d - 1) : 0);
-		cost += probes * (NS_PROBE + per_bucket * (NS_TAG + tag_pass(lim - d) * NS_ROW));
+		cost += probes * (NS_PROBE + per_bucket * (NS_TAG + tag_pass(lim - d) * NS_STEP));
 	}
 	return cost;
 }
@@ -115,21 +135,41 @@ static double shape_cost(double n, const struct hdb_mih_shape *sh, int radius, i
 	return cost;
 }
 
-void hdb_mih_shape(uint64_t n, int m, struct hdb_mih_shape *out)
+/* Expected bytes an entry: payload, tag and link per table, directories. A link counts
+ * rows in a group of about n / 2^min(16, key bits) and takes the bytes for a group
+ * three standard deviations above that. */
+static double shape_bytes(double n, const struct hdb_mih_shape *sh, unsigned pay_bytes)
+{
+	double bytes = pay_bytes;
+	for (int i = 0; i < sh->m; i++) {
+		unsigned len = sh->len[(i + 1) % sh->m];
+		double mean = n / (double)(1u << (len < MIH_TAG_BITS ? len : MIH_TAG_BITS));
+		double most = mean + 3 * __builtin_sqrt(mean) + 1;
+		unsigned lw = most < 255 ? 1 : most < 65535 ? 2 : most < 16777215 ? 3 : 4;
+		bytes += 2 + lw + 4.0 * (double)((1u << sh->len[i]) + 1) / n;
+	}
+	return bytes;
+}
+
+void hdb_mih_shape(uint64_t n, int m, unsigned pay_bytes, struct hdb_mih_shape *out)
 {
 	/* Keys of at most MIH_MAX_KEY_BITS (directories of at most 4 MiB a table); with m
-	 * given, that many tables; otherwise the cheapest count at the default radius. */
+	 * given, that many tables; otherwise the cheapest count at the default radius
+	 * among those within MIH_ENTRY_BYTES an entry, or of all if none is. */
 	int lo = MIH_MIN_TABLES, hi = MIH_MAX_TABLES;
 	if (m > 0)
 		lo = hi = m < MIH_MIN_TABLES ? MIH_MIN_TABLES : m > MIH_MAX_TABLES ? MIH_MAX_TABLES : m;
 	double best = -1;
+	int best_fits = 0;
 	for (int mm = lo; mm <= hi; mm++) {
 		struct hdb_mih_shape sh;
 		int t[MIH_MAX_TABLES];
 		cut(mm, &sh);
 		double cost = shape_cost((double)n, &sh, KS_PDQ_RADIUS_DEFAULT, t);
-		if (best < 0 || cost < best) {
+		int fits = n && shape_bytes((double)n, &sh, pay_bytes) <= MIH_ENTRY_BYTES;
+		if (best < 0 || (fits && !best_fits) || (fits == best_fits && cost < best)) {
 			best = cost;
+			best_fits = fits;
 			*out = sh;
 		}
 	}
@@ -148,11 +188,13 @@ double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 /* ---- the query, built for plain C, POPCNT, and AVX2 ------------------------------- */
 
 #define PROBES 1024 /* bucket probes generated at a time */
-#define AHEAD 32 /* directory entries prefetched this many probes ahead */
-#define TAGS_AHEAD 12
+#define AHEAD 48 /* directory entries prefetched this many probes ahead */
+#define TAGS_AHEAD 24
 #define RING 64
-#define SURV 512 /* rows whose hashes are fetched at a time */
+#define SURV 512 /* rows walked at a time */
 #define TAG_LINES 16 /* a bucket's tag lines prefetched at most */
+#define NO_ROW 0xFFFFFFFFu
+#define CLAIM_BITS 11 /* the places the survivors start from, hashed (4 slots a row) */
 
 struct probe {
 	uint32_t h;
@@ -160,26 +202,87 @@ struct probe {
 };
 
 struct surv {
-	uint32_t pos; /* the row's place in its table, then its row number */
-	uint32_t table;
+	uint32_t pos, key; /* the row's place in its table, and its key (the bucket) */
+	uint8_t table, d;  /* d: the key's distance from the query's */
 };
+
+/* A row followed round the ring from table s. A hash within the radius survives in
+ * several tables; the walk that steps onto another's starting row hands over to it (it
+ * would spell the same hash), which then stands for both starts and stops checking the
+ * ring's bounds (a start it stands for may be valid where its own is not). */
+struct walk {
+	uint8_t h[32];	       /* the hash as far as spelled out */
+	uint32_t p;	       /* its row in table j */
+	uint32_t entry;	       /* its row of table 0 once met, else NO_ROW */
+	uint32_t link, b0, nb; /* the next step: link into the group of nb buckets at b0 */
+	uint32_t starts;       /* the tables of the starts it stands for */
+	int16_t sum, bound;    /* distance over keys s..j, and the ring's bound on it + 1 */
+	uint16_t up;	       /* the walk it handed over to (itself if none) */
+	uint8_t s, j, steps, state, led;
+};
+
+enum { W_LIVE, W_DEAD, W_DONE, W_HANDED };
+
+typedef int (*each_fn)(void *ctx, uint64_t row, const uint8_t hash[32], uint32_t payload);
 
 struct query {
 	const struct ks_hashdb *db;
 	uint64_t q[4];
-	int radius, scan;	 /* scan: a linear scan is cheaper than the tables */
-	int t[MIH_MAX_TABLES];	 /* per-table threshold, -1 = not searched */
-	int lim[MIH_MAX_TABLES]; /* the ring's bound on key + tag distance */
+	int radius, scan;	  /* scan: every row of table 0 is walked */
+	int t[MIH_MAX_TABLES];	  /* per-table threshold, -1 = not searched */
+	int lim[MIH_MAX_TABLES];  /* the ring's bound on key + tag distance */
+	int cov[MIH_MAX_TABLES];  /* the ring's bound units of the keys a tag reaches */
+	int ncov[MIH_MAX_TABLES]; /* and how many keys those are */
 	uint32_t key[MIH_MAX_TABLES];
 	uint16_t tag[MIH_MAX_TABLES];
 	ks_hashdb_hit_fn fn;
 	void *ctx;
-	int hits;
+	each_fn each; /* instead of fn: every row with its payload (hdb_pdq_each) */
+	int hits, stop;
 	struct probe pr[PROBES];
 	size_t np;
 	struct surv sv[SURV];
 	size_t ns;
+	struct walk wk[SURV];
+	uint16_t live[SURV], done[SURV];
+	uint64_t claim[1u << CLAIM_BITS]; /* generation << 40 | table << 32 | row */
+	uint16_t claimer[1u << CLAIM_BITS];
+	uint64_t gen;
 };
+
+static inline size_t claim_slot(uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - CLAIM_BITS));
+}
+
+/* The walk that started from row p of table j in this round of walks, or -1. */
+static inline int claimed(const struct query *q, unsigned j, uint32_t p)
+{
+	uint64_t key = q->gen << 40 | (uint64_t)j << 32 | p;
+	for (size_t i = claim_slot(key);; i = (i + 1) & ((1u << CLAIM_BITS) - 1)) {
+		if (q->claim[i] == key)
+			return q->claimer[i];
+		if (q->claim[i] >> 40 != q->gen)
+			return -1;
+	}
+}
+
+static inline void claim(struct query *q, unsigned j, uint32_t p, unsigned who)
+{
+	uint64_t key = q->gen << 40 | (uint64_t)j << 32 | p;
+	size_t i = claim_slot(key);
+	while (q->claim[i] >> 40 == q->gen)
+		i = (i + 1) & ((1u << CLAIM_BITS) - 1);
+	q->claim[i] = key;
+	q->claimer[i] = (uint16_t)who;
+}
+
+static inline unsigned walk_root(const struct query *q, unsigned w)
+{
+	while (q->wk[w].up != w)
+		w = q->wk[w].up;
+	return w;
+}
 
 /* Is s a start from which every run of keys stays within the ring's bounds? */
 static int ring_start(const struct query *q, const int *d, int s)
@@ -195,76 +298,200 @@ static int ring_start(const struct query *q, const int *d, int s)
 	return 1;
 }
 
-/* Fetches and checks the survivors gathered so far. */
+/* Row p's link in table x (NO_ROW if the file is damaged). */
+static inline uint32_t read_link(const struct hdb_mih *x, uint32_t p)
+{
+	const uint8_t *l = x->links + (size_t)x->lw * p;
+	uint32_t v = l[0];
+	for (unsigned k = 1; k < x->lw; k++)
+		v |= (uint32_t)l[k] << (8 * k);
+	if (v != (x->lw == 4 ? 0xFFFFFFFFu : (1u << (8 * x->lw)) - 1))
+		return v;
+	uint64_t lo = 0, hi = x->nexc;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (hdb_le32(x->exc + 8 * mid) < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nexc && hdb_le32(x->exc + 8 * lo) == p ? hdb_le32(x->exc + 8 * lo + 4)
+							       : NO_ROW;
+}
+
+/* A walk that went all the way round: reported if within the radius and it stands
+ * for the hash's first valid start (which is among the survivors of some round of
+ * walks, and only one). */
+static void finish(struct query *q, const struct walk *w)
+{
+	const struct ks_hashdb *db = q->db;
+	if (w->entry >= db->n_pdq)
+		return; /* damaged file: never read outside the map */
+	int dist = hdb_dist4(q->q, w->h);
+	if (dist > q->radius)
+		return;
+	if (w->starts != 1) {
+		uint64_t v[4], xr[4];
+		hdb_load4(w->h, v);
+		for (int j = 0; j < 4; j++)
+			xr[j] = q->q[j] ^ v[j];
+		int d[MIH_MAX_TABLES], first = 0;
+		for (int j = 0; j < db->m; j++)
+			d[j] = hdb_dist_masked(xr, db->mih[j].mask);
+		while (first < db->m && !ring_start(q, d, first))
+			first++;
+		if (first == db->m || !(w->starts >> first & 1))
+			return; /* another round of walks reports it */
+	}
+	uint32_t pay = hdb_pdq_pay(db, w->entry);
+	if (q->each) {
+		int rc = q->each(q->ctx, w->entry, w->h, pay);
+		if (rc < 0 && !q->stop)
+			q->stop = rc;
+		return;
+	}
+	q->hits += hdb_report(db, T_PDQ, w->h, pay, w->entry, dist, q->fn, q->ctx);
+}
+
+/* Walks the survivors gathered so far round the ring, all a step at a time. */
 static inline __attribute__((always_inline)) void verify(struct query *q)
 {
 	const struct ks_hashdb *db = q->db;
-	size_t n = q->ns;
+	int m = db->m;
+	size_t n = q->ns, nl = 0, nd = 0;
 	q->ns = 0;
-	for (size_t k = 0; k < n; k++) {
-		const struct hdb_mih *x = &db->mih[q->sv[k].table];
-		if (x->iw)
-			__builtin_prefetch(x->ids + (size_t)x->iw * q->sv[k].pos);
+	if (++q->gen == 1u << 24) {
+		memset(q->claim, 0, sizeof q->claim);
+		q->gen = 1;
 	}
 	for (size_t k = 0; k < n; k++) {
-		const struct hdb_mih *x = &db->mih[q->sv[k].table];
-		if (x->iw) {
-			const uint8_t *p = x->ids + (size_t)x->iw * q->sv[k].pos;
-			uint32_t r = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-			if (x->iw == 4)
-				r |= (uint32_t)p[3] << 24;
-			q->sv[k].pos = r;
+		const struct surv *v = &q->sv[k];
+		const struct hdb_mih *x = &db->mih[v->table];
+		struct walk *w = &q->wk[k];
+		w->s = w->j = v->table;
+		w->p = v->pos;
+		w->steps = 0;
+		w->entry = v->table == 0 ? v->pos : NO_ROW;
+		w->sum = v->d;
+		w->bound = (int16_t)(q->t[v->table] + 1);
+		w->starts = 1u << v->table;
+		w->up = (uint16_t)k;
+		w->state = W_LIVE;
+		w->led = 0;
+		hdb_put_bits(w->h, x->off, x->len, v->key);
+		if (!q->scan && claimed(q, v->table, v->pos) < 0)
+			claim(q, v->table, v->pos, (unsigned)k);
+		q->live[nl++] = (uint16_t)k;
+	}
+	while (nl) {
+		/* each row's tag and link, and the next group's directory entry prefetched */
+		size_t keep = 0;
+		for (size_t i = 0; i < nl; i++) {
+			struct walk *w = &q->wk[q->live[i]];
+			const struct hdb_mih *x = &db->mih[w->j];
+			const uint8_t *tp = x->tags + 2 * (size_t)w->p;
+			uint32_t tag = tp[0] | (uint32_t)tp[1] << 8;
+			hdb_put_bits(w->h, x->off + x->len, MIH_TAG_BITS, tag);
+			if (w->steps == m - 1) {
+				w->state = W_DONE;
+				q->done[nd++] = q->live[i]; /* all keys spelled, table 0 met */
+				continue;
+			}
+			/* the tag begins the next keys: their run must fit the ring too */
+			if (!w->led && w->steps + q->ncov[w->j] <= m - 1 &&
+			    w->sum + __builtin_popcount(tag ^ q->tag[w->j]) >
+				w->bound + q->cov[w->j] - 1) {
+				w->state = W_DEAD;
+				continue;
+			}
+			uint32_t link = read_link(x, w->p);
+			if (link == NO_ROW) {
+				w->state = W_DEAD;
+				continue;
+			}
+			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
+			w->b0 = hdb_group(y->len, tag, &w->nb);
+			w->link = link;
+			__builtin_prefetch(y->dir + 4 * (size_t)w->b0);
+			q->live[keep++] = q->live[i];
 		}
-		if (q->sv[k].pos < db->n_pdq)
-			__builtin_prefetch(db->pdq + 32 * (size_t)q->sv[k].pos);
+		nl = keep;
+		keep = 0;
+		/* the step: the row in the next table, its key, the run's distance */
+		for (size_t i = 0; i < nl; i++) {
+			struct walk *w = &q->wk[q->live[i]];
+			int jn = w->j + 1 == m ? 0 : w->j + 1;
+			const struct hdb_mih *y = &db->mih[jn];
+			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)w->b0);
+			uint32_t hi = hdb_le32(y->dir + 4 * ((size_t)w->b0 + w->nb));
+			if (w->link >= hi - lo) {
+				w->state = W_DEAD; /* damaged file */
+				continue;
+			}
+			uint32_t p = lo + w->link, b = w->b0;
+			if (w->nb > 1) { /* a key longer than the tag: the rest from the row's bucket */
+				while (b + 1 < w->b0 + w->nb &&
+				       hdb_le32(y->dir + 4 * ((size_t)b + 1)) <= p)
+					b++;
+				hdb_put_bits(w->h, y->off, y->len, b);
+			}
+			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q->key[jn]));
+			w->bound = (int16_t)(w->bound + q->t[jn] + 1);
+			w->steps++;
+			w->j = (uint8_t)jn;
+			w->p = p;
+			if (jn == 0)
+				w->entry = p;
+			if (!w->led && w->sum > w->bound - 1) {
+				w->state = W_DEAD; /* s is not a start: another table finds the row */
+				continue;
+			}
+			int c = q->scan ? -1 : claimed(q, (unsigned)jn, p);
+			if (c >= 0) {
+				unsigned r = walk_root(q, (unsigned)c), me = q->live[i];
+				if (r != me && q->wk[r].state != W_DEAD) {
+					q->wk[r].starts |= w->starts; /* the same hash: hand over */
+					q->wk[r].led = 1;
+					w->up = (uint16_t)r;
+					w->state = W_HANDED;
+					continue;
+				}
+			}
+			__builtin_prefetch(y->tags + 2 * (size_t)p);
+			__builtin_prefetch(y->links + (size_t)y->lw * p);
+			q->live[keep++] = q->live[i];
+		}
+		nl = keep;
 	}
-	for (size_t k = 0; k < n; k++) {
-		uint32_t r = q->sv[k].pos;
-		int i = (int)q->sv[k].table;
-		if (r >= db->n_pdq)
-			continue; /* damaged file: never read outside the map */
-		const uint8_t *h = db->pdq + 32 * (size_t)r;
-		int dist = hdb_dist4(q->q, h);
-		if (dist > q->radius)
-			continue;
-		uint64_t w[4], xr[4];
-		hdb_load4(h, w);
-		for (int j = 0; j < 4; j++)
-			xr[j] = q->q[j] ^ w[j];
-		int d[MIH_MAX_TABLES];
-		for (int j = 0; j < db->m; j++)
-			d[j] = hdb_dist_masked(xr, db->mih[j].mask);
-		if (!ring_start(q, d, i))
-			continue; /* not a start: another table finds it */
-		int first = 1;
-		for (int j = 0; j < i && first; j++)
-			if (ring_start(q, d, j))
-				first = 0;
-		if (first)
-			q->hits += hdb_report(db, T_PDQ, h, hdb_le32(db->pdq_pay + 4 * (size_t)r), r,
-					      dist, q->fn, q->ctx);
-	}
+	for (size_t i = 0; i < nd && !q->stop; i++)
+		finish(q, &q->wk[q->done[i]]);
 }
 
 static inline __attribute__((always_inline)) void survive(struct query *q, uint32_t pos,
-							  unsigned table)
+							  unsigned table, uint32_t key, int d)
 {
-	q->sv[q->ns].pos = pos;
-	q->sv[q->ns].table = table;
+	struct surv *v = &q->sv[q->ns];
+	v->pos = pos;
+	v->key = key;
+	v->table = (uint8_t)table;
+	v->d = (uint8_t)d;
+	const struct hdb_mih *x = &q->db->mih[table];
+	__builtin_prefetch(x->links + (size_t)x->lw * pos);
 	if (++q->ns == SURV)
 		verify(q);
 }
 
 /* The rows of bucket [lo, hi) of a table whose tags are within c bits of tag. */
 static inline __attribute__((always_inline)) void tags_plain(struct query *q, unsigned table,
-							     uint32_t lo, uint32_t hi,
-							     unsigned tag, int c)
+							     uint32_t lo, uint32_t hi, uint32_t key,
+							     int d, int c)
 {
 	const uint8_t *tags = q->db->mih[table].tags;
+	unsigned tag = q->tag[table];
 	for (uint32_t j = lo; j < hi; j++) {
 		unsigned v = (tags[2 * (size_t)j] | (unsigned)tags[2 * (size_t)j + 1] << 8) ^ tag;
 		if (__builtin_popcount(v) <= c)
-			survive(q, j, table);
+			survive(q, j, table, key, d);
 	}
 }
 
@@ -273,13 +500,13 @@ static inline __attribute__((always_inline)) void tags_plain(struct query *q, un
  * 16-bit lanes, compared with c. */
 __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, unsigned table,
 								 uint32_t lo, uint32_t hi,
-								 unsigned tag, int c)
+								 uint32_t key, int d, int c)
 {
 	const uint8_t *tags = q->db->mih[table].tags;
 	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
-	const __m256i vt = _mm256_set1_epi16((short)tag), vc = _mm256_set1_epi16((short)c);
+	const __m256i vt = _mm256_set1_epi16((short)q->tag[table]), vc = _mm256_set1_epi16((short)c);
 	uint32_t j = lo;
 	for (; j + 16 <= hi; j += 16) {
 		__m256i x = _mm256_xor_si256(
@@ -293,12 +520,35 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 		while (ok) {
 			unsigned k = (unsigned)__builtin_ctz(ok) >> 1;
 			ok &= ok - 1;
-			survive(q, j + k, table);
+			survive(q, j + k, table, key, d);
 		}
 	}
-	tags_plain(q, table, j, hi, tag, c);
+	tags_plain(q, table, j, hi, key, d, c);
 }
 #endif
+
+/* The rows of bucket [a, b) of a table, key at distance d, that the tags let through. */
+static inline __attribute__((always_inline)) void bucket_rows(struct query *q, unsigned table,
+							      uint32_t a, uint32_t b, uint32_t key,
+							      int d, int simd)
+{
+	int c = q->lim[table] - d;
+	if (c < 0 || b <= a)
+		return;
+	if (c >= MIH_TAG_BITS) {
+		for (uint32_t j = a; j < b; j++)
+			survive(q, j, table, key, d);
+		return;
+	}
+#ifdef HDB_X86
+	if (simd && b - a >= 16) {
+		tags_avx2(q, table, a, b, key, d, c);
+		return;
+	}
+#endif
+	(void)simd;
+	tags_plain(q, table, a, b, key, d, c);
+}
 
 static inline __attribute__((always_inline)) void run_probes(struct query *q, int simd)
 {
@@ -320,30 +570,14 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 			lo[k2 % RING] = a;
 			hi[k2 % RING] = b;
 			const uint8_t *t = x->tags + 2 * (size_t)a;
-			size_t span = 2 * (size_t)(b - a);
+			size_t span = b > a ? 2 * (size_t)(b - a) : 0;
 			for (size_t o = 0; o < span && o < 64 * TAG_LINES; o += 64)
 				__builtin_prefetch(t + o);
 		}
 		if (k >= AHEAD) {
 			size_t k3 = k - AHEAD;
 			const struct probe *p = &q->pr[k3];
-			uint32_t a = lo[k3 % RING], b = hi[k3 % RING];
-			if (b <= a)
-				continue;
-			int c = q->lim[p->table] - p->d;
-			if (c >= MIH_TAG_BITS) {
-				for (uint32_t j = a; j < b; j++)
-					survive(q, j, p->table);
-				continue;
-			}
-#ifdef HDB_X86
-			if (simd && b - a >= 16) {
-				tags_avx2(q, p->table, a, b, q->tag[p->table], c);
-				continue;
-			}
-#endif
-			(void)simd;
-			tags_plain(q, p->table, a, b, q->tag[p->table], c);
+			bucket_rows(q, p->table, lo[k3 % RING], hi[k3 % RING], p->h, p->d, simd);
 		}
 	}
 }
@@ -351,13 +585,6 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 static inline __attribute__((always_inline)) void run_mih(struct query *q, int simd)
 {
 	const struct ks_hashdb *db = q->db;
-	uint8_t qb[32];
-	memcpy(qb, q->q, 32);
-	for (int i = 0; i < db->m; i++) {
-		const struct hdb_mih *x = &db->mih[i];
-		q->key[i] = hdb_bits(qb, x->off, x->len);
-		q->tag[i] = (uint16_t)hdb_bits(qb, x->off + x->len, MIH_TAG_BITS);
-	}
 	for (int i = 0; i < db->m; i++) {
 		if (q->t[i] < 0)
 			continue;
@@ -384,47 +611,45 @@ static inline __attribute__((always_inline)) void run_mih(struct query *q, int s
 	verify(q);
 }
 
-static inline __attribute__((always_inline)) void run_scan(struct query *q)
+/* Every row of table 0, bucket by bucket (the plan's thresholds are the radius for
+ * table 0 and none for the others, so a walk stops once its distance passes it). */
+static inline __attribute__((always_inline)) void run_scan(struct query *q, int simd)
 {
-	const struct ks_hashdb *db = q->db;
-	for (uint64_t r = 0; r < db->n_pdq; r++) {
-		const uint8_t *h = db->pdq + 32 * r;
-		int d = hdb_dist4(q->q, h);
-		if (d <= q->radius)
-			q->hits += hdb_report(db, T_PDQ, h, hdb_le32(db->pdq_pay + 4 * r), r, d,
-					      q->fn, q->ctx);
+	const struct hdb_mih *x = &q->db->mih[0];
+	uint32_t nb = 1u << x->len;
+	for (uint32_t b = 0; b < nb && !q->stop; b++) {
+		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)b), hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
+		bucket_rows(q, 0, lo, hi, b, __builtin_popcount(b ^ q->key[0]), simd);
 	}
+	verify(q);
 }
 
-static void mih_plain(struct query *q)
+static inline __attribute__((always_inline)) void search(struct query *q, int simd)
 {
-	run_mih(q, 0);
+	if (q->scan)
+		run_scan(q, simd);
+	else
+		run_mih(q, simd);
 }
 
-static void scan_plain(struct query *q)
+static void search_plain(struct query *q)
 {
-	run_scan(q);
+	search(q, 0);
 }
 
 #ifdef HDB_X86
-__attribute__((target("popcnt"))) static void mih_popcnt(struct query *q)
+__attribute__((target("popcnt"))) static void search_popcnt(struct query *q)
 {
-	run_mih(q, 0);
+	search(q, 0);
 }
 
-__attribute__((target("avx2,popcnt"))) static void mih_avx2(struct query *q)
+__attribute__((target("avx2,popcnt"))) static void search_avx2(struct query *q)
 {
-	run_mih(q, 1);
-}
-
-__attribute__((target("popcnt"))) static void scan_popcnt(struct query *q)
-{
-	run_scan(q);
+	search(q, 1);
 }
 #else
-#define mih_popcnt mih_plain
-#define mih_avx2 mih_plain
-#define scan_popcnt scan_plain
+#define search_popcnt search_plain
+#define search_avx2 search_plain
 #endif
 
 /* ---- entry points ------------------------------------------------------------------ */
@@ -438,13 +663,19 @@ static void plan(struct query *q, const struct ks_hashdb *db, int radius, int sc
 	q->radius = radius > 256 ? 256 : radius;
 	q->scan = scan || (hdb_near_plan(db, q->radius, q->t) >= (double)db->n_pdq * NS_SCAN &&
 			   !force);
-	if (q->scan)
-		return;
+	q->each = NULL;
+	q->stop = 0;
 	unsigned len[MIH_MAX_TABLES];
-	for (int j = 0; j < db->m; j++)
+	for (int j = 0; j < db->m; j++) {
 		len[j] = db->mih[j].len;
-	for (int i = 0; i < db->m; i++)
+		if (q->scan)
+			q->t[j] = j ? -1 : q->radius;
+	}
+	for (int i = 0; i < db->m; i++) {
 		q->lim[i] = tag_limit(len, q->t, db->m, i);
+		q->cov[i] = q->lim[i] - q->t[i];
+		q->ncov[i] = tag_keys(len, db->m, i);
+	}
 }
 
 /* One query of a planned q. */
@@ -456,17 +687,26 @@ static int run(struct query *q, const uint8_t pdq[32], ks_hashdb_hit_fn fn, void
 	hdb_load4(pdq, q->q);
 	q->fn = fn;
 	q->ctx = ctx;
-	if (q->scan && db->fast)
-		scan_popcnt(q);
-	else if (q->scan)
-		scan_plain(q);
-	else if (db->fast == 2)
-		mih_avx2(q);
+	for (int i = 0; i < db->m; i++) {
+		const struct hdb_mih *x = &db->mih[i];
+		q->key[i] = hdb_bits(pdq, x->off, x->len);
+		q->tag[i] = (uint16_t)hdb_bits(pdq, x->off + x->len, MIH_TAG_BITS);
+	}
+	if (db->fast == 2)
+		search_avx2(q);
 	else if (db->fast)
-		mih_popcnt(q);
+		search_popcnt(q);
 	else
-		mih_plain(q);
+		search_plain(q);
 	return q->hits;
+}
+
+static struct query *new_query(void)
+{
+	struct query *q = ks_xmalloc(sizeof *q);
+	q->gen = 0;
+	memset(q->claim, 0, sizeof q->claim);
+	return q;
 }
 
 static int near_one(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, int scan,
@@ -474,9 +714,11 @@ static int near_one(const struct ks_hashdb *db, const uint8_t pdq[32], int radiu
 {
 	if (!db || !pdq || radius < 0 || !db->n_pdq)
 		return 0;
-	struct query q; /* 12 KB */
-	plan(&q, db, radius, scan, force);
-	return run(&q, pdq, fn, ctx);
+	struct query *q = new_query();
+	plan(q, db, radius, scan, force);
+	int hits = run(q, pdq, fn, ctx);
+	free(q);
+	return hits;
 }
 
 int ks_hashdb_near_scan(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
@@ -497,6 +739,20 @@ int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, 
 	return near_one(db, pdq, radius, 0, 1, fn, ctx);
 }
 
+int hdb_pdq_each(const struct ks_hashdb *db, each_fn fn, void *ctx)
+{
+	if (!db || !db->n_pdq)
+		return 0;
+	struct query *q = new_query();
+	static const uint8_t zero[32];
+	plan(q, db, 256, 1, 0);
+	q->each = fn;
+	run(q, zero, NULL, ctx);
+	int rc = q->stop;
+	free(q);
+	return rc;
+}
+
 /* Many queries: each one is already a pipeline of hundreds of independent fetches,
  * so a batch is the queries in turn with one work area. */
 static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
@@ -504,7 +760,7 @@ static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, 
 {
 	if (!db || !pdqs || radius < 0 || !db->n_pdq)
 		return 0;
-	struct query *q = ks_xmalloc(sizeof *q);
+	struct query *q = new_query();
 	plan(q, db, radius, 0, force);
 	struct hdb_batch b = {fn, ctx, 0};
 	int hits = 0;

@@ -46,10 +46,11 @@ static const char *kind_name(uint32_t kind)
 					    "pdq tables",
 					    "pdq table directory",
 					    "pdq table tags",
-					    "pdq table row numbers",
+					    "pdq table links",
 					    "record offsets",
 					    "records",
-					    "meta"};
+					    "meta",
+					    "pdq table link exceptions"};
 	return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -102,10 +103,11 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 	struct sec s;
 	struct sec rows[3] = {{0}}, dirs[3] = {{0}};
 	int have_rows[3] = {0}, have_dir[3] = {0};
-	struct sec pdq_hash = {0}, pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
-	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES], mids[MIH_MAX_TABLES];
+	struct sec pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
+	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES], mlinks[MIH_MAX_TABLES];
+	struct sec mexc[MIH_MAX_TABLES];
 	int have_mdir[MIH_MAX_TABLES] = {0}, have_mrows[MIH_MAX_TABLES] = {0};
-	int have_mids[MIH_MAX_TABLES] = {0};
+	int have_mlinks[MIH_MAX_TABLES] = {0}, have_mexc[MIH_MAX_TABLES] = {0};
 	const uint8_t *sets = NULL, *classes = NULL;
 	uint64_t nsets = 0, ncls = 0;
 	uint64_t table_off = hdb_le64(db->map + HDR_TABLE_OFF);
@@ -116,9 +118,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		    s.size > table_off - s.off)
 			BAD("section %u (%s) lies outside the file's data", i, kind_name(s.kind));
 		if ((flags & KS_HASHDB_VERIFY) ||
-		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_HASH &&
-		     s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS &&
-		     s.kind != SEC_MIH_IDS && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
+		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_PAY &&
+		     s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS && s.kind != SEC_MIH_LINKS &&
+		     s.kind != SEC_MIH_EXC && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
 			if ((rc = sec_check_sha(db, &s, err)) < 0)
 				goto out;
 		const uint8_t *p = db->map + s.off;
@@ -158,13 +160,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			have_dir[t] = 1;
 			break;
 		}
-		case SEC_PDQ_HASH:
-			if (pdq_hash.size || s.count > 0xFFFFFFFFull || s.size != s.count * 32)
-				BAD("bad PDQ hash section");
-			pdq_hash = s;
-			break;
 		case SEC_PDQ_PAY:
-			if (pdq_pay.size || s.size != s.count * 4)
+			if (pdq_pay.size || s.count == 0 || s.count > 0xFFFFFFFFull || s.arg < 1 ||
+			    s.arg > 4 || s.size != s.count * s.arg)
 				BAD("bad PDQ payload section");
 			pdq_pay = s;
 			break;
@@ -176,15 +174,18 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			break;
 		case SEC_MIH_DIR:
 		case SEC_MIH_ROWS:
-		case SEC_MIH_IDS: {
+		case SEC_MIH_LINKS:
+		case SEC_MIH_EXC: {
 			if (s.arg >= MIH_MAX_TABLES)
 				BAD("bad PDQ table number %u", s.arg);
-			struct sec *dst = s.kind == SEC_MIH_DIR	   ? &mdir[s.arg]
-					  : s.kind == SEC_MIH_ROWS ? &mrows[s.arg]
-								   : &mids[s.arg];
-			int *have = s.kind == SEC_MIH_DIR    ? &have_mdir[s.arg]
-				    : s.kind == SEC_MIH_ROWS ? &have_mrows[s.arg]
-							     : &have_mids[s.arg];
+			struct sec *dst = s.kind == SEC_MIH_DIR	    ? &mdir[s.arg]
+					  : s.kind == SEC_MIH_ROWS  ? &mrows[s.arg]
+					  : s.kind == SEC_MIH_LINKS ? &mlinks[s.arg]
+								    : &mexc[s.arg];
+			int *have = s.kind == SEC_MIH_DIR     ? &have_mdir[s.arg]
+				    : s.kind == SEC_MIH_ROWS  ? &have_mrows[s.arg]
+				    : s.kind == SEC_MIH_LINKS ? &have_mlinks[s.arg]
+							      : &have_mexc[s.arg];
 			if (*have)
 				BAD("PDQ table %u has two %s sections", s.arg, kind_name(s.kind));
 			*dst = s;
@@ -265,39 +266,42 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			BAD("the directory of table %d is damaged", t);
 	}
 
-	if (pdq_hash.size || pdq_pay.size || mih.size) {
-		if (!pdq_hash.size || pdq_pay.count != pdq_hash.count || !mih.size)
+	if (pdq_pay.size || mih.size) {
+		if (!pdq_pay.size || !mih.size)
 			BAD("the PDQ sections do not fit together");
-		db->pdq = db->map + pdq_hash.off;
 		db->pdq_pay = db->map + pdq_pay.off;
-		db->n_pdq = pdq_hash.count;
+		db->pay_bytes = pdq_pay.arg;
+		db->n_pdq = pdq_pay.count;
 		db->m = (int)mih.count;
-		db->pdq_bytes = pdq_hash.size + pdq_pay.size + mih.size;
+		db->pdq_bytes = pdq_pay.size + mih.size;
 		unsigned next = 0;
 		for (int i = 0; i < db->m; i++) {
 			const uint8_t *v = db->map + mih.off + 8 * (size_t)i;
 			struct hdb_mih *x = &db->mih[i];
 			x->off = v[0] | (unsigned)v[1] << 8;
 			x->len = v[2];
-			x->iw = v[4];
+			x->lw = v[4];
 			if (x->off != next || x->len < 1 || x->len > MIH_MAX_KEY_BITS ||
-			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS ||
-			    (i == 0 ? x->iw != 0 : x->iw != 3 && x->iw != 4) ||
-			    (x->iw == 3 && db->n_pdq > 0xFFFFFF))
+			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS || x->lw < 1 || x->lw > 4)
 				BAD("PDQ table %d has a bad shape", i);
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->len) + 1) * 4)
 				BAD("PDQ table %d has no directory", i);
 			if (!have_mrows[i] || mrows[i].size != db->n_pdq * 2)
 				BAD("PDQ table %d has no tags", i);
-			if (x->iw && (!have_mids[i] || mids[i].size != db->n_pdq * x->iw))
-				BAD("PDQ table %d has no row numbers", i);
+			if (!have_mlinks[i] || mlinks[i].size != db->n_pdq * x->lw)
+				BAD("PDQ table %d has no links", i);
+			if (have_mexc[i] && mexc[i].size != mexc[i].count * 8)
+				BAD("PDQ table %d has bad link exceptions", i);
 			x->dir = db->map + mdir[i].off;
 			x->tags = db->map + mrows[i].off;
-			x->ids = x->iw ? db->map + mids[i].off : NULL;
+			x->links = db->map + mlinks[i].off;
+			x->exc = have_mexc[i] ? db->map + mexc[i].off : NULL;
+			x->nexc = have_mexc[i] ? mexc[i].count : 0;
 			if (!dir_ok(x->dir, (size_t)1 << x->len, db->n_pdq))
 				BAD("the directory of PDQ table %d is damaged", i);
-			db->pdq_bytes += mdir[i].size + mrows[i].size + (x->iw ? mids[i].size : 0);
+			db->pdq_bytes += mdir[i].size + mrows[i].size + mlinks[i].size +
+					 (have_mexc[i] ? mexc[i].size : 0);
 			uint8_t mask[32] = {0};
 			for (unsigned k = x->off; k < x->off + x->len; k++)
 				mask[k >> 3] |= (uint8_t)(0x80u >> (k & 7));
@@ -739,27 +743,8 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 {
 	if (!db || !digest)
 		return 0;
-	int hits = 0;
-	if (kind == KS_HAS_PDQ) {
-		uint64_t lo = 0, hi = db->n_pdq;
-		if (db->m && db->n_pdq) { /* table 0's buckets are the hashes' own order */
-			const struct hdb_mih *x = &db->mih[0];
-			uint32_t k = hdb_bits(digest, 0, x->len);
-			lo = hdb_le32(x->dir + 4 * (size_t)k);
-			hi = hdb_le32(x->dir + 4 * (size_t)k + 4);
-		}
-		while (lo < hi) {
-			uint64_t mid = lo + (hi - lo) / 2;
-			if (memcmp(db->pdq + mid * 32, digest, 32) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < db->n_pdq && memcmp(db->pdq + lo * 32, digest, 32) == 0; lo++)
-			hits += hdb_report(db, T_PDQ, db->pdq + lo * 32,
-					   hdb_le32(db->pdq_pay + 4 * lo), lo, 0, fn, ctx);
-		return hits;
-	}
+	if (kind == KS_HAS_PDQ) /* the tables hold the hashes: a search at radius 0 */
+		return hdb_near_mih(db, digest, 0, fn, ctx);
 	int t = kind == KS_HAS_MD5	? T_MD5
 		: kind == KS_HAS_SHA1	? T_SHA1
 		: kind == KS_HAS_SHA256 ? T_SHA256
@@ -896,6 +881,43 @@ int ks_hashdb_entry(const struct ks_hashdb *db, const struct ks_hashdb_hit *hit,
 	return KS_OK;
 }
 
+struct each_ctx {
+	const struct ks_hashdb *db;
+	int set;
+	int (*fn)(void *ctx, uint32_t set, const struct ks_hash_entry *e);
+	void *ctx;
+	struct ks_err *err;
+};
+
+/* A row on its own (not a record's) as an entry of its set. */
+static int each_row(struct each_ctx *c, unsigned t, uint64_t i, const uint8_t *digest,
+		    uint32_t pay)
+{
+	const struct ks_hashdb *db = c->db;
+	if (pay & HDB_REC_FLAG)
+		return KS_OK; /* the record was delivered above */
+	if (pay >= db->ncls)
+		return ks_err_set(c->err, KS_E_FORMAT, "row %llu of table %u is damaged",
+				  (unsigned long long)i, t);
+	const struct hdb_class *cl = &db->cls[pay];
+	if (c->set >= 0 && cl->set != (uint32_t)c->set)
+		return KS_OK;
+	struct ks_hash_entry e = {.has = table_bit[t],
+				  .scheme = cl->scheme,
+				  .category = cl->category,
+				  .size = -1,
+				  .distributed = -1,
+				  .pdq_quality = -1};
+	uint8_t *dst[4] = {e.md5, e.sha1, e.sha256, e.pdq};
+	memcpy(dst[t], digest, hdb_digest_len((int)t));
+	return c->fn(c->ctx, cl->set, &e);
+}
+
+static int each_pdq(void *ctx, uint64_t row, const uint8_t hash[32], uint32_t payload)
+{
+	return each_row(ctx, T_PDQ, row, hash, payload);
+}
+
 int ks_hashdb_each(const struct ks_hashdb *db, int set,
 		   int (*fn)(void *ctx, uint32_t set, const struct ks_hash_entry *e), void *ctx,
 		   struct ks_err *err)
@@ -913,38 +935,14 @@ int ks_hashdb_each(const struct ks_hashdb *db, int set,
 		if ((rc = fn(ctx, s, &e)) < 0)
 			return rc;
 	}
-	for (int t = 0; t < T_COUNT; t++) {
-		uint64_t n = t == T_PDQ ? db->n_pdq : db->t[t].n;
-		for (uint64_t i = 0; i < n; i++) {
-			const uint8_t *digest;
-			uint32_t pay;
-			if (t == T_PDQ) {
-				digest = db->pdq + i * 32;
-				pay = hdb_le32(db->pdq_pay + 4 * i);
-			} else {
-				digest = db->t[t].rows + i * db->t[t].rsz;
-				pay = hdb_le32(digest + db->t[t].dlen);
-			}
-			if (pay & HDB_REC_FLAG)
-				continue; /* the record was delivered above */
-			if (pay >= db->ncls)
-				return ks_err_set(err, KS_E_FORMAT,
-						  "row %llu of table %d is damaged",
-						  (unsigned long long)i, t);
-			const struct hdb_class *c = &db->cls[pay];
-			if (set >= 0 && c->set != (uint32_t)set)
-				continue;
-			struct ks_hash_entry e = {.has = table_bit[t],
-						  .scheme = c->scheme,
-						  .category = c->category,
-						  .size = -1,
-						  .distributed = -1,
-						  .pdq_quality = -1};
-			uint8_t *dst[4] = {e.md5, e.sha1, e.sha256, e.pdq};
-			memcpy(dst[t], digest, hdb_digest_len(t));
-			if ((rc = fn(ctx, c->set, &e)) < 0)
+	struct each_ctx c = {db, set, fn, ctx, err};
+	for (int t = 0; t < T_PDQ; t++) {
+		for (uint64_t i = 0; i < db->t[t].n; i++) {
+			const uint8_t *digest = db->t[t].rows + i * db->t[t].rsz;
+			if ((rc = each_row(&c, (unsigned)t, i, digest,
+					   hdb_le32(digest + db->t[t].dlen))) < 0)
 				return rc;
 		}
 	}
-	return KS_OK;
+	return hdb_pdq_each(db, each_pdq, &c);
 }
