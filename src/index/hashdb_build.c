@@ -946,19 +946,6 @@ static void table_places(const uint8_t *hashes, uint64_t n, const struct hdb_mih
 	free(next);
 }
 
-/* Bytes per link into table j: its groups' sizes (hdb_group) against the escapes. */
-static unsigned link_bytes(const uint32_t *dir, unsigned len, uint64_t n)
-{
-	unsigned g = len < MIH_TAG_BITS ? len : MIH_TAG_BITS, x = len - g;
-	size_t ng = (size_t)1 << g;
-	uint32_t *rows = ks_xmalloc(ng * sizeof *rows);
-	for (size_t k = 0; k < ng; k++)
-		rows[k] = dir[(k + 1) << x] - dir[k << x];
-	unsigned lw = hdb_link_bytes(rows, ng, n);
-	free(rows);
-	return lw;
-}
-
 static int cmp_exc(const void *a, const void *b)
 {
 	uint32_t x = hdb_le32(a), y = hdb_le32(b);
@@ -976,18 +963,49 @@ static void w_dir(struct writer *w, int i, const uint32_t *dir, size_t nb)
 	w_end(w, nb + 1);
 }
 
+/* Hash e's row of table i and its link to table j (hashdb_format.h): the row, its tag,
+ * the bucket in the tag's group of table j, the row there and the predicted row. */
+struct link {
+	uint32_t p, tag, sub, to;
+	uint64_t pred;
+};
+
+static inline void link_of(const uint8_t *h, uint64_t e, const struct hdb_mih_shape *sh, int i,
+			   int j, uint32_t *const *dir, const uint32_t *cur, const uint32_t *nxt,
+			   struct link *l)
+{
+	uint32_t ki = hdb_bits(h, sh->off[i], sh->len[i]), kj = hdb_bits(h, sh->off[j], sh->len[j]);
+	uint32_t nb, lo = dir[i][ki], hi = dir[i][ki + 1];
+	l->p = cur[e];
+	l->tag = hdb_bits(h, sh->off[i] + sh->len[i], MIH_TAG_BITS);
+	l->sub = kj - hdb_group(sh->len[j], l->tag, &nb);
+	l->to = j ? nxt[e] : (uint32_t)e;
+	uint64_t k = i ? l->p - lo : l->p, rows = i ? hi - lo : dir[i][(size_t)1 << sh->len[i]];
+	l->pred = hdb_link_pred(k, rows, dir[j][kj], dir[j][kj + 1]);
+}
+
+/* Bits a residue r needs stored plus a bias: the fewest b >= 1 with -2^(b-1) <= r <
+ * 2^(b-1). */
+static unsigned residue_bits(int64_t r)
+{
+	unsigned b = 1;
+	while (b < 40 && (r < -((int64_t)1 << (b - 1)) || r >= ((int64_t)1 << (b - 1))))
+		b++;
+	return b;
+}
+
 /* The PDQ tables over the n sorted hashes at hashes (their payloads take pay_bytes):
  * per table its directory of bucket bounds by key, then each row's tag (the 16 bits
- * after its key) and link (its hash's place in the next table's group), in bucket
- * order, and the links too large for the link bytes. The hashes themselves are not
- * written: the tables spell them (hashdb_format.h). */
+ * after its key) and link (its hash's row in the next table), in bucket order, and the
+ * links left to the exceptions. The hashes themselves are not written: the tables
+ * spell them (hashdb_format.h). */
 static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsigned pay_bytes,
 		     int m_want)
 {
 	struct hdb_mih_shape sh;
 	hdb_mih_shape(n, m_want, pay_bytes, &sh);
 	int m = sh.m;
-	uint32_t *dir[MIH_MAX_TABLES];
+	uint32_t *dir[MIH_MAX_TABLES] = {0};
 	unsigned lw[MIH_MAX_TABLES];
 	for (int i = 0; i < m; i++) {
 		size_t nb = (size_t)1 << sh.len[i];
@@ -1002,21 +1020,10 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		}
 		dir[i][nb] = sum;
 	}
-	w_begin(w, SEC_MIH, 0);
-	for (int i = 0; i < m; i++) {
-		int j = (i + 1) % m;
-		lw[i] = link_bytes(dir[j], sh.len[j], n);
-		uint8_t v[8] = {0};
-		v[0] = (uint8_t)sh.off[i];
-		v[1] = (uint8_t)(sh.off[i] >> 8);
-		v[2] = sh.len[i];
-		v[3] = MIH_TAG_BITS;
-		v[4] = (uint8_t)lw[i];
-		w_data(w, v, 8);
-	}
-	w_end(w, (uint64_t)m);
 	uint32_t *cur = ks_xmalloc(n * sizeof *cur), *nxt = ks_xmalloc(n * sizeof *nxt);
-	uint8_t *tags = ks_xmalloc(n * 2), *links = ks_xmalloc(n * 4);
+	uint8_t *tags = ks_xmalloc(n * 2);
+	size_t lcap = (size_t)((n * 32 + 7) / 8) + 8;
+	uint8_t *links = ks_xmalloc(lcap);
 	uint8_t *exc = NULL;
 	size_t nexc = 0, cexc = 0;
 	table_places(hashes, n, &sh, 0, dir[0], cur);
@@ -1027,34 +1034,57 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		int j = (i + 1) % m;
 		if (j)
 			table_places(hashes, n, &sh, j, dir[j], nxt);
-		uint32_t esc = lw[i] == 4 ? 0xFFFFFFFFu : (1u << (8 * lw[i])) - 1;
+		/* the residues' sizes, then the fewest bits leaving at most n / MIH_EXC_SHARE
+		 * links to the exceptions */
+		unsigned sub = hdb_link_sub_bits(sh.len[j]);
+		uint64_t need[41] = {0};
+		struct link l;
+		for (uint64_t e = 0; e < n; e++) {
+			link_of(hashes + e * 32, e, &sh, i, j, dir, cur, nxt, &l);
+			need[residue_bits((int64_t)l.to - (int64_t)l.pred)]++;
+		}
+		unsigned rb = 1;
+		uint64_t over = n;
+		for (;;) {
+			over = 0;
+			for (unsigned b = rb + 1; b <= 40; b++)
+				over += need[b];
+			if (over <= n / MIH_EXC_SHARE || sub + rb == 32)
+				break;
+			rb++;
+		}
+		unsigned wb = sub + rb;
+		lw[i] = wb;
+		uint32_t ones = wb == 32 ? 0xFFFFFFFFu : (1u << wb) - 1;
+		size_t lsize = (size_t)((n * wb + 7) / 8) + 8;
+		memset(links, 0, lsize);
 		nexc = 0;
 		for (uint64_t e = 0; e < n; e++) {
-			const uint8_t *h = hashes + e * 32;
-			uint32_t p = cur[e], nb;
-			uint32_t tag = hdb_bits(h, sh.off[i] + sh.len[i], MIH_TAG_BITS);
-			tags[2 * (size_t)p] = (uint8_t)tag;
-			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
-			uint32_t link = (j ? nxt[e] : (uint32_t)e) - dir[j][hdb_group(sh.len[j], tag, &nb)];
-			if (link >= esc) {
+			link_of(hashes + e * 32, e, &sh, i, j, dir, cur, nxt, &l);
+			tags[2 * (size_t)l.p] = (uint8_t)l.tag;
+			tags[2 * (size_t)l.p + 1] = (uint8_t)(l.tag >> 8);
+			int64_t r = (int64_t)l.to - (int64_t)l.pred;
+			uint64_t v = ((uint64_t)l.sub << rb) | (uint64_t)(r + ((int64_t)1 << (rb - 1)));
+			if (residue_bits(r) > rb || v >= ones) {
 				if (nexc == cexc) {
 					cexc = cexc ? 2 * cexc : 1024;
 					exc = ks_xrealloc(exc, cexc * 8);
 				}
-				hdb_put32(exc + 8 * nexc, p);
-				hdb_put32(exc + 8 * nexc + 4, link);
+				hdb_put32(exc + 8 * nexc, l.p);
+				hdb_put32(exc + 8 * nexc + 4, l.to);
 				nexc++;
-				link = esc;
+				v = ones;
 			}
-			for (unsigned k = 0; k < lw[i]; k++)
-				links[(size_t)lw[i] * p + k] = (uint8_t)(link >> (8 * k));
+			uint64_t bit = (uint64_t)l.p * wb, x = v << (bit & 7);
+			for (unsigned k = 0; k < 5; k++)
+				links[(bit >> 3) + k] |= (uint8_t)(x >> (8 * k));
 		}
 		w_dir(w, i, dir[i], (size_t)1 << sh.len[i]);
 		w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
 		w_data(w, tags, (size_t)n * 2);
 		w_end(w, n);
 		w_begin(w, SEC_MIH_LINKS, (uint32_t)i);
-		w_data(w, links, (size_t)n * lw[i]);
+		w_data(w, links, lsize);
 		w_end(w, n);
 		if (nexc) {
 			qsort(exc, nexc, 8, cmp_exc);
@@ -1066,6 +1096,17 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		cur = nxt;
 		nxt = t;
 	}
+	w_begin(w, SEC_MIH, 0);
+	for (int i = 0; i < m; i++) {
+		uint8_t v[8] = {0};
+		v[0] = (uint8_t)sh.off[i];
+		v[1] = (uint8_t)(sh.off[i] >> 8);
+		v[2] = sh.len[i];
+		v[3] = MIH_TAG_BITS;
+		v[4] = (uint8_t)lw[i];
+		w_data(w, v, 8);
+	}
+	w_end(w, (uint64_t)m);
 	for (int i = 0; i < m; i++)
 		free(dir[i]);
 	free(cur);

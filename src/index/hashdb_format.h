@@ -14,6 +14,7 @@
 #define KS_HASHDB_FORMAT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define HDB_MAGIC "KSHASHDB"
 #define HDB_VERSION 3 /* 2: the PDQ tables keep a 16-bit tag per row; 3: the tables are
@@ -50,17 +51,18 @@ enum hdb_kind {
 	SEC_PDQ_PAY = 7,   /* arg = bytes (1-4): count payloads in table 0's order, which
 			    * numbers the PDQ rows */
 	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
-			    * bits (16), u8 link bytes (1-4), 3 zero */
+			    * bits (16), u8 link bits (1-32), 3 zero */
 	SEC_MIH_DIR = 9,   /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
 	SEC_MIH_ROWS = 10, /* arg = table: n u16 tags in bucket order, each the 16 hash
 			    * bits that follow the row's key (wrapping past bit 255) */
-	SEC_MIH_LINKS = 11, /* arg = table: n links of the table's link bytes, in bucket
-			     * order: where the row's hash sits in the next table (below) */
+	SEC_MIH_LINKS = 11, /* arg = table: n links of the table's link bits in bucket
+			     * order, packed from bit 0 of byte 0 up, then 8 zero bytes: where
+			     * the row's hash sits in the next table (below) */
 	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14, /* "key=value\n" text */
-	SEC_MIH_EXC = 15, /* arg = table: count links too large for the link bytes, 8 bytes
-			   * each (u32 row of the table, u32 link), sorted by row */
+	SEC_MIH_EXC = 15, /* arg = table: count rows whose link is all one bits, 8 bytes
+			   * each (u32 row of the table, u32 row of the next), sorted by row */
 };
 
 /* The PDQ tables (multi-index hashing, hashdb_near.c) cut the 256 bits into m
@@ -68,11 +70,16 @@ enum hdb_kind {
  * hashes whose key i is the bucket number; inside a bucket, table 0's order). The
  * tables are read as a ring, table m-1 followed by table 0, and hold the hashes
  * themselves: a row of table i has its key (the bucket), its tag (the 16 bits after the
- * key, which begin the next key) and a link: the hash's place in table i+1 counted from
- * the start of its group there, the group being the rows whose key begins with the
- * tag's first min(16, key bits) bits. Following the links from any row through the m
- * tables spells the whole hash and reaches its row of table 0. A link of all one bits
- * is found in the table's SEC_MIH_EXC. */
+ * key, which begin the next key) and a link to the same hash's row in table j = i+1.
+ * The tag names its group of buckets there (hdb_group); the link's high bits pick the
+ * bucket in the group (the next key's bits past the tag, none for keys of 16 bits or
+ * fewer), its low rbits the distance from the row predicted by the row's own place:
+ * both tables order a bucket's rows by table 0's order, so a row k of the s rows of its
+ * bucket (of table 0: row k of all s) sits about (k + 1/2) / s of the way through its
+ * bucket of table j (hdb_link_pred). The distance is stored plus 2^(rbits - 1); a link of all one bits
+ * is in the table's SEC_MIH_EXC. At 10 million hashes a link is 6 bits where a row
+ * number would be 24. Following the links from any row through the m tables spells the
+ * whole hash and reaches its row of table 0, which numbers the hash. */
 
 /* Digest tables. */
 enum { T_MD5 = 0, T_SHA1 = 1, T_SHA256 = 2, T_PDQ = 3, T_COUNT = 4 };
@@ -168,7 +175,7 @@ static inline void hdb_put_bits(uint8_t *h, unsigned off, unsigned len, uint32_t
 #define MIH_MAX_KEY_BITS 20 /* directories of at most 4 MiB a table */
 #define MIH_MIN_TABLES 13   /* 256 / 13 rounds up to 20 bits */
 #define MIH_ENTRY_BYTES 48  /* the PDQ tables stay within this an entry where they can */
-#define MIH_EXC_SHARE 64    /* links beyond the link bytes: at most 1 in this many rows */
+#define MIH_EXC_SHARE 1024  /* links left to SEC_MIH_EXC: at most 1 in this many rows */
 
 /* The substring tables for n PDQ hashes whose payloads take pay_bytes each: m tables
  * (0 = chosen from n) cutting the 256 bits into contiguous keys, longer ones first. */
@@ -190,19 +197,30 @@ static inline uint32_t hdb_group(unsigned len, uint32_t tag, uint32_t *nb)
 	return tag << (len - MIH_TAG_BITS);
 }
 
-/* Bytes per link into a table of key bits len whose groups hold the given rows (of n):
- * the fewest with at most n / MIH_EXC_SHARE links left over for SEC_MIH_EXC. */
-static inline unsigned hdb_link_bytes(const uint32_t *group_rows, uint64_t ngroups, uint64_t n)
+/* The bits before the residue in a link into a table of key bits len. */
+static inline unsigned hdb_link_sub_bits(unsigned len)
 {
-	for (unsigned w = 1; w < 4; w++) {
-		uint64_t esc = (1ull << (8 * w)) - 1, over = 0;
-		for (uint64_t g = 0; g < ngroups; g++)
-			if (group_rows[g] > esc)
-				over += group_rows[g] - esc;
-		if (over <= n / MIH_EXC_SHARE)
-			return w;
-	}
-	return 4;
+	return len > MIH_TAG_BITS ? len - MIH_TAG_BITS : 0;
+}
+
+/* Where row k of a bucket of s rows predicts its hash's row in the bucket [lo, hi) of
+ * the next table. */
+static inline uint64_t hdb_link_pred(uint64_t k, uint64_t s, uint64_t lo, uint64_t hi)
+{
+	return lo + ((2 * k + 1) * (hi - lo)) / (2 * s);
+}
+
+/* Field i of w bits (1-32) of a packed bit array (which ends in 8 spare bytes). */
+static inline uint32_t hdb_field(const uint8_t *p, uint64_t i, unsigned w)
+{
+	uint64_t bit = i * w, v = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p + (bit >> 3), 8);
+#else
+	for (unsigned k = 0; k < 8; k++)
+		v |= (uint64_t)p[(bit >> 3) + k] << (8 * k);
+#endif
+	return (uint32_t)((v >> (bit & 7)) & ((1ull << w) - 1));
 }
 
 #endif

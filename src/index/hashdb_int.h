@@ -20,10 +20,11 @@ struct hdb_table {
 
 struct hdb_mih {
 	unsigned off, len;    /* the key: hash bits [off, off + len) */
-	unsigned lw;	      /* bytes per link */
+	unsigned lw, rb;      /* bits per link, of which the residue's */
+	uint32_t ones;	      /* a link of lw one bits: see exc */
 	const uint8_t *dir;   /* (1 << len) + 1 u32 bucket bounds */
 	const uint8_t *tags;  /* n u16: the 16 hash bits after each row's key */
-	const uint8_t *links; /* n links of lw bytes: the row's place in the next table */
+	const uint8_t *links; /* n links of lw bits: the row's place in the next table */
 	const uint8_t *exc;   /* nexc (row, link) pairs of u32 for links of all one bits */
 	uint64_t nexc;
 	uint64_t mask[4]; /* the key's bits in the hash, as loaded by hdb_load4 */

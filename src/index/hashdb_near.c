@@ -135,18 +135,20 @@ static double shape_cost(double n, const struct hdb_mih_shape *sh, int radius, i
 	return cost;
 }
 
-/* Expected bytes an entry: payload, tag and link per table, directories. A link counts
- * rows in a group of about n / 2^min(16, key bits) and takes the bytes for a group
- * three standard deviations above that. */
+/* Expected bytes an entry: payload, tag and link per table, directories. A link's
+ * residue is about normal, with a standard deviation of sqrt(rows / 2) for buckets of
+ * that many rows (two places of a bucket's rows estimated by their share), and takes
+ * the bits for 3.5 of them either way. */
 static double shape_bytes(double n, const struct hdb_mih_shape *sh, unsigned pay_bytes)
 {
 	double bytes = pay_bytes;
 	for (int i = 0; i < sh->m; i++) {
-		unsigned len = sh->len[(i + 1) % sh->m];
-		double mean = n / (double)(1u << (len < MIH_TAG_BITS ? len : MIH_TAG_BITS));
-		double most = mean + 3 * __builtin_sqrt(mean) + 1;
-		unsigned lw = most < 255 ? 1 : most < 65535 ? 2 : most < 16777215 ? 3 : 4;
-		bytes += 2 + lw + 4.0 * (double)((1u << sh->len[i]) + 1) / n;
+		unsigned len = sh->len[(i + 1) % sh->m], rb = 1;
+		double span = 7 * __builtin_sqrt(n / (double)(1u << len) / 2) + 1;
+		while (rb < 32 && (double)(1ull << rb) < span)
+			rb++;
+		bytes += (MIH_TAG_BITS + hdb_link_sub_bits(len) + rb) / 8.0 +
+			 4.0 * (double)((1u << sh->len[i]) + 1) / n;
 	}
 	return bytes;
 }
@@ -203,6 +205,7 @@ struct probe {
 
 struct surv {
 	uint32_t pos, key; /* the row's place in its table, and its key (the bucket) */
+	uint32_t lo, hi;   /* the bucket's rows */
 	uint8_t table, d;  /* d: the key's distance from the query's */
 };
 
@@ -211,11 +214,13 @@ struct surv {
  * would spell the same hash), which then stands for both starts and stops checking the
  * ring's bounds (a start it stands for may be valid where its own is not). */
 struct walk {
-	uint8_t h[32];	       /* the hash as far as spelled out */
-	uint32_t p;	       /* its row in table j */
-	uint32_t entry;	       /* its row of table 0 once met, else NO_ROW */
-	uint32_t link, b0, nb; /* the next step: link into the group of nb buckets at b0 */
-	uint32_t starts;       /* the tables of the starts it stands for */
+	uint8_t h[32];	      /* the hash as far as spelled out */
+	uint32_t p, lo, hi;   /* its row in table j, and its bucket's rows */
+	uint32_t entry;	      /* its row of table 0 once met, else NO_ROW */
+	uint32_t b0, nb, sub; /* the next step: the tag's group, the bucket in it */
+	int32_t res;	      /* and the distance from the predicted row */
+	uint32_t to;	      /* or the row itself (an exception: sub = NO_ROW) */
+	uint32_t starts;      /* the tables of the starts it stands for */
 	int16_t sum, bound;    /* distance over keys s..j, and the ring's bound on it + 1 */
 	uint16_t up;	       /* the walk it handed over to (itself if none) */
 	uint8_t s, j, steps, state, led;
@@ -298,15 +303,10 @@ static int ring_start(const struct query *q, const int *d, int s)
 	return 1;
 }
 
-/* Row p's link in table x (NO_ROW if the file is damaged). */
-static inline uint32_t read_link(const struct hdb_mih *x, uint32_t p)
+/* The row of the next table that row p of table x links to, from x's exceptions
+ * (NO_ROW if the file is damaged). */
+static uint32_t exception(const struct hdb_mih *x, uint32_t p)
 {
-	const uint8_t *l = x->links + (size_t)x->lw * p;
-	uint32_t v = l[0];
-	for (unsigned k = 1; k < x->lw; k++)
-		v |= (uint32_t)l[k] << (8 * k);
-	if (v != (x->lw == 4 ? 0xFFFFFFFFu : (1u << (8 * x->lw)) - 1))
-		return v;
 	uint64_t lo = 0, hi = x->nexc;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
@@ -370,6 +370,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		struct walk *w = &q->wk[k];
 		w->s = w->j = v->table;
 		w->p = v->pos;
+		w->lo = v->lo;
+		w->hi = v->hi;
 		w->steps = 0;
 		w->entry = v->table == 0 ? v->pos : NO_ROW;
 		w->sum = v->d;
@@ -404,15 +406,25 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 				w->state = W_DEAD;
 				continue;
 			}
-			uint32_t link = read_link(x, w->p);
-			if (link == NO_ROW) {
-				w->state = W_DEAD;
-				continue;
-			}
 			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
 			w->b0 = hdb_group(y->len, tag, &w->nb);
-			w->link = link;
-			__builtin_prefetch(y->dir + 4 * (size_t)w->b0);
+			uint32_t v = hdb_field(x->links, w->p, x->lw);
+			if (v == x->ones) {
+				w->sub = NO_ROW;
+				w->to = exception(x, w->p);
+				if (w->to == NO_ROW) {
+					w->state = W_DEAD;
+					continue;
+				}
+			} else {
+				w->sub = v >> x->rb;
+				w->res = (int32_t)(v & ((1u << x->rb) - 1)) - (int32_t)(1u << (x->rb - 1));
+				if (w->sub >= w->nb) {
+					w->state = W_DEAD; /* damaged file */
+					continue;
+				}
+			}
+			__builtin_prefetch(y->dir + 4 * (size_t)w->b0 + 4 * (w->sub == NO_ROW ? 0 : w->sub));
 			q->live[keep++] = q->live[i];
 		}
 		nl = keep;
@@ -422,19 +434,34 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			struct walk *w = &q->wk[q->live[i]];
 			int jn = w->j + 1 == m ? 0 : w->j + 1;
 			const struct hdb_mih *y = &db->mih[jn];
-			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)w->b0);
-			uint32_t hi = hdb_le32(y->dir + 4 * ((size_t)w->b0 + w->nb));
-			if (w->link >= hi - lo) {
-				w->state = W_DEAD; /* damaged file */
-				continue;
-			}
-			uint32_t p = lo + w->link, b = w->b0;
-			if (w->nb > 1) { /* a key longer than the tag: the rest from the row's bucket */
-				while (b + 1 < w->b0 + w->nb &&
-				       hdb_le32(y->dir + 4 * ((size_t)b + 1)) <= p)
+			uint32_t b = w->b0, p;
+			if (w->sub == NO_ROW) { /* an exception: the row itself, in the group */
+				p = w->to;
+				if (p < hdb_le32(y->dir + 4 * (size_t)b) ||
+				    p >= hdb_le32(y->dir + 4 * ((size_t)b + w->nb))) {
+					w->state = W_DEAD; /* damaged file */
+					continue;
+				}
+				while (b + 1 < w->b0 + w->nb && hdb_le32(y->dir + 4 * ((size_t)b + 1)) <= p)
 					b++;
-				hdb_put_bits(w->h, y->off, y->len, b);
+			} else {
+				b += w->sub;
 			}
+			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)b), hi = hdb_le32(y->dir + 4 * (size_t)b + 4);
+			if (w->sub != NO_ROW) {
+				uint64_t k = w->j ? w->p - w->lo : w->p;
+				uint64_t rows = w->j ? w->hi - w->lo : db->n_pdq;
+				int64_t pp = (int64_t)hdb_link_pred(k, rows, lo, hi) + w->res;
+				if (pp < lo || pp >= hi) {
+					w->state = W_DEAD; /* damaged file */
+					continue;
+				}
+				p = (uint32_t)pp;
+			}
+			if (w->nb > 1) /* a key longer than the tag: the rest from the row's bucket */
+				hdb_put_bits(w->h, y->off, y->len, b);
+			w->lo = lo;
+			w->hi = hi;
 			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q->key[jn]));
 			w->bound = (int16_t)(w->bound + q->t[jn] + 1);
 			w->steps++;
@@ -458,7 +485,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 				}
 			}
 			__builtin_prefetch(y->tags + 2 * (size_t)p);
-			__builtin_prefetch(y->links + (size_t)y->lw * p);
+			__builtin_prefetch(y->links + (((uint64_t)p * y->lw) >> 3));
 			q->live[keep++] = q->live[i];
 		}
 		nl = keep;
@@ -468,30 +495,33 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 }
 
 static inline __attribute__((always_inline)) void survive(struct query *q, uint32_t pos,
-							  unsigned table, uint32_t key, int d)
+							  unsigned table, uint32_t key, int d,
+							  uint32_t lo, uint32_t hi)
 {
 	struct surv *v = &q->sv[q->ns];
 	v->pos = pos;
 	v->key = key;
+	v->lo = lo;
+	v->hi = hi;
 	v->table = (uint8_t)table;
 	v->d = (uint8_t)d;
 	const struct hdb_mih *x = &q->db->mih[table];
-	__builtin_prefetch(x->links + (size_t)x->lw * pos);
+	__builtin_prefetch(x->links + (((uint64_t)pos * x->lw) >> 3));
 	if (++q->ns == SURV)
 		verify(q);
 }
 
 /* The rows of bucket [lo, hi) of a table whose tags are within c bits of tag. */
 static inline __attribute__((always_inline)) void tags_plain(struct query *q, unsigned table,
-							     uint32_t lo, uint32_t hi, uint32_t key,
-							     int d, int c)
+							     uint32_t from, uint32_t lo, uint32_t hi,
+							     uint32_t key, int d, int c)
 {
 	const uint8_t *tags = q->db->mih[table].tags;
 	unsigned tag = q->tag[table];
-	for (uint32_t j = lo; j < hi; j++) {
+	for (uint32_t j = from; j < hi; j++) {
 		unsigned v = (tags[2 * (size_t)j] | (unsigned)tags[2 * (size_t)j + 1] << 8) ^ tag;
 		if (__builtin_popcount(v) <= c)
-			survive(q, j, table, key, d);
+			survive(q, j, table, key, d, lo, hi);
 	}
 }
 
@@ -520,10 +550,10 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 		while (ok) {
 			unsigned k = (unsigned)__builtin_ctz(ok) >> 1;
 			ok &= ok - 1;
-			survive(q, j + k, table, key, d);
+			survive(q, j + k, table, key, d, lo, hi);
 		}
 	}
-	tags_plain(q, table, j, hi, key, d, c);
+	tags_plain(q, table, j, lo, hi, key, d, c);
 }
 #endif
 
@@ -537,7 +567,7 @@ static inline __attribute__((always_inline)) void bucket_rows(struct query *q, u
 		return;
 	if (c >= MIH_TAG_BITS) {
 		for (uint32_t j = a; j < b; j++)
-			survive(q, j, table, key, d);
+			survive(q, j, table, key, d, a, b);
 		return;
 	}
 #ifdef HDB_X86
@@ -547,7 +577,7 @@ static inline __attribute__((always_inline)) void bucket_rows(struct query *q, u
 	}
 #endif
 	(void)simd;
-	tags_plain(q, table, a, b, key, d, c);
+	tags_plain(q, table, a, a, b, key, d, c);
 }
 
 static inline __attribute__((always_inline)) void run_probes(struct query *q, int simd)

@@ -282,14 +282,14 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			x->len = v[2];
 			x->lw = v[4];
 			if (x->off != next || x->len < 1 || x->len > MIH_MAX_KEY_BITS ||
-			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS || x->lw < 1 || x->lw > 4)
+			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS || x->lw < 1 || x->lw > 32)
 				BAD("PDQ table %d has a bad shape", i);
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->len) + 1) * 4)
 				BAD("PDQ table %d has no directory", i);
 			if (!have_mrows[i] || mrows[i].size != db->n_pdq * 2)
 				BAD("PDQ table %d has no tags", i);
-			if (!have_mlinks[i] || mlinks[i].size != db->n_pdq * x->lw)
+			if (!have_mlinks[i] || mlinks[i].size != (db->n_pdq * x->lw + 7) / 8 + 8)
 				BAD("PDQ table %d has no links", i);
 			if (have_mexc[i] && mexc[i].size != mexc[i].count * 8)
 				BAD("PDQ table %d has bad link exceptions", i);
@@ -309,6 +309,14 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		}
 		if (next != 256)
 			BAD("the PDQ tables do not cover the 256 bits");
+		for (int i = 0; i < db->m; i++) {
+			struct hdb_mih *x = &db->mih[i];
+			unsigned sub = hdb_link_sub_bits(db->mih[(i + 1) % db->m].len);
+			if (x->lw <= sub)
+				BAD("PDQ table %d has a bad shape", i);
+			x->rb = x->lw - sub;
+			x->ones = x->lw == 32 ? 0xFFFFFFFFu : (1u << x->lw) - 1;
+		}
 	}
 	if (rec_off.size || rec_data.size) {
 		if (!rec_off.size)
