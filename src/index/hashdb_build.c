@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -933,16 +934,18 @@ static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, str
 	return rc;
 }
 
-/* Where each of the n sorted hashes goes in table i (bucket order, inside a bucket
- * the hashes' own), from the table's bucket bounds. */
+/* Each of the n sorted hashes' key in table i, and where it goes there (bucket order,
+ * inside a bucket the hashes' own), from the table's bucket bounds. */
 static void table_places(const uint8_t *hashes, uint64_t n, const struct hdb_mih_shape *sh,
-			 int i, const uint32_t *dir, uint32_t *pos)
+			 int i, const uint32_t *dir, uint32_t *key, uint32_t *pos)
 {
 	size_t nb = (size_t)1 << sh->len[i];
 	uint32_t *next = ks_xmalloc(nb * sizeof *next);
 	memcpy(next, dir, nb * sizeof *next);
-	for (uint64_t e = 0; e < n; e++)
-		pos[e] = next[hdb_bits(hashes + e * 32, sh->off[i], sh->len[i])]++;
+	for (uint64_t e = 0; e < n; e++) {
+		key[e] = hdb_bits(hashes + e * 32, sh->off[i], sh->len[i]);
+		pos[e] = next[key[e]]++;
+	}
 	free(next);
 }
 
@@ -963,33 +966,13 @@ static void w_dir(struct writer *w, int i, const uint32_t *dir, size_t nb)
 	w_end(w, nb + 1);
 }
 
-/* Hash e's row of table i and its link to table j (hashdb_format.h): the row, its tag,
- * the bucket in the tag's group of table j, the row there and the predicted row. */
-struct link {
-	uint32_t p, tag, sub, to;
-	uint64_t pred;
-};
-
-static inline void link_of(const uint8_t *h, uint64_t e, const struct hdb_mih_shape *sh, int i,
-			   int j, uint32_t *const *dir, const uint32_t *cur, const uint32_t *nxt,
-			   struct link *l)
-{
-	uint32_t ki = hdb_bits(h, sh->off[i], sh->len[i]), kj = hdb_bits(h, sh->off[j], sh->len[j]);
-	uint32_t nb, lo = dir[i][ki], hi = dir[i][ki + 1];
-	l->p = cur[e];
-	l->tag = hdb_bits(h, sh->off[i] + sh->len[i], MIH_TAG_BITS);
-	l->sub = kj - hdb_group(sh->len[j], l->tag, &nb);
-	l->to = j ? nxt[e] : (uint32_t)e;
-	uint64_t k = i ? l->p - lo : l->p, rows = i ? hi - lo : dir[i][(size_t)1 << sh->len[i]];
-	l->pred = hdb_link_pred(k, rows, dir[j][kj], dir[j][kj + 1]);
-}
-
-/* Bits a residue r needs stored plus a bias: the fewest b >= 1 with -2^(b-1) <= r <
- * 2^(b-1). */
+/* Bits a residue r needs: r zigzagged (0, -1, 1, -2, ... as 0, 1, 2, 3, ...) must stay
+ * below all one bits, which mark an exception. */
 static unsigned residue_bits(int64_t r)
 {
+	uint64_t z = hdb_zigzag(r) + 1;
 	unsigned b = 1;
-	while (b < 40 && (r < -((int64_t)1 << (b - 1)) || r >= ((int64_t)1 << (b - 1))))
+	while (b < 40 && z >> b)
 		b++;
 	return b;
 }
@@ -1020,33 +1003,48 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		}
 		dir[i][nb] = sum;
 	}
+	/* per hash: its row and key in table i and in table j = i + 1, its residue */
 	uint32_t *cur = ks_xmalloc(n * sizeof *cur), *nxt = ks_xmalloc(n * sizeof *nxt);
+	uint32_t *kcur = ks_xmalloc(n * sizeof *kcur), *knxt = ks_xmalloc(n * sizeof *knxt);
+	int32_t *res = ks_xmalloc(n * sizeof *res);
 	uint8_t *tags = ks_xmalloc(n * 2);
 	size_t lcap = (size_t)((n * 32 + 7) / 8) + 8;
 	uint8_t *links = ks_xmalloc(lcap);
 	uint8_t *exc = NULL;
 	size_t nexc = 0, cexc = 0;
-	table_places(hashes, n, &sh, 0, dir[0], cur);
+	table_places(hashes, n, &sh, 0, dir[0], kcur, cur);
 	for (uint64_t e = 0; e < n; e++)
 		if (cur[e] != e)
 			abort(); /* table 0 is the sorted hashes' own order: our bug */
 	for (int i = 0; i < m && w->rc == KS_OK; i++) {
 		int j = (i + 1) % m;
-		if (j)
-			table_places(hashes, n, &sh, j, dir[j], nxt);
-		/* the residues' sizes, then the fewest bits leaving at most n / MIH_EXC_SHARE
-		 * links to the exceptions */
+		if (j) {
+			table_places(hashes, n, &sh, j, dir[j], knxt, nxt);
+		} else {
+			for (uint64_t e = 0; e < n; e++) {
+				knxt[e] = hdb_bits(hashes + e * 32, sh.off[0], sh.len[0]);
+				nxt[e] = (uint32_t)e;
+			}
+		}
+		/* each link's residue from its predicted row, the tags on the way; then the
+		 * fewest bits leaving at most n / MIH_EXC_SHARE links to the exceptions */
 		unsigned sub = hdb_link_sub_bits(sh.len[j]);
-		uint64_t need[41] = {0};
-		struct link l;
+		uint64_t need[41] = {0}, rows0 = dir[0][(size_t)1 << sh.len[0]];
 		for (uint64_t e = 0; e < n; e++) {
-			link_of(hashes + e * 32, e, &sh, i, j, dir, cur, nxt, &l);
-			need[residue_bits((int64_t)l.to - (int64_t)l.pred)]++;
+			uint32_t p = cur[e], ki = kcur[e], kj = knxt[e];
+			uint32_t tag = hdb_bits(hashes + e * 32, sh.off[i] + sh.len[i], MIH_TAG_BITS);
+			tags[2 * (size_t)p] = (uint8_t)tag;
+			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
+			uint64_t k = i ? p - dir[i][ki] : p;
+			uint64_t rows = i ? dir[i][ki + 1] - dir[i][ki] : rows0;
+			uint64_t pred = hdb_link_pred(k, rows, dir[j][kj], dir[j][kj + 1]);
+			int64_t r = (int64_t)nxt[e] - (int64_t)pred;
+			res[e] = r < INT32_MIN ? INT32_MIN : r > INT32_MAX ? INT32_MAX : (int32_t)r;
+			need[residue_bits(res[e])]++;
 		}
 		unsigned rb = 1;
-		uint64_t over = n;
 		for (;;) {
-			over = 0;
+			uint64_t over = 0;
 			for (unsigned b = rb + 1; b <= 40; b++)
 				over += need[b];
 			if (over <= n / MIH_EXC_SHARE || sub + rb == 32)
@@ -1060,24 +1058,23 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		memset(links, 0, lsize);
 		nexc = 0;
 		for (uint64_t e = 0; e < n; e++) {
-			link_of(hashes + e * 32, e, &sh, i, j, dir, cur, nxt, &l);
-			tags[2 * (size_t)l.p] = (uint8_t)l.tag;
-			tags[2 * (size_t)l.p + 1] = (uint8_t)(l.tag >> 8);
-			int64_t r = (int64_t)l.to - (int64_t)l.pred;
-			uint64_t v = ((uint64_t)l.sub << rb) | (uint64_t)(r + ((int64_t)1 << (rb - 1)));
-			if (residue_bits(r) > rb || v >= ones) {
+			uint32_t p = cur[e], nb;
+			uint32_t tag = (uint32_t)tags[2 * (size_t)p] | (uint32_t)tags[2 * (size_t)p + 1] << 8;
+			uint64_t g = knxt[e] - hdb_group(sh.len[j], tag, &nb);
+			uint64_t v = g << rb | hdb_zigzag(res[e]);
+			if (residue_bits(res[e]) > rb) {
 				if (nexc == cexc) {
 					cexc = cexc ? 2 * cexc : 1024;
 					exc = ks_xrealloc(exc, cexc * 8);
 				}
-				hdb_put32(exc + 8 * nexc, l.p);
-				hdb_put32(exc + 8 * nexc + 4, l.to);
+				hdb_put32(exc + 8 * nexc, p);
+				hdb_put32(exc + 8 * nexc + 4, nxt[e]);
 				nexc++;
 				v = ones;
 			}
-			uint64_t bit = (uint64_t)l.p * wb, x = v << (bit & 7);
-			for (unsigned k = 0; k < 5; k++)
-				links[(bit >> 3) + k] |= (uint8_t)(x >> (8 * k));
+			uint64_t bit = (uint64_t)p * wb, x = v << (bit & 7);
+			for (unsigned b = 0; b < 5; b++)
+				links[(bit >> 3) + b] |= (uint8_t)(x >> (8 * b));
 		}
 		w_dir(w, i, dir[i], (size_t)1 << sh.len[i]);
 		w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
@@ -1095,6 +1092,9 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		uint32_t *t = cur;
 		cur = nxt;
 		nxt = t;
+		t = kcur;
+		kcur = knxt;
+		knxt = t;
 	}
 	w_begin(w, SEC_MIH, 0);
 	for (int i = 0; i < m; i++) {
@@ -1111,6 +1111,9 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		free(dir[i]);
 	free(cur);
 	free(nxt);
+	free(kcur);
+	free(knxt);
+	free(res);
 	free(tags);
 	free(links);
 	free(exc);

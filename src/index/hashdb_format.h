@@ -76,8 +76,8 @@ enum hdb_kind {
  * fewer), its low rbits the distance from the row predicted by the row's own place:
  * both tables order a bucket's rows by table 0's order, so a row k of the s rows of its
  * bucket (of table 0: row k of all s) sits about (k + 1/2) / s of the way through its
- * bucket of table j (hdb_link_pred). The distance is stored plus 2^(rbits - 1); a link of all one bits
- * is in the table's SEC_MIH_EXC. At 10 million hashes a link is 6 bits where a row
+ * bucket of table j (hdb_link_pred). The distance is stored zigzagged (hdb_zigzag); a link of all one
+ * bits is in the table's SEC_MIH_EXC. At 10 million hashes a link is 6 bits where a row
  * number would be 24. Following the links from any row through the m tables spells the
  * whole hash and reaches its row of table 0, which numbers the hash. */
 
@@ -208,6 +208,17 @@ static inline unsigned hdb_link_sub_bits(unsigned len)
 static inline uint64_t hdb_link_pred(uint64_t k, uint64_t s, uint64_t lo, uint64_t hi)
 {
 	return lo + ((2 * k + 1) * (hi - lo)) / (2 * s);
+}
+
+/* 0, -1, 1, -2, 2, ... as 0, 1, 2, 3, 4, ... */
+static inline uint64_t hdb_zigzag(int64_t r)
+{
+	return ((uint64_t)r << 1) ^ (uint64_t)(r >> 63);
+}
+
+static inline int64_t hdb_unzigzag(uint64_t z)
+{
+	return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 }
 
 /* Field i of w bits (1-32) of a packed bit array (which ends in 8 spare bytes). */

@@ -322,7 +322,8 @@ static uint32_t exception(const struct hdb_mih *x, uint32_t p)
 /* A walk that went all the way round: reported if within the radius and it stands
  * for the hash's first valid start (which is among the survivors of some round of
  * walks, and only one). */
-static void finish(struct query *q, const struct walk *w)
+static inline __attribute__((always_inline)) void finish(struct query *q,
+							   const struct walk *w)
 {
 	const struct ks_hashdb *db = q->db;
 	if (w->entry >= db->n_pdq)
@@ -418,7 +419,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 				}
 			} else {
 				w->sub = v >> x->rb;
-				w->res = (int32_t)(v & ((1u << x->rb) - 1)) - (int32_t)(1u << (x->rb - 1));
+				w->res = (int32_t)hdb_unzigzag(v & ((1ull << x->rb) - 1));
 				if (w->sub >= w->nb) {
 					w->state = W_DEAD; /* damaged file */
 					continue;

@@ -330,6 +330,34 @@ out:
 	return rc;
 }
 
+/* The PDQ rows must spell out in table 0's order, which is the hashes' own. */
+struct spell_order {
+	uint8_t prev[32];
+	uint64_t bad;
+};
+
+static int spelled_in_order(void *ctx, uint64_t row, const uint8_t hash[32], uint32_t payload)
+{
+	struct spell_order *o = ctx;
+	(void)payload;
+	if (row && memcmp(o->prev, hash, 32) > 0) {
+		o->bad = row;
+		return KS_E_FORMAT;
+	}
+	memcpy(o->prev, hash, 32);
+	return 0;
+}
+
+static int check_pdq_order(const struct ks_hashdb *db, struct ks_err *err)
+{
+	struct spell_order o = {{0}, 0};
+	if (hdb_pdq_each(db, spelled_in_order, &o) < 0)
+		return ks_err_set(err, KS_E_FORMAT,
+				  "the PDQ tables are damaged: row %llu spells a hash out of order",
+				  (unsigned long long)o.bad);
+	return KS_OK;
+}
+
 int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, struct ks_err *err)
 {
 	struct ks_err local;
@@ -440,6 +468,10 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 #if defined(__x86_64__) || defined(__i386__)
 	db->fast = !__builtin_cpu_supports("popcnt") ? 0 : __builtin_cpu_supports("avx2") ? 2 : 1;
 #endif
+	if ((flags & KS_HASHDB_VERIFY) && (rc = check_pdq_order(db, err)) < 0) {
+		ks_err_prefix(err, "%s", path);
+		goto out;
+	}
 	*out = db;
 	db = NULL;
 out:
@@ -469,7 +501,7 @@ int ks_hashdb_verify(const struct ks_hashdb *db, struct ks_err *err)
 		if (rc < 0)
 			return rc;
 	}
-	return KS_OK;
+	return check_pdq_order(db, err);
 }
 
 void ks_hashdb_get_info(const struct ks_hashdb *db, struct ks_hashdb_info *out)
