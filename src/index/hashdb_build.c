@@ -936,8 +936,8 @@ static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, str
 
 /* Each of the n sorted hashes' key in table i, and where it goes there (bucket order,
  * inside a bucket the hashes' own), from the table's bucket bounds. */
-static void table_places(const uint8_t *hashes, uint64_t n, const struct hdb_mih_shape *sh,
-			 int i, const uint32_t *dir, uint32_t *key, uint32_t *pos)
+static void table_places(const uint8_t *hashes, uint64_t n, const struct hdb_mih_shape *sh, int i,
+			 const uint32_t *dir, uint32_t *key, uint32_t *pos)
 {
 	size_t nb = (size_t)1 << sh->len[i];
 	uint32_t *next = ks_xmalloc(nb * sizeof *next);
@@ -1032,7 +1032,8 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		uint64_t need[41] = {0}, rows0 = dir[0][(size_t)1 << sh.len[0]];
 		for (uint64_t e = 0; e < n; e++) {
 			uint32_t p = cur[e], ki = kcur[e], kj = knxt[e];
-			uint32_t tag = hdb_bits(hashes + e * 32, sh.off[i] + sh.len[i], MIH_TAG_BITS);
+			uint32_t tag =
+			    hdb_bits(hashes + e * 32, sh.off[i] + sh.len[i], MIH_TAG_BITS);
 			tags[2 * (size_t)p] = (uint8_t)tag;
 			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
 			uint64_t k = i ? p - dir[i][ki] : p;
@@ -1059,7 +1060,8 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		nexc = 0;
 		for (uint64_t e = 0; e < n; e++) {
 			uint32_t p = cur[e], nb;
-			uint32_t tag = (uint32_t)tags[2 * (size_t)p] | (uint32_t)tags[2 * (size_t)p + 1] << 8;
+			uint32_t tag =
+			    (uint32_t)tags[2 * (size_t)p] | (uint32_t)tags[2 * (size_t)p + 1] << 8;
 			uint64_t g = knxt[e] - hdb_group(sh.len[j], tag, &nb);
 			uint64_t v = g << rb | hdb_zigzag(res[e]);
 			if (residue_bits(res[e]) > rb) {

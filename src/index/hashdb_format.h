@@ -17,8 +17,9 @@
 #include <string.h>
 
 #define HDB_MAGIC "KSHASHDB"
-#define HDB_VERSION 3 /* 2: the PDQ tables keep a 16-bit tag per row; 3: the tables are
-			* linked in a ring and hold the hashes (older files: rebuild) */
+#define HDB_VERSION                                                                                \
+	3 /* 2: the PDQ tables keep a 16-bit tag per row; 3: the tables are                        \
+	   * linked in a ring and hold the hashes (older files: rebuild) */
 #define HDB_HEADER_SIZE 128
 #define HDB_SECTION_SIZE 64
 #define HDB_ALIGN 64
@@ -42,25 +43,25 @@ enum {
 
 /* Section table entry: u32 kind, u32 arg, u64 off, u64 size, u64 count, sha256[32]. */
 enum hdb_kind {
-	SEC_STRINGS = 1,   /* NUL-terminated strings; references are byte offsets */
-	SEC_SETS = 2,	   /* count sets of SET_SIZE bytes */
-	SEC_CLASSES = 3,   /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
-	SEC_ROWS = 4,	   /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
-	SEC_DIR = 5,	   /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
-	SEC_PDQ_HASH = 6,  /* version 2 only: the PDQ hashes, 32 bytes each, sorted */
-	SEC_PDQ_PAY = 7,   /* arg = bytes (1-4): count payloads in table 0's order, which
-			    * numbers the PDQ rows */
-	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
-			    * bits (16), u8 link bits (1-32), 3 zero */
-	SEC_MIH_DIR = 9,   /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
-	SEC_MIH_ROWS = 10, /* arg = table: n u16 tags in bucket order, each the 16 hash
-			    * bits that follow the row's key (wrapping past bit 255) */
+	SEC_STRINGS = 1,    /* NUL-terminated strings; references are byte offsets */
+	SEC_SETS = 2,	    /* count sets of SET_SIZE bytes */
+	SEC_CLASSES = 3,    /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
+	SEC_ROWS = 4,	    /* arg = table (T_MD5..T_PDQ): count rows (digest + payload) */
+	SEC_DIR = 5,	    /* arg = table | bits << 8: (1 << bits) + 1 u32 row bounds */
+	SEC_PDQ_HASH = 6,   /* version 2 only: the PDQ hashes, 32 bytes each, sorted */
+	SEC_PDQ_PAY = 7,    /* arg = bytes (1-4): count payloads in table 0's order, which
+			     * numbers the PDQ rows */
+	SEC_MIH = 8,	    /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
+			     * bits (16), u8 link bits (1-32), 3 zero */
+	SEC_MIH_DIR = 9,    /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
+	SEC_MIH_ROWS = 10,  /* arg = table: n u16 tags in bucket order, each the 16 hash
+			     * bits that follow the row's key (wrapping past bit 255) */
 	SEC_MIH_LINKS = 11, /* arg = table: n links of the table's link bits in bucket
 			     * order, packed from bit 0 of byte 0 up, then 8 zero bytes: where
 			     * the row's hash sits in the next table (below) */
-	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
+	SEC_REC_OFF = 12,   /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
-	SEC_META = 14, /* "key=value\n" text */
+	SEC_META = 14,	  /* "key=value\n" text */
 	SEC_MIH_EXC = 15, /* arg = table: count rows whose link is all one bits, 8 bytes
 			   * each (u32 row of the table, u32 row of the next), sorted by row */
 };
@@ -74,12 +75,13 @@ enum hdb_kind {
  * The tag names its group of buckets there (hdb_group); the link's high bits pick the
  * bucket in the group (the next key's bits past the tag, none for keys of 16 bits or
  * fewer), its low rbits the distance from the row predicted by the row's own place:
- * both tables order a bucket's rows by table 0's order, so a row k of the s rows of its
- * bucket (of table 0: row k of all s) sits about (k + 1/2) / s of the way through its
- * bucket of table j (hdb_link_pred). The distance is stored zigzagged (hdb_zigzag); a link of all one
- * bits is in the table's SEC_MIH_EXC. At 10 million hashes a link is 6 bits where a row
- * number would be 24. Following the links from any row through the m tables spells the
- * whole hash and reaches its row of table 0, which numbers the hash. */
+ * both tables order a bucket's rows by table 0's order, so row k of the s rows of its
+ * bucket (in table 0: row k of all s) sits about (k + 1/2) / s of the way through its
+ * bucket of table j (hdb_link_pred). The distance is stored zigzagged (hdb_zigzag); a
+ * link of all one bits is in the table's SEC_MIH_EXC. At 10 million hashes a link
+ * takes 7 bits where a row number would take 24. Following the links from any row
+ * through the m tables spells the whole hash and reaches its row of table 0, which
+ * numbers the hash. */
 
 /* Digest tables. */
 enum { T_MD5 = 0, T_SHA1 = 1, T_SHA256 = 2, T_PDQ = 3, T_COUNT = 4 };

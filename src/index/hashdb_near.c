@@ -160,7 +160,9 @@ void hdb_mih_shape(uint64_t n, int m, unsigned pay_bytes, struct hdb_mih_shape *
 	 * among those within MIH_ENTRY_BYTES an entry, or of all if none is. */
 	int lo = MIH_MIN_TABLES, hi = MIH_MAX_TABLES;
 	if (m > 0)
-		lo = hi = m < MIH_MIN_TABLES ? MIH_MIN_TABLES : m > MIH_MAX_TABLES ? MIH_MAX_TABLES : m;
+		lo = hi = m < MIH_MIN_TABLES   ? MIH_MIN_TABLES
+			  : m > MIH_MAX_TABLES ? MIH_MAX_TABLES
+					       : m;
 	double best = -1;
 	int best_fits = 0;
 	for (int mm = lo; mm <= hi; mm++) {
@@ -190,10 +192,10 @@ double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 /* ---- the query, built for plain C, POPCNT, and AVX2 ------------------------------- */
 
 #define PROBES 1024 /* bucket probes generated at a time */
-#define AHEAD 48 /* directory entries prefetched this many probes ahead */
+#define AHEAD 48    /* directory entries prefetched this many probes ahead */
 #define TAGS_AHEAD 24
 #define RING 64
-#define SURV 512 /* rows walked at a time */
+#define SURV 512     /* rows walked at a time */
 #define TAG_LINES 16 /* a bucket's tag lines prefetched at most */
 #define NO_ROW 0xFFFFFFFFu
 #define CLAIM_BITS 11 /* the places the survivors start from, hashed (4 slots a row) */
@@ -221,8 +223,8 @@ struct walk {
 	int32_t res;	      /* and the distance from the predicted row */
 	uint32_t to;	      /* or the row itself (an exception: sub = NO_ROW) */
 	uint32_t starts;      /* the tables of the starts it stands for */
-	int16_t sum, bound;    /* distance over keys s..j, and the ring's bound on it + 1 */
-	uint16_t up;	       /* the walk it handed over to (itself if none) */
+	int16_t sum, bound;   /* distance over keys s..j, and the ring's bound on it + 1 */
+	uint16_t up;	      /* the walk it handed over to (itself if none) */
 	uint8_t s, j, steps, state, led;
 };
 
@@ -316,14 +318,13 @@ static uint32_t exception(const struct hdb_mih *x, uint32_t p)
 			hi = mid;
 	}
 	return lo < x->nexc && hdb_le32(x->exc + 8 * lo) == p ? hdb_le32(x->exc + 8 * lo + 4)
-							       : NO_ROW;
+							      : NO_ROW;
 }
 
 /* A walk that went all the way round: reported if within the radius and it stands
  * for the hash's first valid start (which is among the survivors of some round of
  * walks, and only one). */
-static inline __attribute__((always_inline)) void finish(struct query *q,
-							   const struct walk *w)
+static inline __attribute__((always_inline)) void finish(struct query *q, const struct walk *w)
 {
 	const struct ks_hashdb *db = q->db;
 	if (w->entry >= db->n_pdq)
@@ -425,7 +426,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 					continue;
 				}
 			}
-			__builtin_prefetch(y->dir + 4 * (size_t)w->b0 + 4 * (w->sub == NO_ROW ? 0 : w->sub));
+			__builtin_prefetch(y->dir + 4 * (size_t)w->b0 +
+					   4 * (w->sub == NO_ROW ? 0 : w->sub));
 			q->live[keep++] = q->live[i];
 		}
 		nl = keep;
@@ -443,12 +445,14 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 					w->state = W_DEAD; /* damaged file */
 					continue;
 				}
-				while (b + 1 < w->b0 + w->nb && hdb_le32(y->dir + 4 * ((size_t)b + 1)) <= p)
+				while (b + 1 < w->b0 + w->nb &&
+				       hdb_le32(y->dir + 4 * ((size_t)b + 1)) <= p)
 					b++;
 			} else {
 				b += w->sub;
 			}
-			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)b), hi = hdb_le32(y->dir + 4 * (size_t)b + 4);
+			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)b),
+				 hi = hdb_le32(y->dir + 4 * (size_t)b + 4);
 			if (w->sub != NO_ROW) {
 				uint64_t k = w->j ? w->p - w->lo : w->p;
 				uint64_t rows = w->j ? w->hi - w->lo : db->n_pdq;
@@ -459,7 +463,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 				}
 				p = (uint32_t)pp;
 			}
-			if (w->nb > 1) /* a key longer than the tag: the rest from the row's bucket */
+			if (w->nb >
+			    1) /* a key longer than the tag: the rest from the row's bucket */
 				hdb_put_bits(w->h, y->off, y->len, b);
 			w->lo = lo;
 			w->hi = hi;
@@ -471,7 +476,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			if (jn == 0)
 				w->entry = p;
 			if (!w->led && w->sum > w->bound - 1) {
-				w->state = W_DEAD; /* s is not a start: another table finds the row */
+				w->state =
+				    W_DEAD; /* s is not a start: another table finds the row */
 				continue;
 			}
 			int c = q->scan ? -1 : claimed(q, (unsigned)jn, p);
@@ -514,8 +520,9 @@ static inline __attribute__((always_inline)) void survive(struct query *q, uint3
 
 /* The rows of bucket [lo, hi) of a table whose tags are within c bits of tag. */
 static inline __attribute__((always_inline)) void tags_plain(struct query *q, unsigned table,
-							     uint32_t from, uint32_t lo, uint32_t hi,
-							     uint32_t key, int d, int c)
+							     uint32_t from, uint32_t lo,
+							     uint32_t hi, uint32_t key, int d,
+							     int c)
 {
 	const uint8_t *tags = q->db->mih[table].tags;
 	unsigned tag = q->tag[table];
@@ -529,15 +536,15 @@ static inline __attribute__((always_inline)) void tags_plain(struct query *q, un
 #ifdef HDB_X86
 /* The same sixteen tags at a time: per-nibble counts from a table (PSHUFB), summed to
  * 16-bit lanes, compared with c. */
-__attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, unsigned table,
-								 uint32_t lo, uint32_t hi,
-								 uint32_t key, int d, int c)
+__attribute__((target("avx2,popcnt"))) static void
+tags_avx2(struct query *q, unsigned table, uint32_t lo, uint32_t hi, uint32_t key, int d, int c)
 {
 	const uint8_t *tags = q->db->mih[table].tags;
 	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
-	const __m256i vt = _mm256_set1_epi16((short)q->tag[table]), vc = _mm256_set1_epi16((short)c);
+	const __m256i vt = _mm256_set1_epi16((short)q->tag[table]),
+		      vc = _mm256_set1_epi16((short)c);
 	uint32_t j = lo;
 	for (; j + 16 <= hi; j += 16) {
 		__m256i x = _mm256_xor_si256(
@@ -546,8 +553,8 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 		    _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
 		    _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
 		__m256i cnt = _mm256_maddubs_epi16(n, ones);
-		uint32_t ok = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(cnt, vc)) &
-			      0x55555555u;
+		uint32_t ok =
+		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(cnt, vc)) & 0x55555555u;
 		while (ok) {
 			unsigned k = (unsigned)__builtin_ctz(ok) >> 1;
 			ok &= ok - 1;
@@ -559,9 +566,8 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 #endif
 
 /* The rows of bucket [a, b) of a table, key at distance d, that the tags let through. */
-static inline __attribute__((always_inline)) void bucket_rows(struct query *q, unsigned table,
-							      uint32_t a, uint32_t b, uint32_t key,
-							      int d, int simd)
+static inline __attribute__((always_inline)) void
+bucket_rows(struct query *q, unsigned table, uint32_t a, uint32_t b, uint32_t key, int d, int simd)
 {
 	int c = q->lim[table] - d;
 	if (c < 0 || b <= a)
@@ -649,7 +655,8 @@ static inline __attribute__((always_inline)) void run_scan(struct query *q, int 
 	const struct hdb_mih *x = &q->db->mih[0];
 	uint32_t nb = 1u << x->len;
 	for (uint32_t b = 0; b < nb && !q->stop; b++) {
-		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)b), hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
+		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)b),
+			 hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
 		bucket_rows(q, 0, lo, hi, b, __builtin_popcount(b ^ q->key[0]), simd);
 	}
 	verify(q);
@@ -692,8 +699,8 @@ static void plan(struct query *q, const struct ks_hashdb *db, int radius, int sc
 {
 	q->db = db;
 	q->radius = radius > 256 ? 256 : radius;
-	q->scan = scan || (hdb_near_plan(db, q->radius, q->t) >= (double)db->n_pdq * NS_SCAN &&
-			   !force);
+	q->scan =
+	    scan || (hdb_near_plan(db, q->radius, q->t) >= (double)db->n_pdq * NS_SCAN && !force);
 	q->each = NULL;
 	q->stop = 0;
 	unsigned len[MIH_MAX_TABLES];

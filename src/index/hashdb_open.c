@@ -282,7 +282,8 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			x->len = v[2];
 			x->lw = v[4];
 			if (x->off != next || x->len < 1 || x->len > MIH_MAX_KEY_BITS ||
-			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS || x->lw < 1 || x->lw > 32)
+			    x->off + x->len > 256 || v[3] != MIH_TAG_BITS || x->lw < 1 ||
+			    x->lw > 32)
 				BAD("PDQ table %d has a bad shape", i);
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->len) + 1) * 4)
@@ -387,8 +388,8 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 		/* private anonymous memory on huge pages, read in from the file: random
 		 * lookups then miss the TLB far less often than on the page cache's small
 		 * pages (a 2-3x difference on virtual machines) */
-		map = mmap(NULL, db->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+		map = mmap(NULL, db->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			   0);
 		if (map == MAP_FAILED) {
 			rc = ks_err_set(err, KS_E_ENV, "%s: cannot hold %zu bytes: %s", path,
 					db->size, strerror(errno));
@@ -424,12 +425,13 @@ int ks_hashdb_open(const char *path, unsigned flags, struct ks_hashdb **out, str
 	}
 	db->version = hdb_le32(h + HDR_VERSION);
 	if (db->version != HDB_VERSION) {
-		rc = ks_err_set(err, KS_E_UNSUPPORTED,
-				"%s: index format version %u; this kestrel reads version %d%s", path,
-				db->version, HDB_VERSION,
-				db->version < HDB_VERSION
-				    ? " (rebuild it from its hash sets with `kestrel hashset build`)"
-				    : "");
+		rc =
+		    ks_err_set(err, KS_E_UNSUPPORTED,
+			       "%s: index format version %u; this kestrel reads version %d%s", path,
+			       db->version, HDB_VERSION,
+			       db->version < HDB_VERSION
+				   ? " (rebuild it from its hash sets with `kestrel hashset build`)"
+				   : "");
 		goto out;
 	}
 	uint8_t md[32];
@@ -930,8 +932,7 @@ struct each_ctx {
 };
 
 /* A row on its own (not a record's) as an entry of its set. */
-static int each_row(struct each_ctx *c, unsigned t, uint64_t i, const uint8_t *digest,
-		    uint32_t pay)
+static int each_row(struct each_ctx *c, unsigned t, uint64_t i, const uint8_t *digest, uint32_t pay)
 {
 	const struct ks_hashdb *db = c->db;
 	if (pay & HDB_REC_FLAG)

@@ -263,8 +263,8 @@ static void differential(size_t n, int m, int clustered, int nq)
 	for (int i = 0; i < db->m; i++)
 		exc += db->mih[i].nexc;
 	if (shapes_shown++ < 12)
-		fprintf(stderr, "n=%zu: %d tables, %llu links in the exceptions\n", n, in.mih_tables,
-			(unsigned long long)exc);
+		fprintf(stderr, "n=%zu: %d tables, %llu links in the exceptions\n", n,
+			in.mih_tables, (unsigned long long)exc);
 	exceptions += exc;
 	static const int radii[] = {0, 1, 2, 5, 8, 13, 16, 22, 31, 32, 33, 40, 47, 63, 64, 90, 256};
 	int bad = 0, total_hits = 0;
