@@ -978,8 +978,8 @@ static unsigned residue_bits(int64_t r)
 }
 
 /* The PDQ tables over the n sorted hashes at hashes (their payloads take pay_bytes):
- * per table its directory of bucket bounds by key, then each row's tag (the 16 bits
- * after its key) and link (its hash's row in the next table), in bucket order, and the
+ * per table its directory of bucket bounds by key, then bucket by bucket its rows' tags
+ * (the 16 bits after the key) and links (to the hash's row in the next table), and the
  * links left to the exceptions. The hashes themselves are not written: the tables
  * spell them (hashdb_format.h). */
 static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsigned pay_bytes,
@@ -1007,9 +1007,8 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 	uint32_t *cur = ks_xmalloc(n * sizeof *cur), *nxt = ks_xmalloc(n * sizeof *nxt);
 	uint32_t *kcur = ks_xmalloc(n * sizeof *kcur), *knxt = ks_xmalloc(n * sizeof *knxt);
 	int32_t *res = ks_xmalloc(n * sizeof *res);
-	uint8_t *tags = ks_xmalloc(n * 2);
-	size_t lcap = (size_t)((n * 32 + 7) / 8) + 8;
-	uint8_t *links = ks_xmalloc(lcap);
+	size_t rcap = 2 * (size_t)n + (size_t)((n * 32) >> 3) + ((size_t)1 << MIH_MAX_KEY_BITS) + 8;
+	uint8_t *rbuf = ks_xmalloc(rcap);
 	uint8_t *exc = NULL;
 	size_t nexc = 0, cexc = 0;
 	table_places(hashes, n, &sh, 0, dir[0], kcur, cur);
@@ -1026,16 +1025,12 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 				nxt[e] = (uint32_t)e;
 			}
 		}
-		/* each link's residue from its predicted row, the tags on the way; then the
-		 * fewest bits leaving at most n / MIH_EXC_SHARE links to the exceptions */
+		/* each link's residue from its predicted row; then the fewest bits leaving
+		 * at most n / MIH_EXC_SHARE links to the exceptions */
 		unsigned sub = hdb_link_sub_bits(sh.len[j]);
 		uint64_t need[41] = {0}, rows0 = dir[0][(size_t)1 << sh.len[0]];
 		for (uint64_t e = 0; e < n; e++) {
 			uint32_t p = cur[e], ki = kcur[e], kj = knxt[e];
-			uint32_t tag =
-			    hdb_bits(hashes + e * 32, sh.off[i] + sh.len[i], MIH_TAG_BITS);
-			tags[2 * (size_t)p] = (uint8_t)tag;
-			tags[2 * (size_t)p + 1] = (uint8_t)(tag >> 8);
 			uint64_t k = i ? p - dir[i][ki] : p;
 			uint64_t rows = i ? dir[i][ki + 1] - dir[i][ki] : rows0;
 			uint64_t pred = hdb_link_pred(k, rows, dir[j][kj], dir[j][kj + 1]);
@@ -1055,13 +1050,16 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		unsigned wb = sub + rb;
 		lw[i] = wb;
 		uint32_t ones = wb == 32 ? 0xFFFFFFFFu : (1u << wb) - 1;
-		size_t lsize = (size_t)((n * wb + 7) / 8) + 8;
-		memset(links, 0, lsize);
+		size_t rsize = 2 * (size_t)n + (size_t)((n * wb) >> 3) + ((size_t)1 << sh.len[i]) + 8;
+		memset(rbuf, 0, rsize);
 		nexc = 0;
 		for (uint64_t e = 0; e < n; e++) {
-			uint32_t p = cur[e], nb;
+			uint32_t p = cur[e], nb, ki = kcur[e], lo = dir[i][ki], hi = dir[i][ki + 1];
 			uint32_t tag =
-			    (uint32_t)tags[2 * (size_t)p] | (uint32_t)tags[2 * (size_t)p + 1] << 8;
+			    hdb_bits(hashes + e * 32, sh.off[i] + sh.len[i], MIH_TAG_BITS);
+			uint8_t *t = rbuf + (((uint64_t)wb * lo) >> 3) + ki + 2 * (size_t)p;
+			t[0] = (uint8_t)tag;
+			t[1] = (uint8_t)(tag >> 8);
 			uint64_t g = knxt[e] - hdb_group(sh.len[j], tag, &nb);
 			uint64_t v = g << rb | hdb_zigzag(res[e]);
 			if (residue_bits(res[e]) > rb) {
@@ -1075,15 +1073,13 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 				v = ones;
 			}
 			uint64_t bit = (uint64_t)p * wb, x = v << (bit & 7);
+			uint8_t *l = rbuf + 2 * (size_t)hi + ki + (bit >> 3);
 			for (unsigned b = 0; b < 5; b++)
-				links[(bit >> 3) + b] |= (uint8_t)(x >> (8 * b));
+				l[b] |= (uint8_t)(x >> (8 * b));
 		}
 		w_dir(w, i, dir[i], (size_t)1 << sh.len[i]);
 		w_begin(w, SEC_MIH_ROWS, (uint32_t)i);
-		w_data(w, tags, (size_t)n * 2);
-		w_end(w, n);
-		w_begin(w, SEC_MIH_LINKS, (uint32_t)i);
-		w_data(w, links, lsize);
+		w_data(w, rbuf, rsize);
 		w_end(w, n);
 		if (nexc) {
 			qsort(exc, nexc, 8, cmp_exc);
@@ -1116,8 +1112,7 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 	free(kcur);
 	free(knxt);
 	free(res);
-	free(tags);
-	free(links);
+	free(rbuf);
 	free(exc);
 	return w->rc;
 }

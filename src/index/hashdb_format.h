@@ -54,11 +54,14 @@ enum hdb_kind {
 	SEC_MIH = 8,	    /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
 			     * bits (16), u8 link bits (1-32), 3 zero */
 	SEC_MIH_DIR = 9,    /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
-	SEC_MIH_ROWS = 10,  /* arg = table: n u16 tags in bucket order, each the 16 hash
-			     * bits that follow the row's key (wrapping past bit 255) */
-	SEC_MIH_LINKS = 11, /* arg = table: n links of the table's link bits in bucket
-			     * order, packed from bit 0 of byte 0 up, then 8 zero bytes: where
-			     * the row's hash sits in the next table (below) */
+	SEC_MIH_ROWS = 10,  /* arg = table: its rows, bucket by bucket: bucket b of rows
+			     * [lo, hi) at byte 2 lo + (w lo >> 3) + b (w = link bits) holds
+			     * the rows' u16 tags (the 16 hash bits that follow each row's
+			     * key, wrapping past bit 255), then from byte 2 hi + b the bits
+			     * [w lo, w hi) of the table's links, row r's link at bit w r
+			     * (little-endian); 8 zero bytes end it: 2 n + (w n >> 3) +
+			     * buckets + 8 bytes */
+	SEC_MIH_IDS = 11,   /* version 2 only: row numbers */
 	SEC_REC_OFF = 12,   /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14,	  /* "key=value\n" text */
@@ -223,10 +226,10 @@ static inline int64_t hdb_unzigzag(uint64_t z)
 	return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 }
 
-/* Field i of w bits (1-32) of a packed bit array (which ends in 8 spare bytes). */
-static inline uint32_t hdb_field(const uint8_t *p, uint64_t i, unsigned w)
+/* The w bits (1-32) from bit `bit` on of p (which has 8 bytes to spare after them). */
+static inline uint32_t hdb_field(const uint8_t *p, uint64_t bit, unsigned w)
 {
-	uint64_t bit = i * w, v = 0;
+	uint64_t v = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(&v, p + (bit >> 3), 8);
 #else

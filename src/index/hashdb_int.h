@@ -23,8 +23,7 @@ struct hdb_mih {
 	unsigned lw, rb;      /* bits per link, of which the residue's */
 	uint32_t ones;	      /* a link of lw one bits: see exc */
 	const uint8_t *dir;   /* (1 << len) + 1 u32 bucket bounds */
-	const uint8_t *tags;  /* n u16: the 16 hash bits after each row's key */
-	const uint8_t *links; /* n links of lw bits: the row's place in the next table */
+	const uint8_t *rows;  /* bucket by bucket, tags then links (hashdb_format.h) */
 	const uint8_t *exc;   /* nexc (row, link) pairs of u32 for links of all one bits */
 	uint64_t nexc;
 	uint64_t mask[4]; /* the key's bits in the hash, as loaded by hdb_load4 */
@@ -112,6 +111,19 @@ int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, 
 /* ks_hashdb_near_batch without the fallback to a linear scan (for the tests). */
 int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 		       ks_hashdb_batch_fn fn, void *ctx);
+
+/* The tags of bucket b (rows [lo, hi)) of table x: row r's at + 2 r. */
+static inline const uint8_t *hdb_tags(const struct hdb_mih *x, uint32_t b, uint32_t lo)
+{
+	return x->rows + (((uint64_t)x->lw * lo) >> 3) + b;
+}
+
+/* Where the links of bucket b (rows [lo, hi)) of table x are read from: row r's at bit
+ * lw r on. */
+static inline const uint8_t *hdb_links(const struct hdb_mih *x, uint32_t b, uint32_t hi)
+{
+	return x->rows + 2 * (size_t)hi + b;
+}
 
 /* PDQ row r's payload (r < n_pdq). */
 static inline uint32_t hdb_pdq_pay(const struct ks_hashdb *db, uint64_t r)

@@ -217,7 +217,7 @@ struct surv {
  * ring's bounds (a start it stands for may be valid where its own is not). */
 struct walk {
 	uint8_t h[32];	      /* the hash as far as spelled out */
-	uint32_t p, lo, hi;   /* its row in table j, and its bucket's rows */
+	uint32_t p, b, lo, hi; /* its row in table j, its bucket and the bucket's rows */
 	uint32_t entry;	      /* its row of table 0 once met, else NO_ROW */
 	uint32_t b0, nb, sub; /* the next step: the tag's group, the bucket in it */
 	int32_t res;	      /* and the distance from the predicted row */
@@ -372,6 +372,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		struct walk *w = &q->wk[k];
 		w->s = w->j = v->table;
 		w->p = v->pos;
+		w->b = v->key;
 		w->lo = v->lo;
 		w->hi = v->hi;
 		w->steps = 0;
@@ -393,7 +394,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		for (size_t i = 0; i < nl; i++) {
 			struct walk *w = &q->wk[q->live[i]];
 			const struct hdb_mih *x = &db->mih[w->j];
-			const uint8_t *tp = x->tags + 2 * (size_t)w->p;
+			const uint8_t *tp = hdb_tags(x, w->b, w->lo) + 2 * (size_t)w->p;
 			uint32_t tag = tp[0] | (uint32_t)tp[1] << 8;
 			hdb_put_bits(w->h, x->off + x->len, MIH_TAG_BITS, tag);
 			if (w->steps == m - 1) {
@@ -410,7 +411,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			}
 			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
 			w->b0 = hdb_group(y->len, tag, &w->nb);
-			uint32_t v = hdb_field(x->links, w->p, x->lw);
+			uint32_t v = hdb_field(hdb_links(x, w->b, w->hi), (uint64_t)x->lw * w->p, x->lw);
 			if (v == x->ones) {
 				w->sub = NO_ROW;
 				w->to = exception(x, w->p);
@@ -491,8 +492,9 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 					continue;
 				}
 			}
-			__builtin_prefetch(y->tags + 2 * (size_t)p);
-			__builtin_prefetch(y->links + (((uint64_t)p * y->lw) >> 3));
+			w->b = b;
+			__builtin_prefetch(hdb_tags(y, b, lo) + 2 * (size_t)p);
+			__builtin_prefetch(hdb_links(y, b, hi) + (((uint64_t)p * y->lw) >> 3));
 			q->live[keep++] = q->live[i];
 		}
 		nl = keep;
@@ -513,7 +515,7 @@ static inline __attribute__((always_inline)) void survive(struct query *q, uint3
 	v->table = (uint8_t)table;
 	v->d = (uint8_t)d;
 	const struct hdb_mih *x = &q->db->mih[table];
-	__builtin_prefetch(x->links + (((uint64_t)pos * x->lw) >> 3));
+	__builtin_prefetch(hdb_links(x, key, hi) + (((uint64_t)pos * x->lw) >> 3));
 	if (++q->ns == SURV)
 		verify(q);
 }
@@ -524,7 +526,7 @@ static inline __attribute__((always_inline)) void tags_plain(struct query *q, un
 							     uint32_t hi, uint32_t key, int d,
 							     int c)
 {
-	const uint8_t *tags = q->db->mih[table].tags;
+	const uint8_t *tags = hdb_tags(&q->db->mih[table], key, lo);
 	unsigned tag = q->tag[table];
 	for (uint32_t j = from; j < hi; j++) {
 		unsigned v = (tags[2 * (size_t)j] | (unsigned)tags[2 * (size_t)j + 1] << 8) ^ tag;
@@ -539,7 +541,7 @@ static inline __attribute__((always_inline)) void tags_plain(struct query *q, un
 __attribute__((target("avx2,popcnt"))) static void
 tags_avx2(struct query *q, unsigned table, uint32_t lo, uint32_t hi, uint32_t key, int d, int c)
 {
-	const uint8_t *tags = q->db->mih[table].tags;
+	const uint8_t *tags = hdb_tags(&q->db->mih[table], key, lo);
 	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
@@ -606,7 +608,7 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 			uint32_t b = hdb_le32(x->dir + 4 * (size_t)p->h + 4);
 			lo[k2 % RING] = a;
 			hi[k2 % RING] = b;
-			const uint8_t *t = x->tags + 2 * (size_t)a;
+			const uint8_t *t = hdb_tags(x, p->h, a) + 2 * (size_t)a;
 			size_t span = b > a ? 2 * (size_t)(b - a) : 0;
 			for (size_t o = 0; o < span && o < 64 * TAG_LINES; o += 64)
 				__builtin_prefetch(t + o);

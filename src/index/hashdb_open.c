@@ -46,7 +46,7 @@ static const char *kind_name(uint32_t kind)
 					    "pdq tables",
 					    "pdq table directory",
 					    "pdq table tags",
-					    "pdq table links",
+					    "pdq table row numbers",
 					    "record offsets",
 					    "records",
 					    "meta",
@@ -104,10 +104,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 	struct sec rows[3] = {{0}}, dirs[3] = {{0}};
 	int have_rows[3] = {0}, have_dir[3] = {0};
 	struct sec pdq_pay = {0}, mih = {0}, rec_off = {0}, rec_data = {0};
-	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES], mlinks[MIH_MAX_TABLES];
-	struct sec mexc[MIH_MAX_TABLES];
+	struct sec mdir[MIH_MAX_TABLES], mrows[MIH_MAX_TABLES], mexc[MIH_MAX_TABLES];
 	int have_mdir[MIH_MAX_TABLES] = {0}, have_mrows[MIH_MAX_TABLES] = {0};
-	int have_mlinks[MIH_MAX_TABLES] = {0}, have_mexc[MIH_MAX_TABLES] = {0};
+	int have_mexc[MIH_MAX_TABLES] = {0};
 	const uint8_t *sets = NULL, *classes = NULL;
 	uint64_t nsets = 0, ncls = 0;
 	uint64_t table_off = hdb_le64(db->map + HDR_TABLE_OFF);
@@ -119,7 +118,7 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			BAD("section %u (%s) lies outside the file's data", i, kind_name(s.kind));
 		if ((flags & KS_HASHDB_VERIFY) ||
 		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_PAY &&
-		     s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS && s.kind != SEC_MIH_LINKS &&
+		     s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS &&
 		     s.kind != SEC_MIH_EXC && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
 			if ((rc = sec_check_sha(db, &s, err)) < 0)
 				goto out;
@@ -174,18 +173,15 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			break;
 		case SEC_MIH_DIR:
 		case SEC_MIH_ROWS:
-		case SEC_MIH_LINKS:
 		case SEC_MIH_EXC: {
 			if (s.arg >= MIH_MAX_TABLES)
 				BAD("bad PDQ table number %u", s.arg);
-			struct sec *dst = s.kind == SEC_MIH_DIR	    ? &mdir[s.arg]
-					  : s.kind == SEC_MIH_ROWS  ? &mrows[s.arg]
-					  : s.kind == SEC_MIH_LINKS ? &mlinks[s.arg]
-								    : &mexc[s.arg];
-			int *have = s.kind == SEC_MIH_DIR     ? &have_mdir[s.arg]
-				    : s.kind == SEC_MIH_ROWS  ? &have_mrows[s.arg]
-				    : s.kind == SEC_MIH_LINKS ? &have_mlinks[s.arg]
-							      : &have_mexc[s.arg];
+			struct sec *dst = s.kind == SEC_MIH_DIR	   ? &mdir[s.arg]
+					  : s.kind == SEC_MIH_ROWS ? &mrows[s.arg]
+								   : &mexc[s.arg];
+			int *have = s.kind == SEC_MIH_DIR    ? &have_mdir[s.arg]
+				    : s.kind == SEC_MIH_ROWS ? &have_mrows[s.arg]
+							     : &have_mexc[s.arg];
 			if (*have)
 				BAD("PDQ table %u has two %s sections", s.arg, kind_name(s.kind));
 			*dst = s;
@@ -288,20 +284,19 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			next = x->off + x->len;
 			if (!have_mdir[i] || mdir[i].size != (((uint64_t)1 << x->len) + 1) * 4)
 				BAD("PDQ table %d has no directory", i);
-			if (!have_mrows[i] || mrows[i].size != db->n_pdq * 2)
-				BAD("PDQ table %d has no tags", i);
-			if (!have_mlinks[i] || mlinks[i].size != (db->n_pdq * x->lw + 7) / 8 + 8)
-				BAD("PDQ table %d has no links", i);
+			if (!have_mrows[i] ||
+			    mrows[i].size != 2 * db->n_pdq + ((db->n_pdq * x->lw) >> 3) +
+						 ((uint64_t)1 << x->len) + 8)
+				BAD("PDQ table %d has no rows", i);
 			if (have_mexc[i] && mexc[i].size != mexc[i].count * 8)
 				BAD("PDQ table %d has bad link exceptions", i);
 			x->dir = db->map + mdir[i].off;
-			x->tags = db->map + mrows[i].off;
-			x->links = db->map + mlinks[i].off;
+			x->rows = db->map + mrows[i].off;
 			x->exc = have_mexc[i] ? db->map + mexc[i].off : NULL;
 			x->nexc = have_mexc[i] ? mexc[i].count : 0;
 			if (!dir_ok(x->dir, (size_t)1 << x->len, db->n_pdq))
 				BAD("the directory of PDQ table %d is damaged", i);
-			db->pdq_bytes += mdir[i].size + mrows[i].size + mlinks[i].size +
+			db->pdq_bytes += mdir[i].size + mrows[i].size +
 					 (have_mexc[i] ? mexc[i].size : 0);
 			uint8_t mask[32] = {0};
 			for (unsigned k = x->off; k < x->off + x->len; k++)

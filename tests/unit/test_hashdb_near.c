@@ -418,7 +418,7 @@ static void sha(const uint8_t *p, size_t n, uint8_t out[32])
 	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
 }
 
-/* A link damaged under valid checksums (as a faulty builder would leave it): opening
+/* Rows damaged under valid checksums (as a faulty builder would leave them): opening
  * succeeds, lookups stay inside the map, and ks_hashdb_verify finds the tables spell a
  * hash out of order. */
 static void test_damaged_link(void)
@@ -451,9 +451,9 @@ static void test_damaged_link(void)
 	for (uint32_t i = 0; i < ns; i++) {
 		uint8_t *e = d + toff + (size_t)i * HDB_SECTION_SIZE;
 		uint64_t off = hdb_le64(e + 8), sz = hdb_le64(e + 16);
-		if (hdb_le32(e) == SEC_MIH_LINKS && hdb_le32(e + 4) == 5) {
+		if (hdb_le32(e) == SEC_MIH_ROWS && hdb_le32(e + 4) == 5) {
 			for (uint64_t k = 0; k + 8 < sz; k += 7)
-				d[off + k] ^= 0x5A; /* many links of table 5 */
+				d[off + k] ^= 0x5A; /* many tags and links of table 5 */
 			sha(d + off, (size_t)sz, e + 32);
 			damaged = 1;
 		}
