@@ -2,7 +2,7 @@
  * layer). All integers little-endian; every section starts on a 64-byte boundary.
  *
  *   header (128 bytes at 0) -> section table (64 bytes per section, at table_off)
- *   sections: STRINGS, SETS, CLASSES, MD5/SHA1/SHA256 rows + directories, PDQ hashes,
+ *   sections: STRINGS, SETS, CLASSES, MD5/SHA1/SHA256 slots + shapes, PDQ hashes,
  *   payloads and multi-index tables, records (offsets + data), META.
  *
  * A digest row is the digest followed by a u32 payload. Payload bit 31 clear: the

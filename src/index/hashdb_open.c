@@ -1,8 +1,8 @@
 /* Reading an index file: mmap it read-only, check the header, the section table and
  * the shape of every section (so that a damaged or hostile file can give wrong answers
  * at worst, never a read outside the map), then answer exact lookups from the sorted
- * digest tables through their bucket directories, decode records, and walk entries
- * for export. Near lookup of PDQ hashes is in hashdb_near.c. */
+ * digest tables from each digest's home slot, decode records, and walk entries for
+ * export. Near lookup of PDQ hashes is in hashdb_near.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -40,7 +40,7 @@ static const char *kind_name(uint32_t kind)
 					    "sets",
 					    "classes",
 					    "rows",
-					    "directory",
+					    "digest table shape",
 					    "pdq hashes",
 					    "pdq payloads",
 					    "pdq tables",
@@ -739,7 +739,7 @@ void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
  * in small pages; tight passes keep many of them in flight at once (a fetch that misses
  * the TLB holds up retirement until its walk is done, so the fewer instructions between
  * two fetches, and the fewer mispredicted branches, the more of them overlap). */
-#define CHUNK 32
+#define CHUNK 64
 #define RING (2 * CHUNK)
 
 int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
