@@ -849,23 +849,12 @@ out:
 	return rc;
 }
 
-static unsigned dir_bits(uint64_t n)
-{
-	unsigned bits = 0;
-	while (bits < 24 && (n >> (bits + 4)) > 0)
-		bits++;
-	/* about 8..16 rows per bucket (a few cache lines, fetched whole by batched
-	 * lookups), at most 2^24 buckets: 64 MiB of directory, under a byte per row from
-	 * 100 million rows on */
-	return bits;
-}
-
 struct rows_out {
 	struct ks_hashdb_builder *b;
 	struct writer *w;
 	int t;
-	unsigned bits;
-	uint32_t *count; /* per bucket, later bounds */
+	uint64_t homes; /* home slots */
+	uint64_t slot;	/* the next free slot */
 	uint64_t n;
 };
 
@@ -889,12 +878,21 @@ static void row_out(void *ctx, const uint8_t *row)
 	unsigned dlen = row_size[o->t] - 4;
 	uint32_t payload = hdb_le32(row + dlen);
 	count_row(o, payload);
+	/* the first free slot not before the row's home; the slots skipped are fillers
+	 * holding its digest */
+	uint64_t k0 = 0;
+	for (int i = 0; i < 8; i++)
+		k0 = k0 << 8 | row[i];
+	uint64_t home = hdb_home(k0, o->homes);
+	if (o->slot < home) {
+		uint8_t fill[36];
+		memcpy(fill, row, dlen);
+		hdb_put32(fill + dlen, HDB_FILLER);
+		for (; o->slot < home; o->slot++)
+			w_data(o->w, fill, row_size[o->t]);
+	}
 	w_data(o->w, row, row_size[o->t]);
-	uint32_t k = o->bits ? (uint32_t)(((uint32_t)row[0] << 24 | (uint32_t)row[1] << 16 |
-					   (uint32_t)row[2] << 8 | row[3]) >>
-					  (32 - o->bits))
-			     : 0;
-	o->count[k]++;
+	o->slot++;
 	o->n++;
 }
 
@@ -905,32 +903,21 @@ static int write_table(struct ks_hashdb_builder *b, struct writer *w, int t, str
 	struct rows_out o = {.b = b, .w = w, .t = t};
 	if (!rb->total)
 		return KS_OK;
-	o.bits = dir_bits(rb->total);
-	o.count = ks_xcalloc(((size_t)1 << o.bits) + 1, sizeof *o.count);
+	o.homes = hdb_homes(rb->total); /* duplicates dropped below only lower the load */
 	w_begin(w, SEC_ROWS, (uint32_t)t);
 	int rc = merge_table(b, t, row_out, &o, err);
-	w_end(w, o.n);
+	w_end(w, o.slot);
 	if (rc == KS_OK && w->rc < 0)
 		rc = w->rc;
 	if (rc == KS_OK) {
-		size_t nb = (size_t)1 << o.bits;
-		uint32_t sum = 0;
-		for (size_t k = 0; k < nb; k++) {
-			uint32_t c = o.count[k];
-			o.count[k] = sum;
-			sum += c;
-		}
-		o.count[nb] = sum;
-		w_begin(w, SEC_DIR, (uint32_t)t | o.bits << 8);
-		for (size_t k = 0; k <= nb; k++) {
-			uint8_t v[4];
-			hdb_put32(v, o.count[k]);
-			w_data(w, v, 4);
-		}
-		w_end(w, nb + 1);
+		uint8_t v[16];
+		hdb_put64(v, o.homes);
+		hdb_put64(v + 8, o.n);
+		w_begin(w, SEC_DIR, (uint32_t)t);
+		w_data(w, v, sizeof v);
+		w_end(w, 2);
 		rc = w->rc;
 	}
-	free(o.count);
 	return rc;
 }
 

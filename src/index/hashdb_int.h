@@ -10,11 +10,10 @@
 #include "kestrel/index.h"
 
 struct hdb_table {
-	const uint8_t *rows; /* digest + u32 payload */
-	uint64_t n;
+	const uint8_t *rows; /* slots of digest + u32 payload, sorted; fillers among them */
+	uint64_t n;	     /* rows (slots that are not fillers) */
+	uint64_t slots, homes;
 	unsigned rsz, dlen;
-	const uint8_t *dir; /* (1 << bits) + 1 u32 bounds, monotonic, last == n */
-	unsigned bits;
 	uint64_t bytes;
 };
 

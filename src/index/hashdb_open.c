@@ -1,8 +1,8 @@
 /* Reading an index file: mmap it read-only, check the header, the section table and
  * the shape of every section (so that a damaged or hostile file can give wrong answers
  * at worst, never a read outside the map), then answer exact lookups from the sorted
- * digest tables through their bucket directories, decode records, and walk entries
- * for export. Near lookup of PDQ hashes is in hashdb_near.c. */
+ * digest tables from each digest's home slot, decode records, and walk entries for
+ * export. Near lookup of PDQ hashes is in hashdb_near.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -40,7 +40,7 @@ static const char *kind_name(uint32_t kind)
 					    "sets",
 					    "classes",
 					    "rows",
-					    "directory",
+					    "digest table shape",
 					    "pdq hashes",
 					    "pdq payloads",
 					    "pdq tables",
@@ -117,9 +117,9 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		    s.size > table_off - s.off)
 			BAD("section %u (%s) lies outside the file's data", i, kind_name(s.kind));
 		if ((flags & KS_HASHDB_VERIFY) ||
-		    (s.kind != SEC_ROWS && s.kind != SEC_DIR && s.kind != SEC_PDQ_PAY &&
-		     s.kind != SEC_MIH_DIR && s.kind != SEC_MIH_ROWS &&
-		     s.kind != SEC_MIH_EXC && s.kind != SEC_REC_OFF && s.kind != SEC_REC_DATA))
+		    (s.kind != SEC_ROWS && s.kind != SEC_PDQ_PAY && s.kind != SEC_MIH_DIR &&
+		     s.kind != SEC_MIH_ROWS && s.kind != SEC_MIH_EXC && s.kind != SEC_REC_OFF &&
+		     s.kind != SEC_REC_DATA))
 			if ((rc = sec_check_sha(db, &s, err)) < 0)
 				goto out;
 		const uint8_t *p = db->map + s.off;
@@ -144,21 +144,18 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 			ncls = s.count;
 			break;
 		case SEC_ROWS:
-			if (s.arg > T_SHA256 || have_rows[s.arg] || s.count > 0xFFFFFFFFull ||
+			if (s.arg > T_SHA256 || have_rows[s.arg] || s.count >= (1ull << 40) ||
 			    s.size != s.count * (hdb_digest_len((int)s.arg) + 4))
 				BAD("bad rows section (table %u)", s.arg);
 			rows[s.arg] = s;
 			have_rows[s.arg] = 1;
 			break;
-		case SEC_DIR: {
-			unsigned t = s.arg & 0xff, bits = s.arg >> 8;
-			if (t > T_SHA256 || have_dir[t] || bits > 24 ||
-			    s.size != (((uint64_t)1 << bits) + 1) * 4)
-				BAD("bad directory section (table %u)", t);
-			dirs[t] = s;
-			have_dir[t] = 1;
+		case SEC_DIR:
+			if (s.arg > T_SHA256 || have_dir[s.arg] || s.size != 16)
+				BAD("bad table shape section (table %u)", s.arg);
+			dirs[s.arg] = s;
+			have_dir[s.arg] = 1;
 			break;
-		}
 		case SEC_PDQ_PAY:
 			if (pdq_pay.size || s.count == 0 || s.count > 0xFFFFFFFFull || s.arg < 1 ||
 			    s.arg > 4 || s.size != s.count * s.arg)
@@ -249,17 +246,18 @@ static int load_sections(struct ks_hashdb *db, unsigned flags, struct ks_err *er
 		tb->rsz = tb->dlen + 4;
 		if (!have_rows[t])
 			continue;
+		const char *name = t == T_MD5 ? "MD5" : t == T_SHA1 ? "SHA-1" : "SHA-256";
 		if (!have_dir[t])
-			BAD("the %s table has no directory", t == T_MD5	   ? "MD5"
-							     : t == T_SHA1 ? "SHA-1"
-									   : "SHA-256");
+			BAD("the %s table has no shape section", name);
 		tb->rows = db->map + rows[t].off;
-		tb->n = rows[t].count;
-		tb->bits = dirs[t].arg >> 8;
-		tb->dir = db->map + dirs[t].off;
+		tb->slots = rows[t].count;
+		tb->homes = hdb_le64(db->map + dirs[t].off);
+		tb->n = hdb_le64(db->map + dirs[t].off + 8);
 		tb->bytes = rows[t].size + dirs[t].size;
-		if (!dir_ok(tb->dir, (size_t)1 << tb->bits, tb->n))
-			BAD("the directory of table %d is damaged", t);
+		/* lookups stay inside the slots whatever the homes (the last homes may lie
+		 * past the last row); a wrong shape can only give wrong answers */
+		if (!tb->slots || tb->homes < 1 || tb->n > tb->slots)
+			BAD("the shape of the %s table is damaged", name);
 	}
 
 	if (pdq_pay.size || mih.size) {
@@ -658,51 +656,38 @@ static inline uint64_t be64(const uint8_t *p)
 	return v;
 }
 
-/* Compares a row's digest with the key: the first 8 bytes decide almost always. */
-static inline int cmp_digest(const uint8_t *row, const uint8_t *key, uint64_t k0, unsigned dlen)
+/* Finding a key (hashdb_format.h): every row equal to it lies at or after its home slot,
+ * and the slots are sorted, so the rows sought start at the first slot from the home on
+ * whose first 8 bytes are not less than the key's. At the tables' 85% load that slot is
+ * among the WIN slots from the home 92% of the time: they are read in one place (3-4
+ * cache lines of one page) and counted without a branch, and only when every one is less
+ * is the table searched further, by galloping from the window's end. */
+#define WIN 8
+
+/* The first slot of key k0's window (tb->slots >= WIN): its home, or the last WIN slots. */
+static inline uint64_t key_window(const struct hdb_table *tb, uint64_t k0)
 {
-	uint64_t r0 = be64(row);
-	if (r0 != k0)
-		return r0 < k0 ? -1 : 1;
-	return memcmp(row + 8, key + 8, dlen - 8);
+	uint64_t h = hdb_home(k0, tb->homes);
+	return h < tb->slots - WIN ? h : tb->slots - WIN;
 }
 
-/* First row in [lo, hi) not less than key: a guess from the key's value (digests are
- * near uniform inside a bucket), a gallop to bracket it, then bisection. */
-static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, uint64_t lo,
-			    uint64_t hi, const uint8_t *key, unsigned bits)
+/* The first slot from lo on whose first 8 bytes are not less than k0, all slots before
+ * lo being less: a gallop (1, 2, 4... slots on) to bracket it, then bisection. */
+static uint64_t key_gallop(const struct hdb_table *tb, uint64_t lo, uint64_t k0)
 {
-	uint64_t n = hi - lo, k0 = be64(key);
-	if (n > 8) {
-		uint64_t frac = (k0 << bits) >> 32; /* the 32 bits after the bucket's */
-		uint64_t g = lo + ((n * frac) >> 32), step = 1;
-		if (g >= hi)
-			g = hi - 1;
-		if (cmp_digest(rows + g * rsz, key, k0, dlen) < 0) {
-			/* the answer is in (g, hi]: gallop up until a row is not less */
-			lo = g + 1;
-			while (lo + step - 1 < hi &&
-			       cmp_digest(rows + (lo + step - 1) * rsz, key, k0, dlen) < 0) {
-				lo += step;
-				step *= 2;
-			}
-			if (lo + step - 1 < hi)
-				hi = lo + step - 1;
-		} else {
-			/* the answer is in [lo, g]: gallop down until a row is less */
-			hi = g;
-			while (hi >= lo + step &&
-			       cmp_digest(rows + (hi - step) * rsz, key, k0, dlen) >= 0) {
-				hi -= step;
-				step *= 2;
-			}
-			if (hi >= lo + step)
-				lo = hi - step + 1;
+	uint64_t hi = tb->slots, step = 1;
+	while (lo + step - 1 < hi) {
+		uint64_t probe = lo + step - 1;
+		if (be64(tb->rows + probe * tb->rsz) >= k0) {
+			hi = probe;
+			break;
 		}
+		lo = probe + 1;
+		step *= 2;
 	}
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (cmp_digest(rows + mid * rsz, key, k0, dlen) < 0)
+		if (be64(tb->rows + mid * tb->rsz) < k0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -710,67 +695,33 @@ static uint64_t lower_bound(const uint8_t *rows, unsigned rsz, unsigned dlen, ui
 	return lo;
 }
 
-/* Finding a key: its first bits pick its bucket in the directory, and digests are near
- * uniform inside a bucket (8-16 rows), so the row sought lies within a row or two of the
- * key's share of the bucket. The WIN rows centred there (inside the table: rows are
- * sorted across buckets too) hold it 96-98% of the time; it is found by counting the
- * window's rows whose first 8 bytes are less than the key's, without a branch, and the
- * bucket is searched only when the count shows the window missed it. */
-#define WIN 8
-
-static inline uint64_t key_bucket(const struct hdb_table *tb, uint64_t k0)
+/* The first slot whose first 8 bytes are not less than k0, from the window at slot a. */
+static inline uint64_t key_first(const struct hdb_table *tb, uint64_t a, uint64_t k0)
 {
-	return tb->bits ? k0 >> (64 - tb->bits) : 0;
-}
-
-/* The row of bucket [lo, hi) at the key's share of it, rounded down (round: to the
- * nearest); in [lo, hi]. */
-static inline uint32_t key_guess(const struct hdb_table *tb, uint64_t k0, uint32_t lo, uint32_t hi,
-				 int round)
-{
-	uint64_t frac = (k0 << tb->bits) >> 32; /* the 32 bits after the bucket's */
-	return lo + (uint32_t)(((uint64_t)(hi - lo) * frac + (round ? 1u << 31 : 0)) >> 32);
-}
-
-/* The first row of the window for key k0 in bucket [lo, hi) (tb->n >= WIN). */
-static inline uint32_t key_window(const struct hdb_table *tb, uint64_t k0, uint32_t lo, uint32_t hi)
-{
-	uint64_t g = key_guess(tb, k0, lo, hi, 1);
-	uint64_t a = g > WIN / 2 ? g - WIN / 2 : 0;
-	return (uint32_t)(a < tb->n - WIN ? a : tb->n - WIN);
-}
-
-/* The first row whose first 8 bytes are not less than k0's, from the window at row a;
- * if the window does not show it, the first row of the bucket [lo, hi) not less than
- * the key. */
-static inline uint64_t key_first(const struct hdb_table *tb, uint32_t a, uint64_t k0,
-				 const uint8_t *key, uint32_t lo, uint32_t hi)
-{
-	const uint8_t *p = tb->rows + (size_t)a * tb->rsz;
+	const uint8_t *p = tb->rows + a * tb->rsz;
 	unsigned c = 0;
 	for (unsigned k = 0; k < WIN; k++)
 		c += be64(p + k * tb->rsz) < k0;
-	if ((c == 0 && a > 0) || (c == WIN && a + WIN < tb->n))
-		return lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, key, tb->bits);
-	return a + c;
+	return c < WIN ? a + c : key_gallop(tb, a + WIN, k0);
 }
 
-/* Reports the rows from r on that hold the key (they share its first 8 bytes k0, and
- * are in order of the rest). */
+/* Reports the rows from slot r on that hold the key (they share its first 8 bytes k0,
+ * and are in order of the rest; fillers among them are passed over). */
 static int key_report(const struct ks_hashdb *db, unsigned t, uint64_t r, uint64_t k0,
 		      const uint8_t *key, ks_hashdb_hit_fn fn, void *ctx)
 {
 	const struct hdb_table *tb = &db->t[t];
 	int hits = 0;
-	for (; r < tb->n; r++) {
+	for (; r < tb->slots; r++) {
 		const uint8_t *row = tb->rows + r * tb->rsz;
 		if (be64(row) != k0)
 			break;
 		int c = memcmp(row + 8, key + 8, tb->dlen - 8);
 		if (c > 0)
 			break;
-		if (c == 0)
-			hits += hdb_report(db, t, row, hdb_le32(row + tb->dlen), r, 0, fn, ctx);
+		uint32_t payload = hdb_le32(row + tb->dlen);
+		if (c == 0 && payload != HDB_FILLER)
+			hits += hdb_report(db, t, row, payload, r, 0, fn, ctx);
 	}
 	return hits;
 }
@@ -789,13 +740,11 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 	if (t < 0)
 		return 0;
 	const struct hdb_table *tb = &db->t[t];
-	if (!tb->n)
+	if (!tb->slots)
 		return 0;
-	uint64_t k0 = be64(digest), k = key_bucket(tb, k0);
-	uint32_t lo = hdb_le32(tb->dir + 4 * k), hi = hdb_le32(tb->dir + 4 * k + 4);
-	uint64_t r = tb->n < WIN
-			 ? lower_bound(tb->rows, tb->rsz, tb->dlen, lo, hi, digest, tb->bits)
-			 : key_first(tb, key_window(tb, k0, lo, hi), k0, digest, lo, hi);
+	uint64_t k0 = be64(digest);
+	uint64_t r =
+	    tb->slots < WIN ? key_gallop(tb, 0, k0) : key_first(tb, key_window(tb, k0), k0);
 	return key_report(db, (unsigned)t, r, k0, digest, fn, ctx);
 }
 
@@ -806,17 +755,14 @@ void hdb_batch_hit(void *vctx, const struct ks_hashdb_hit *h)
 		b->fn(b->ctx, b->query, h);
 }
 
-/* Batched lookups run as a software pipeline in passes over chunks of CHUNK queries,
- * each pass a tight loop: chunk c's directory entries are prefetched, chunk c - 1's
- * bounds read and the rows around each one's guessed row prefetched, and chunk c - 2
- * searched in cache. Tight passes keep many fetches, and on a file mapped in small pages
- * many page walks, in flight at once: a fetch that misses the TLB holds up retirement
- * until its walk is done, so the fewer instructions between two fetches, the more of
- * them overlap. The search here walks from the guess rather than counting a window as
- * single lookups do: it reads only the rows it needs, so fewer cache lines need be
- * fetched (faster on a large file, where fetching is the cost). */
-#define CHUNK 32
-#define RING (4 * CHUNK)
+/* Batched lookups run as a software pipeline over chunks of CHUNK queries, in two tight
+ * passes: chunk c's windows are prefetched, and chunk c - 1's counted and reported from
+ * the cache. Each query costs one place of the file, so one page walk on a file mapped
+ * in small pages; tight passes keep many of them in flight at once (a fetch that misses
+ * the TLB holds up retirement until its walk is done, so the fewer instructions between
+ * two fetches, and the fewer mispredicted branches, the more of them overlap). */
+#define CHUNK 64
+#define RING (2 * CHUNK)
 
 int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
 			   size_t n, ks_hashdb_batch_fn fn, void *ctx)
@@ -829,65 +775,36 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 		return 0;
 	struct hdb_batch b = {fn, ctx, 0};
 	int hits = 0;
-	if (t < 0) {
+	const struct hdb_table *tb = t < 0 ? NULL : &db->t[t];
+	if (t < 0 || tb->slots < WIN) {
+		size_t len = t < 0 ? 32 : tb->dlen;
 		for (size_t i = 0; i < n; i++) {
 			b.query = i;
-			hits += ks_hashdb_lookup(db, kind, digests + 32 * i, hdb_batch_hit, &b);
+			hits += ks_hashdb_lookup(db, kind, digests + len * i, hdb_batch_hit, &b);
 		}
 		return hits;
 	}
-	const struct hdb_table *tb = &db->t[t];
-	if (!tb->n)
-		return 0;
 	const uint8_t *rows = tb->rows;
-	const size_t dlen = tb->dlen, rsz = tb->rsz;
-	uint64_t k0[RING];
-	uint32_t lo[RING], hi[RING], guess[RING];
-	for (size_t base = 0; base < n + 2 * CHUNK; base += CHUNK) {
-		/* pass 1: chunk [base, base + CHUNK)'s directory entries */
+	const size_t dlen = tb->dlen, rsz = tb->rsz, span = WIN * rsz;
+	uint64_t k0[RING], at[RING];
+	for (size_t base = 0; base < n + CHUNK; base += CHUNK) {
+		/* pass 1: chunk [base, base + CHUNK)'s windows, every cache line of them */
 		for (size_t q = base; q < base + CHUNK && q < n; q++) {
-			uint64_t v = be64(digests + q * dlen);
+			uint64_t v = be64(digests + q * dlen), a = key_window(tb, v);
 			k0[q % RING] = v;
-			__builtin_prefetch(tb->dir + 4 * key_bucket(tb, v));
+			at[q % RING] = a;
+			const uint8_t *p = rows + a * rsz;
+			for (size_t o = 0; o < span; o += 64)
+				__builtin_prefetch(p + o);
+			__builtin_prefetch(p + span - 1);
 		}
-		/* pass 2: the chunk before: bounds, guesses, rows [guess - 3, guess + 4) of
-		 * the bucket prefetched (the walk below seldom leaves them) */
+		/* pass 2: the chunk before, counted and reported */
 		for (size_t q = base >= CHUNK ? base - CHUNK : n; q < base && q < n; q++) {
 			size_t j = q % RING;
-			uint64_t k = key_bucket(tb, k0[j]);
-			uint32_t l = hdb_le32(tb->dir + 4 * k), h = hdb_le32(tb->dir + 4 * k + 4);
-			uint32_t g = key_guess(tb, k0[j], l, h, 0);
-			lo[j] = l;
-			hi[j] = h;
-			guess[j] = g;
-			uint32_t a = g > l + 3 ? g - 3 : l, z = g + 4 < h ? g + 4 : h;
-			if (z > a) {
-				__builtin_prefetch(rows + a * rsz);
-				__builtin_prefetch(rows + a * rsz + 64);
-				__builtin_prefetch(rows + z * rsz - 1);
-			}
-		}
-		/* pass 3: the chunk before that: from the guess to the first row whose first
-		 * 8 bytes are not less than the key's (a crowded bucket is bisected) */
-		for (size_t q = base >= 2 * CHUNK ? base - 2 * CHUNK : n; q < base - CHUNK && q < n;
-		     q++) {
-			size_t j = q % RING;
-			const uint8_t *d = digests + q * dlen;
-			uint64_t v = k0[j];
-			uint32_t l = lo[j], h = hi[j], r = guess[j];
-			if (h - l > 64)
-				r = (uint32_t)lower_bound(rows, tb->rsz, tb->dlen, l, h, d,
-							  tb->bits);
-			else {
-				while (r > l && be64(rows + (r - 1) * rsz) >= v)
-					r--;
-				while (r < h && be64(rows + r * rsz) < v)
-					r++;
-			}
-			if (r < tb->n && be64(rows + (size_t)r * rsz) == v) { /* else a miss */
-				b.query = q;
-				hits += key_report(db, (unsigned)t, r, v, d, hdb_batch_hit, &b);
-			}
+			uint64_t r = key_first(tb, at[j], k0[j]);
+			b.query = q;
+			hits += key_report(db, (unsigned)t, r, k0[j], digests + q * dlen,
+					   hdb_batch_hit, &b);
 		}
 	}
 	return hits;
@@ -973,7 +890,7 @@ int ks_hashdb_each(const struct ks_hashdb *db, int set,
 	}
 	struct each_ctx c = {db, set, fn, ctx, err};
 	for (int t = 0; t < T_PDQ; t++) {
-		for (uint64_t i = 0; i < db->t[t].n; i++) {
+		for (uint64_t i = 0; i < db->t[t].slots; i++) {
 			const uint8_t *digest = db->t[t].rows + i * db->t[t].rsz;
 			if ((rc = each_row(&c, (unsigned)t, i, digest,
 					   hdb_le32(digest + db->t[t].dlen))) < 0)

@@ -1,11 +1,16 @@
 /* Exact lookup of MD5, SHA-1 and SHA-256 against a plain reference: tables of many sizes
- * (below the search window, around a directory of no bits, up to 100,000 rows), holding
- * random digests, digests that share their first 8 bytes, a crowded bucket, a run of
- * consecutive values that skews a bucket, the smallest and largest digests, digests in
- * one set or both, rows whose entry is a record. Every query (present, differing in the
- * last byte, in the first 8 bytes, random, extreme) must get exactly the sets holding
- * it, from ks_hashdb_lookup, from ks_hashdb_lookup_batch on the mapped file and on the
- * preloaded one. Digests are invented. */
+ * (below the search window of 8 slots, at it, up to 100,000 rows), holding random
+ * digests, digests that share their first 8 bytes, a crowd of 200 digests sharing their
+ * first 4 bytes (their rows pushed far past their homes, and every row after them: the
+ * window misses and the search gallops), a run of consecutive values, the smallest and
+ * largest digests (windows at both ends of the slots, the last ones past the last
+ * home), digests in one set or both, rows whose entry is a record. Every query
+ * (present, differing in the last byte, in the first 8 bytes, random, extreme) must get
+ * exactly the sets holding it, from ks_hashdb_lookup, from ks_hashdb_lookup_batch on the
+ * mapped file and on the preloaded one; the table must count its rows and not its filler
+ * slots, and the walk over all entries must not see a filler. A table of one digest held
+ * by 40 sets, among rows that share its home, must give all 40 to single and batched
+ * lookups alike. Digests are invented. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +84,90 @@ static void on_batch(void *ctx, size_t q, const struct ks_hashdb_hit *h)
 }
 
 /* One table of kind (n random digests plus the shaped ones), checked query by query. */
+static int count_entry(void *ctx, uint32_t set, const struct ks_hash_entry *e)
+{
+	(void)set;
+	if (e->has)
+		(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static void on_count(void *ctx, const struct ks_hashdb_hit *h)
+{
+	(void)h;
+	(*(int *)ctx)++;
+}
+
+static void on_count_batch(void *ctx, size_t q, const struct ks_hashdb_hit *h)
+{
+	(void)h;
+	((int *)ctx)[q]++;
+}
+
+/* One MD5 in 40 sets, 30 more sharing its first 8 bytes (so its home) in set 0, and a
+ * few far away: the 40 rows and their neighbours fill the slots well past the home. */
+static void check_many_sets(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/exact-many.kix", dir);
+	struct ks_err err = {0};
+	struct ks_hashdb_builder *b = NULL;
+	CHECK(ks_hashdb_builder_new(path, NULL, &b, &err) == KS_OK);
+	if (!b)
+		return;
+	uint8_t key[16];
+	random_digest(key, 16);
+	key[15] = 100;
+	for (unsigned s = 0; s < 40; s++) {
+		char name[16];
+		snprintf(name, sizeof name, "s%u", s);
+		struct ks_hashdb_set set = {.name = name, .scheme = "uk"};
+		CHECK(ks_hashdb_builder_set(b, &set, &err) == KS_OK);
+		struct ks_hash_entry e = {.has = KS_HAS_MD5,
+					  .scheme = "uk",
+					  .category = "A",
+					  .size = -1,
+					  .distributed = -1};
+		memcpy(e.md5, key, 16);
+		CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_OK);
+		for (int k = 0; s == 0 && k < 30; k++) {
+			memcpy(e.md5, key, 16);
+			e.md5[15] = (uint8_t)(key[15] + 1 + k);
+			CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_OK);
+		}
+		for (int k = 0; s == 1 && k < 5; k++) {
+			random_digest(e.md5, 16);
+			CHECK(ks_hashdb_builder_add(b, &e, &err) == KS_OK);
+		}
+	}
+	CHECK(ks_hashdb_builder_finish(b, &err) == KS_OK);
+	ks_hashdb_builder_free(b);
+	struct ks_hashdb *db = NULL;
+	CHECK(ks_hashdb_open(path, 0, &db, &err) == KS_OK);
+	if (db) {
+		/* the key (40 hits), one of the 30 (one), absent ones after the 30 and
+		 * just before the key */
+		uint8_t q[4][16];
+		for (int i = 0; i < 4; i++)
+			memcpy(q[i], key, 16);
+		q[1][15] = 101;
+		q[2][15] = 131;
+		q[3][15] = 99;
+		const int want[4] = {40, 1, 0, 0};
+		int got[4] = {0}, batch[4] = {0};
+		for (int i = 0; i < 4; i++)
+			ks_hashdb_lookup(db, KS_HAS_MD5, q[i], on_count, &got[i]);
+		int tb = ks_hashdb_lookup_batch(db, KS_HAS_MD5, q[0], 4, on_count_batch, batch);
+		for (int i = 0; i < 4; i++) {
+			CHECK(got[i] == want[i]);
+			CHECK(batch[i] == want[i]);
+		}
+		CHECK(tb == got[0] + got[1] + got[2] + got[3]);
+		ks_hashdb_close(db);
+	}
+	remove(path);
+}
+
 static void check_table(const char *dir, unsigned kind, unsigned len, size_t n)
 {
 	dlen = len;
@@ -206,6 +295,20 @@ static void check_table(const char *dir, unsigned kind, unsigned len, size_t n)
 			total += ks_hashdb_lookup(db, kind, q + len * i, on_single, &c);
 		}
 		struct batch_ctx bc = {&f[1], q}, bm = {&f[2], q};
+		/* rows, not slots: a row per set holding digest i (set 0 unless i % 3 == 2,
+		 * set 1 unless i % 3 == 0) */
+		size_t rows = 0;
+		for (size_t i = 0; i < u; i++)
+			rows += (i % 3 != 2) + (i % 3 != 0);
+		struct ks_hashdb_info in;
+		ks_hashdb_get_info(db, &in);
+		uint64_t nt = kind == KS_HAS_MD5    ? in.n_md5
+			      : kind == KS_HAS_SHA1 ? in.n_sha1
+						    : in.n_sha256;
+		CHECK(nt == rows);
+		uint64_t seen = 0;
+		CHECK(ks_hashdb_each(db, -1, count_entry, &seen, &err) == KS_OK);
+		CHECK(seen == rows);
 		int tb = ks_hashdb_lookup_batch(db, kind, q, nq, on_batch, &bc);
 		int tm = ks_hashdb_lookup_batch(mem, kind, q, nq, on_batch, &bm);
 		size_t bad[3] = {0, 0, 0}, expect = 0;
@@ -261,5 +364,6 @@ int main(void)
 	for (int t = 0; t < 3; t++)
 		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 			check_table(dir, kinds[t], lens[t], sizes[i]);
+	check_many_sets(dir);
 	return ktest_done();
 }
