@@ -71,15 +71,10 @@ static long peak_rss_mib(void)
 	return ru.ru_maxrss / 1024;
 }
 
-/* The baseline for lookups: random 64-byte reads, many in flight (prefetched 16
- * ahead), over n bytes of memory like the index's; ns per read of thread CPU time. */
-static double fetch_floor(size_t n)
+/* ns per random 64-byte read of the n bytes at p, 4 million of them, many in flight
+ * (prefetched 16 ahead), of this thread's CPU time. */
+static double timed_reads(const uint8_t *p, size_t n)
 {
-	uint8_t *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return 0;
-	madvise(p, n, MADV_HUGEPAGE);
-	memset(p, 1, n);
 	uint64_t nr = 4000000, s = 5, sum = 0;
 	uint64_t *at = malloc(nr * 8);
 	for (uint64_t i = 0; i < nr; i++)
@@ -92,8 +87,21 @@ static double fetch_floor(size_t n)
 	}
 	double t = now() - t0;
 	free(at);
+	return sum != 1 ? t / (double)nr * 1e9 : 0;
+}
+
+/* The baseline for lookups: random 64-byte reads, many in flight (prefetched 16
+ * ahead), over n bytes of memory like the index's; ns per read of thread CPU time. */
+static double fetch_floor(size_t n)
+{
+	uint8_t *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	madvise(p, n, MADV_HUGEPAGE);
+	memset(p, 1, n);
+	double ns = timed_reads(p, n);
 	munmap(p, n);
-	return sum ? t / (double)nr * 1e9 : 0;
+	return ns;
 }
 
 /* The same over the file at path as the index maps it (read-only, shared, 4 KB page-cache
@@ -110,22 +118,12 @@ static double fetch_floor_file(const char *path, size_t n)
 	if (p == MAP_FAILED)
 		return 0;
 	madvise(p, n, MADV_HUGEPAGE); /* as ks_hashdb_open does (no effect on most kernels) */
-	uint64_t nr = 4000000, s = 5, sum = 0;
+	volatile uint8_t sum = 0;
 	for (size_t o = 0; o < n; o += 4096)
 		sum += p[o];
-	uint64_t *at = malloc(nr * 8);
-	for (uint64_t i = 0; i < nr; i++)
-		at[i] = splitmix(&s) % (n / 64) * 64;
-	double t0 = now();
-	for (uint64_t i = 0; i < nr; i++) {
-		if (i + 16 < nr)
-			__builtin_prefetch(p + at[i + 16]);
-		sum += p[at[i]];
-	}
-	double t = now() - t0;
-	free(at);
+	double ns = timed_reads(p, n);
 	munmap(p, n);
-	return sum != 1 ? t / (double)nr * 1e9 : 0;
+	return ns;
 }
 
 /* The strongest brute force we know for many queries: queries in blocks of QB against
