@@ -1004,23 +1004,15 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 			abort(); /* table 0 is the sorted hashes' own order: our bug */
 	for (int i = 0; i < m && w->rc == KS_OK; i++) {
 		int j = (i + 1) % m;
-		if (j) {
-			table_places(hashes, n, &sh, j, dir[j], knxt, nxt);
-		} else {
-			for (uint64_t e = 0; e < n; e++) {
-				knxt[e] = hdb_bits(hashes + e * 32, sh.off[0], sh.len[0]);
-				nxt[e] = (uint32_t)e;
-			}
-		}
+		table_places(hashes, n, &sh, j, dir[j], knxt, nxt);
 		/* each link's residue from its predicted row; then the fewest bits leaving
 		 * at most n / MIH_EXC_SHARE links to the exceptions */
 		unsigned sub = hdb_link_sub_bits(sh.len[j]);
-		uint64_t need[41] = {0}, rows0 = dir[0][(size_t)1 << sh.len[0]];
+		uint64_t need[41] = {0};
 		for (uint64_t e = 0; e < n; e++) {
 			uint32_t p = cur[e], ki = kcur[e], kj = knxt[e];
-			uint64_t k = i ? p - dir[i][ki] : p;
-			uint64_t rows = i ? dir[i][ki + 1] - dir[i][ki] : rows0;
-			uint64_t pred = hdb_link_pred(k, rows, dir[j][kj], dir[j][kj + 1]);
+			uint64_t pred = hdb_link_pred(i, p, dir[i][ki], dir[i][ki + 1], n,
+						      dir[j][kj], dir[j][kj + 1]);
 			int64_t r = (int64_t)nxt[e] - (int64_t)pred;
 			res[e] = r < INT32_MIN ? INT32_MIN : r > INT32_MAX ? INT32_MAX : (int32_t)r;
 			need[residue_bits(res[e])]++;
@@ -1037,7 +1029,8 @@ static int write_mih(struct writer *w, const uint8_t *hashes, uint64_t n, unsign
 		unsigned wb = sub + rb;
 		lw[i] = wb;
 		uint32_t ones = wb == 32 ? 0xFFFFFFFFu : (1u << wb) - 1;
-		size_t rsize = 2 * (size_t)n + (size_t)((n * wb) >> 3) + ((size_t)1 << sh.len[i]) + 8;
+		size_t rsize =
+		    2 * (size_t)n + (size_t)((n * wb) >> 3) + ((size_t)1 << sh.len[i]) + 8;
 		memset(rbuf, 0, rsize);
 		nexc = 0;
 		for (uint64_t e = 0; e < n; e++) {

@@ -58,28 +58,28 @@ enum {
 
 /* Section table entry: u32 kind, u32 arg, u64 off, u64 size, u64 count, sha256[32]. */
 enum hdb_kind {
-	SEC_STRINGS = 1,    /* NUL-terminated strings; references are byte offsets */
-	SEC_SETS = 2,	    /* count sets of SET_SIZE bytes */
-	SEC_CLASSES = 3,    /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
-	SEC_ROWS = 4,	    /* arg = table (T_MD5..T_SHA256): count slots (digest +
-			     * payload), rows and fillers */
-	SEC_DIR = 5,	    /* arg = table: the table's shape, u64 homes H, u64 rows (the
-			     * slots that are not fillers); count 2 */
-	SEC_PDQ_HASH = 6,   /* version 2 only: the PDQ hashes, 32 bytes each, sorted */
-	SEC_PDQ_PAY = 7,    /* arg = bytes (1-4): count payloads in table 0's order, which
-			     * numbers the PDQ rows */
-	SEC_MIH = 8,	    /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
-			     * bits (16), u8 link bits (1-32), 3 zero */
-	SEC_MIH_DIR = 9,    /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
-	SEC_MIH_ROWS = 10,  /* arg = table: its rows, bucket by bucket: bucket b of rows
-			     * [lo, hi) at byte 2 lo + (w lo >> 3) + b (w = link bits) holds
-			     * the rows' u16 tags (the 16 hash bits that follow each row's
-			     * key, wrapping past bit 255), then from byte 2 hi + b the bits
-			     * [w lo, w hi) of the table's links, row r's link at bit w r
-			     * (little-endian); 8 zero bytes end it: 2 n + (w n >> 3) +
-			     * buckets + 8 bytes */
-	SEC_MIH_IDS = 11,   /* version 2 only: row numbers */
-	SEC_REC_OFF = 12,   /* count + 1 u64 offsets into SEC_REC_DATA */
+	SEC_STRINGS = 1,   /* NUL-terminated strings; references are byte offsets */
+	SEC_SETS = 2,	   /* count sets of SET_SIZE bytes */
+	SEC_CLASSES = 3,   /* count classes of 16 bytes: set, scheme ref, category ref, 0 */
+	SEC_ROWS = 4,	   /* arg = table (T_MD5..T_SHA256): count slots (digest +
+			    * payload), rows and fillers */
+	SEC_DIR = 5,	   /* arg = table: the table's shape, u64 homes H, u64 rows (the
+			    * slots that are not fillers); count 2 */
+	SEC_PDQ_HASH = 6,  /* version 2 only: the PDQ hashes, 32 bytes each, sorted */
+	SEC_PDQ_PAY = 7,   /* arg = bytes (1-4): count payloads in table 0's order, which
+			    * numbers the PDQ rows */
+	SEC_MIH = 8,	   /* count tables of 8 bytes: u16 bit offset, u8 key bits, u8 tag
+			    * bits (16), u8 link bits (1-32), 3 zero */
+	SEC_MIH_DIR = 9,   /* arg = table: (1 << key bits) + 1 u32 bucket bounds */
+	SEC_MIH_ROWS = 10, /* arg = table: its rows, bucket by bucket: bucket b of rows
+			    * [lo, hi) at byte 2 lo + (w lo >> 3) + b (w = link bits) holds
+			    * the rows' u16 tags (the 16 hash bits that follow each row's
+			    * key, wrapping past bit 255), then from byte 2 hi + b the bits
+			    * [w lo, w hi) of the table's links, row r's link at bit w r
+			    * (little-endian); 8 zero bytes end it: 2 n + (w n >> 3) +
+			    * buckets + 8 bytes */
+	SEC_MIH_IDS = 11,  /* version 2 only: row numbers */
+	SEC_REC_OFF = 12,  /* count + 1 u64 offsets into SEC_REC_DATA */
 	SEC_REC_DATA = 13,
 	SEC_META = 14,	  /* "key=value\n" text */
 	SEC_MIH_EXC = 15, /* arg = table: count rows whose link is all one bits, 8 bytes
@@ -245,11 +245,14 @@ static inline unsigned hdb_link_sub_bits(unsigned len)
 	return len > MIH_TAG_BITS ? len - MIH_TAG_BITS : 0;
 }
 
-/* Where row k of a bucket of s rows predicts its hash's row in the bucket [lo, hi) of
- * the next table. */
-static inline uint64_t hdb_link_pred(uint64_t k, uint64_t s, uint64_t lo, uint64_t hi)
+/* Where row p of table i, in its bucket [lo, hi) of a table of n rows, predicts its
+ * hash's row in the bucket [nlo, nhi) of the next table: as far through it as p is
+ * through its bucket (through all n rows in table 0, whose order is the rows' own). */
+static inline uint64_t hdb_link_pred(int i, uint64_t p, uint64_t lo, uint64_t hi, uint64_t n,
+				     uint64_t nlo, uint64_t nhi)
 {
-	return lo + ((2 * k + 1) * (hi - lo)) / (2 * s);
+	uint64_t k = i ? p - lo : p, s = i ? hi - lo : n;
+	return nlo + ((2 * k + 1) * (nhi - nlo)) / (2 * s);
 }
 
 /* 0, -1, 1, -2, 2, ... as 0, 1, 2, 3, 4, ... */

@@ -216,15 +216,15 @@ struct surv {
  * would spell the same hash), which then stands for both starts and stops checking the
  * ring's bounds (a start it stands for may be valid where its own is not). */
 struct walk {
-	uint8_t h[32];	      /* the hash as far as spelled out */
+	uint8_t h[32];	       /* the hash as far as spelled out */
 	uint32_t p, b, lo, hi; /* its row in table j, its bucket and the bucket's rows */
-	uint32_t entry;	      /* its row of table 0 once met, else NO_ROW */
-	uint32_t b0, nb, sub; /* the next step: the tag's group, the bucket in it */
-	int32_t res;	      /* and the distance from the predicted row */
-	uint32_t to;	      /* or the row itself (an exception: sub = NO_ROW) */
-	uint32_t starts;      /* the tables of the starts it stands for */
-	int16_t sum, bound;   /* distance over keys s..j, and the ring's bound on it + 1 */
-	uint16_t up;	      /* the walk it handed over to (itself if none) */
+	uint32_t entry;	       /* its row of table 0 once met, else NO_ROW */
+	uint32_t b0, nb, sub;  /* the next step: the tag's group, the bucket in it */
+	int32_t res;	       /* and the distance from the predicted row */
+	uint32_t to;	       /* or the row itself (an exception: sub = NO_ROW) */
+	uint32_t starts;       /* the tables of the starts it stands for */
+	int16_t sum, bound;    /* distance over keys s..j, and the ring's bound on it + 1 */
+	uint16_t up;	       /* the walk it handed over to (itself if none) */
 	uint8_t s, j, steps, state, led;
 };
 
@@ -411,7 +411,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			}
 			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
 			w->b0 = hdb_group(y->len, tag, &w->nb);
-			uint32_t v = hdb_field(hdb_links(x, w->b, w->hi), (uint64_t)x->lw * w->p, x->lw);
+			uint32_t v =
+			    hdb_field(hdb_links(x, w->b, w->hi), (uint64_t)x->lw * w->p, x->lw);
 			if (v == x->ones) {
 				w->sub = NO_ROW;
 				w->to = exception(x, w->p);
@@ -455,9 +456,9 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)b),
 				 hi = hdb_le32(y->dir + 4 * (size_t)b + 4);
 			if (w->sub != NO_ROW) {
-				uint64_t k = w->j ? w->p - w->lo : w->p;
-				uint64_t rows = w->j ? w->hi - w->lo : db->n_pdq;
-				int64_t pp = (int64_t)hdb_link_pred(k, rows, lo, hi) + w->res;
+				int64_t pp = (int64_t)hdb_link_pred(w->j, w->p, w->lo, w->hi,
+								    db->n_pdq, lo, hi) +
+					     w->res;
 				if (pp < lo || pp >= hi) {
 					w->state = W_DEAD; /* damaged file */
 					continue;
