@@ -250,9 +250,10 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 int ks_hashdb_near(const struct ks_hashdb *db, const uint8_t pdq[32], int radius,
 		   ks_hashdb_hit_fn fn, void *ctx);
 /* ks_hashdb_near for n hashes (32 bytes each, back to back) at once: the same hits,
- * fn told which query each is for (in no particular order). Far faster per query for
- * hundreds of queries or more (the multi-index search sorted and streamed rather than
- * fetched at random); it needs about 150 MB of memory whatever n. Returns the hits. */
+ * fn told which query each is for (in no particular order). Faster per query from 64
+ * queries up (the tables read in order, each bucket once for all the queries that
+ * probe it, rather than fetched at random query by query); it needs at most about
+ * 40 MB of memory whatever n. Returns the hits. */
 int ks_hashdb_near_batch(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 			 ks_hashdb_batch_fn fn, void *ctx);
 /* The same answer by a plain linear scan (the reference for tests and benchmarks). */

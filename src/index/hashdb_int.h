@@ -107,9 +107,16 @@ int hdb_report(const struct ks_hashdb *db, unsigned table, const uint8_t *digest
 int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, ks_hashdb_hit_fn fn,
 		 void *ctx);
 
-/* ks_hashdb_near_batch without the fallback to a linear scan (for the tests). */
+/* ks_hashdb_near_batch without the fallback to a linear scan, its work areas' limits
+ * given (NULL: the defaults), for the tests: queries searched together (fewer than 64:
+ * one at a time), survivors gathered before they are walked, log2 of the slots for the
+ * rows of hashes walked all the way round. */
+struct hdb_batch_limits {
+	size_t queries, survivors;
+	unsigned mark_bits;
+};
 int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
-		       ks_hashdb_batch_fn fn, void *ctx);
+		       const struct hdb_batch_limits *lim, ks_hashdb_batch_fn fn, void *ctx);
 
 /* The tags of bucket b (rows [lo, hi)) of table x: row r's at + 2 r. */
 static inline const uint8_t *hdb_tags(const struct hdb_mih *x, uint32_t b, uint32_t lo)

@@ -30,7 +30,16 @@
  * probe k + AHEAD is prefetched, the tags of probe k + TAGS_AHEAD, and probe k's tags
  * are scanned. The survivors are then walked together, a step each in turn, every
  * step's next rows prefetched for all of them before any is read. A linear scan walks
- * every row of table 0 the same way. */
+ * every row of table 0 the same way.
+ *
+ * A batch (ks_hashdb_near_batch) takes up to 32768 queries at a time table by table:
+ * their probes of the table are radix-sorted by bucket, so that the table is read in
+ * order and a bucket that several queries probe is read once, its tags compared with
+ * all of theirs sixteen rows at a time; a survivor's tag and link are kept from the
+ * scan, so its walk starts without a fetch. The table's survivors are walked before
+ * the next table is scanned, and a hash walked all the way round for a query has its
+ * rows marked, so that the next tables' survivors of it stop after two steps (the
+ * first-valid-start rule still decides who reports it when the marks are full). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,17 +207,33 @@ double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 #define SURV 512     /* rows walked at a time */
 #define TAG_LINES 16 /* a bucket's tag lines prefetched at most */
 #define NO_ROW 0xFFFFFFFFu
-#define CLAIM_BITS 11 /* the places the survivors start from, hashed (4 slots a row) */
+#define CLAIM_BITS 11	    /* the places the survivors start from, hashed (4 slots a row) */
+#define BATCH_QUERIES 32768 /* a batch's queries searched together, at most (< 65536) */
+#define BATCH_PROBES (1u << 20)
+#define BATCH_SURV (1u << 19) /* a batch's survivors gathered before they are walked */
+#define BATCH_MARK_BITS 21    /* slots for the rows of hashes walked all the way round */
+#define BATCH_MIN 64
+#define BUCKET_PROBES 32 /* a batch's probes of one bucket scanned together, at most */
+#define BATCH_AHEAD 16	 /* a batch's buckets are prefetched this many probes ahead */
 
 struct probe {
 	uint32_t h;
 	uint8_t table, d;
 };
 
+/* A query's keys and tags. */
+struct qkeys {
+	uint32_t key[MIH_MAX_TABLES];
+	uint16_t tag[MIH_MAX_TABLES];
+};
+
 struct surv {
 	uint32_t pos, key; /* the row's place in its table, and its key (the bucket) */
 	uint32_t lo, hi;   /* the bucket's rows */
+	uint32_t link;	   /* its link, read while the bucket was at hand (pre) */
+	uint16_t qi, tag;  /* the query (of a batch), and the row's tag (pre) */
 	uint8_t table, d;  /* d: the key's distance from the query's */
+	uint8_t pre;
 };
 
 /* A row followed round the ring from table s. A hash within the radius survives in
@@ -224,37 +249,58 @@ struct walk {
 	uint32_t to;	       /* or the row itself (an exception: sub = NO_ROW) */
 	uint32_t starts;       /* the tables of the starts it stands for */
 	int16_t sum, bound;    /* distance over keys s..j, and the ring's bound on it + 1 */
+	uint32_t link;	       /* the start row's link if read (pre) */
+	uint16_t tag;	       /* the row's tag (the start row's if pre) */
 	uint16_t up;	       /* the walk it handed over to (itself if none) */
-	uint8_t s, j, steps, state, led;
+	uint16_t qi;	       /* the query (of a batch) */
+	uint8_t s, j, steps, state, led, pre;
 };
 
 enum { W_LIVE, W_DEAD, W_DONE, W_HANDED };
 
 typedef int (*each_fn)(void *ctx, uint64_t row, const uint8_t hash[32], uint32_t payload);
 
+/* A batch's work areas: one table's probes of a chunk of queries, sorted by bucket; the
+ * table's survivors; and the rows of the hashes walked all the way round so far, by
+ * query (a later table's survivor of one of them is not walked again). */
+struct big {
+	uint64_t *pr, *tmp; /* bucket << 37 | query << 21 | query's tag << 5 | key distance */
+	size_t prcap;
+	struct surv *sv;
+	size_t svcap;
+	uint64_t *mark;	       /* open addressing, query << 37 | table << 32 | row, + 1 */
+	size_t nmark, markcap; /* markcap = 1 << markbits */
+	unsigned markbits;
+};
+
 struct query {
 	const struct ks_hashdb *db;
-	uint64_t q[4];
+	const uint8_t (*qb)[32];  /* the queries: one, or a chunk of a batch */
+	struct qkeys one;	  /* one query's keys and tags (a batch's are read from qb) */
 	int radius, scan;	  /* scan: every row of table 0 is walked */
 	int t[MIH_MAX_TABLES];	  /* per-table threshold, -1 = not searched */
 	int lim[MIH_MAX_TABLES];  /* the ring's bound on key + tag distance */
 	int cov[MIH_MAX_TABLES];  /* the ring's bound units of the keys a tag reaches */
 	int ncov[MIH_MAX_TABLES]; /* and how many keys those are */
-	uint32_t key[MIH_MAX_TABLES];
-	uint16_t tag[MIH_MAX_TABLES];
 	ks_hashdb_hit_fn fn;
 	void *ctx;
 	each_fn each; /* instead of fn: every row with its payload (hdb_pdq_each) */
 	int hits, stop;
 	struct probe pr[PROBES];
 	size_t np;
+	struct hdb_batch *batch; /* a batch's report: its query = qbase + the walk's qi */
+	size_t qbase, nq;
+	struct surv *out; /* survivors gathered: sv, or a batch's big buffer */
+	size_t ns, cap;
 	struct surv sv[SURV];
-	size_t ns;
 	struct walk wk[SURV];
+	uint32_t at[SURV][MIH_MAX_TABLES]; /* a batch's walks' rows in each table so far */
 	uint16_t live[SURV], done[SURV];
-	uint64_t claim[1u << CLAIM_BITS]; /* generation << 40 | table << 32 | row */
+	uint64_t claim[1u << CLAIM_BITS]; /* query << 37 | table << 32 | row */
+	uint32_t claim_gen[1u << CLAIM_BITS];
 	uint16_t claimer[1u << CLAIM_BITS];
-	uint64_t gen;
+	uint32_t gen;
+	struct big *big; /* a batch's work areas */
 };
 
 static inline size_t claim_slot(uint64_t key)
@@ -262,26 +308,78 @@ static inline size_t claim_slot(uint64_t key)
 	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - CLAIM_BITS));
 }
 
-/* The walk that started from row p of table j in this round of walks, or -1. */
-static inline int claimed(const struct query *q, unsigned j, uint32_t p)
+/* The walk of query qi that started from row p of table j in this round of walks, or
+ * -1. */
+static inline int claimed(const struct query *q, unsigned qi, unsigned j, uint32_t p)
 {
-	uint64_t key = q->gen << 40 | (uint64_t)j << 32 | p;
+	uint64_t key = (uint64_t)qi << 37 | (uint64_t)j << 32 | p;
 	for (size_t i = claim_slot(key);; i = (i + 1) & ((1u << CLAIM_BITS) - 1)) {
+		if (q->claim_gen[i] != q->gen)
+			return -1;
 		if (q->claim[i] == key)
 			return q->claimer[i];
-		if (q->claim[i] >> 40 != q->gen)
-			return -1;
 	}
 }
 
-static inline void claim(struct query *q, unsigned j, uint32_t p, unsigned who)
+static inline void claim(struct query *q, unsigned qi, unsigned j, uint32_t p, unsigned who)
 {
-	uint64_t key = q->gen << 40 | (uint64_t)j << 32 | p;
+	uint64_t key = (uint64_t)qi << 37 | (uint64_t)j << 32 | p;
 	size_t i = claim_slot(key);
-	while (q->claim[i] >> 40 == q->gen)
+	while (q->claim_gen[i] == q->gen)
 		i = (i + 1) & ((1u << CLAIM_BITS) - 1);
 	q->claim[i] = key;
+	q->claim_gen[i] = q->gen;
 	q->claimer[i] = (uint16_t)who;
+}
+
+static inline uint64_t mark_key(unsigned qi, unsigned j, uint32_t p)
+{
+	return ((uint64_t)qi << 37 | (uint64_t)j << 32 | p) + 1;
+}
+
+static inline size_t mark_slot(const struct big *g, uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - g->markbits));
+}
+
+static inline int marked(const struct big *g, uint64_t key)
+{
+	for (size_t i = mark_slot(g, key);; i = (i + 1) & (g->markcap - 1)) {
+		if (g->mark[i] == key)
+			return 1;
+		if (!g->mark[i])
+			return 0;
+	}
+}
+
+/* Query qi's hash walked all the way round: rows at[] of its tables. Marks stop at
+ * half the table's slots (the hash may then be walked again from a later table, and
+ * finish reports it only from its first valid start). */
+static void mark_rows(struct big *g, unsigned qi, const uint32_t *at, int m)
+{
+	for (int j = 0; j < m && g->nmark < g->markcap / 2; j++) {
+		uint64_t key = mark_key(qi, (unsigned)j, at[j]);
+		size_t i = mark_slot(g, key);
+		while (g->mark[i] && g->mark[i] != key)
+			i = (i + 1) & (g->markcap - 1);
+		if (!g->mark[i]) {
+			g->mark[i] = key;
+			g->nmark++;
+		}
+	}
+}
+
+/* Query qi's key and tag in table j: a batch's read from its hash, one query's kept. */
+static inline uint32_t q_key(const struct query *q, unsigned qi, int j)
+{
+	const struct hdb_mih *x = &q->db->mih[j];
+	return q->big ? hdb_bits(q->qb[qi], x->off, x->len) : q->one.key[j];
+}
+
+static inline uint32_t q_tag(const struct query *q, unsigned qi, int j)
+{
+	const struct hdb_mih *x = &q->db->mih[j];
+	return q->big ? hdb_bits(q->qb[qi], x->off + x->len, MIH_TAG_BITS) : q->one.tag[j];
 }
 
 static inline unsigned walk_root(const struct query *q, unsigned w)
@@ -329,14 +427,18 @@ static inline __attribute__((always_inline)) void finish(struct query *q, const 
 	const struct ks_hashdb *db = q->db;
 	if (w->entry >= db->n_pdq)
 		return; /* damaged file: never read outside the map */
-	int dist = hdb_dist4(q->q, w->h);
+	if (q->big)
+		mark_rows(q->big, w->qi, q->at[w - q->wk], db->m);
+	uint64_t qq[4];
+	hdb_load4(q->qb[w->qi], qq);
+	int dist = hdb_dist4(qq, w->h);
 	if (dist > q->radius)
 		return;
 	if (w->starts != 1) {
 		uint64_t v[4], xr[4];
 		hdb_load4(w->h, v);
 		for (int j = 0; j < 4; j++)
-			xr[j] = q->q[j] ^ v[j];
+			xr[j] = qq[j] ^ v[j];
 		int d[MIH_MAX_TABLES], first = 0;
 		for (int j = 0; j < db->m; j++)
 			d[j] = hdb_dist_masked(xr, db->mih[j].mask);
@@ -352,25 +454,28 @@ static inline __attribute__((always_inline)) void finish(struct query *q, const 
 			q->stop = rc;
 		return;
 	}
+	if (q->batch)
+		q->batch->query = q->qbase + w->qi;
 	q->hits += hdb_report(db, T_PDQ, w->h, pay, w->entry, dist, q->fn, q->ctx);
 }
 
-/* Walks the survivors gathered so far round the ring, all a step at a time. */
-static inline __attribute__((always_inline)) void verify(struct query *q)
+/* Walks n survivors (at most SURV) round the ring, all a step at a time. */
+static inline __attribute__((always_inline)) void verify(struct query *q, const struct surv *sv,
+							 size_t n)
 {
 	const struct ks_hashdb *db = q->db;
 	int m = db->m;
-	size_t n = q->ns, nl = 0, nd = 0;
-	q->ns = 0;
-	if (++q->gen == 1u << 24) {
-		memset(q->claim, 0, sizeof q->claim);
+	size_t nl = 0, nd = 0;
+	if (++q->gen == 0) {
+		memset(q->claim_gen, 0, sizeof q->claim_gen);
 		q->gen = 1;
 	}
 	for (size_t k = 0; k < n; k++) {
-		const struct surv *v = &q->sv[k];
+		const struct surv *v = &sv[k];
 		const struct hdb_mih *x = &db->mih[v->table];
 		struct walk *w = &q->wk[k];
 		w->s = w->j = v->table;
+		q->at[k][v->table] = v->pos;
 		w->p = v->pos;
 		w->b = v->key;
 		w->lo = v->lo;
@@ -383,19 +488,29 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		w->up = (uint16_t)k;
 		w->state = W_LIVE;
 		w->led = 0;
+		w->qi = v->qi;
+		w->pre = v->pre;
+		w->tag = v->tag;
+		w->link = v->link;
 		hdb_put_bits(w->h, x->off, x->len, v->key);
-		if (!q->scan && claimed(q, v->table, v->pos) < 0)
-			claim(q, v->table, v->pos, (unsigned)k);
+		if (!q->scan && claimed(q, v->qi, v->table, v->pos) < 0)
+			claim(q, v->qi, v->table, v->pos, (unsigned)k);
 		q->live[nl++] = (uint16_t)k;
 	}
 	while (nl) {
-		/* each row's tag and link, and the next group's directory entry prefetched */
+		/* each row's tag: the next keys' bits; the link's line prefetched for a row
+		 * whose run of keys still fits (most do not, and their link is not read) */
 		size_t keep = 0;
 		for (size_t i = 0; i < nl; i++) {
 			struct walk *w = &q->wk[q->live[i]];
 			const struct hdb_mih *x = &db->mih[w->j];
-			const uint8_t *tp = hdb_tags(x, w->b, w->lo) + 2 * (size_t)w->p;
-			uint32_t tag = tp[0] | (uint32_t)tp[1] << 8;
+			uint32_t tag;
+			if (w->pre) {
+				tag = w->tag;
+			} else {
+				const uint8_t *tp = hdb_tags(x, w->b, w->lo) + 2 * (size_t)w->p;
+				tag = tp[0] | (uint32_t)tp[1] << 8;
+			}
 			hdb_put_bits(w->h, x->off + x->len, MIH_TAG_BITS, tag);
 			if (w->steps == m - 1) {
 				w->state = W_DONE;
@@ -404,15 +519,29 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			}
 			/* the tag begins the next keys: their run must fit the ring too */
 			if (!w->led && w->steps + q->ncov[w->j] <= m - 1 &&
-			    w->sum + __builtin_popcount(tag ^ q->tag[w->j]) >
+			    w->sum + __builtin_popcount(tag ^ q_tag(q, w->qi, w->j)) >
 				w->bound + q->cov[w->j] - 1) {
 				w->state = W_DEAD;
 				continue;
 			}
+			w->tag = (uint16_t)tag;
+			if (!w->pre)
+				__builtin_prefetch(hdb_links(x, w->b, w->hi) +
+						   (((uint64_t)w->p * x->lw) >> 3));
+			q->live[keep++] = q->live[i];
+		}
+		nl = keep;
+		keep = 0;
+		/* each row's link, and the next group's directory entry prefetched */
+		for (size_t i = 0; i < nl; i++) {
+			struct walk *w = &q->wk[q->live[i]];
+			const struct hdb_mih *x = &db->mih[w->j];
 			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
-			w->b0 = hdb_group(y->len, tag, &w->nb);
-			uint32_t v =
-			    hdb_field(hdb_links(x, w->b, w->hi), (uint64_t)x->lw * w->p, x->lw);
+			w->b0 = hdb_group(y->len, w->tag, &w->nb);
+			uint32_t v = w->pre ? w->link
+					    : hdb_field(hdb_links(x, w->b, w->hi),
+							(uint64_t)x->lw * w->p, x->lw);
+			w->pre = 0;
 			if (v == x->ones) {
 				w->sub = NO_ROW;
 				w->to = exception(x, w->p);
@@ -470,19 +599,26 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 				hdb_put_bits(w->h, y->off, y->len, b);
 			w->lo = lo;
 			w->hi = hi;
-			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q->key[jn]));
+			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q_key(q, w->qi, jn)));
 			w->bound = (int16_t)(w->bound + q->t[jn] + 1);
 			w->steps++;
 			w->j = (uint8_t)jn;
 			w->p = p;
 			if (jn == 0)
 				w->entry = p;
+			q->at[q->live[i]][jn] = p;
 			if (!w->led && w->sum > w->bound - 1) {
 				w->state =
 				    W_DEAD; /* s is not a start: another table finds the row */
 				continue;
 			}
-			int c = q->scan ? -1 : claimed(q, (unsigned)jn, p);
+			if (q->big && w->steps == 2 &&
+			    marked(q->big, mark_key(w->qi, (unsigned)jn, p))) {
+				w->state =
+				    W_DEAD; /* walked all the way round from an earlier table */
+				continue;
+			}
+			int c = q->scan ? -1 : claimed(q, w->qi, (unsigned)jn, p);
 			if (c >= 0) {
 				unsigned r = walk_root(q, (unsigned)c), me = q->live[i];
 				if (r != me && q->wk[r].state != W_DEAD) {
@@ -495,7 +631,6 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 			}
 			w->b = b;
 			__builtin_prefetch(hdb_tags(y, b, lo) + 2 * (size_t)p);
-			__builtin_prefetch(hdb_links(y, b, hi) + (((uint64_t)p * y->lw) >> 3));
 			q->live[keep++] = q->live[i];
 		}
 		nl = keep;
@@ -504,90 +639,135 @@ static inline __attribute__((always_inline)) void verify(struct query *q)
 		finish(q, &q->wk[q->done[i]]);
 }
 
-static inline __attribute__((always_inline)) void survive(struct query *q, uint32_t pos,
-							  unsigned table, uint32_t key, int d,
-							  uint32_t lo, uint32_t hi)
+/* Survivors gathered so far walked, SURV at a time. */
+static inline __attribute__((always_inline)) void flush(struct query *q)
 {
-	struct surv *v = &q->sv[q->ns];
+	size_t n = q->ns;
+	q->ns = 0;
+	for (size_t a = 0; a < n && !q->stop; a += SURV)
+		verify(q, q->out + a, n - a < SURV ? n - a : SURV);
+}
+
+/* Row pos of bucket key (rows [lo, hi)) of a table survives the tags for query qi. */
+static inline __attribute__((always_inline)) void survive(struct query *q, unsigned qi,
+							  uint32_t pos, unsigned table,
+							  uint32_t key, int d, uint32_t lo,
+							  uint32_t hi)
+{
+	struct surv *v = &q->out[q->ns];
 	v->pos = pos;
 	v->key = key;
 	v->lo = lo;
 	v->hi = hi;
+	v->qi = (uint16_t)qi;
 	v->table = (uint8_t)table;
 	v->d = (uint8_t)d;
 	const struct hdb_mih *x = &q->db->mih[table];
-	__builtin_prefetch(hdb_links(x, key, hi) + (((uint64_t)pos * x->lw) >> 3));
-	if (++q->ns == SURV)
-		verify(q);
+	if (q->big) { /* the bucket is at hand now, not when the row is walked */
+		const uint8_t *tp = hdb_tags(x, key, lo) + 2 * (size_t)pos;
+		v->tag = (uint16_t)(tp[0] | tp[1] << 8);
+		v->link = hdb_field(hdb_links(x, key, hi), (uint64_t)x->lw * pos, x->lw);
+		v->pre = 1;
+	} else {
+		v->pre = 0;
+		__builtin_prefetch(hdb_links(x, key, hi) + (((uint64_t)pos * x->lw) >> 3));
+	}
+	if (++q->ns == q->cap)
+		flush(q);
 }
 
 /* The rows of bucket [lo, hi) of a table whose tags are within c bits of tag. */
-static inline __attribute__((always_inline)) void tags_plain(struct query *q, unsigned table,
-							     uint32_t from, uint32_t lo,
-							     uint32_t hi, uint32_t key, int d,
-							     int c)
+static inline __attribute__((always_inline)) void
+tags_plain(struct query *q, unsigned qi, unsigned tag, unsigned table, uint32_t from, uint32_t lo,
+	   uint32_t hi, uint32_t key, int d, int c)
 {
 	const uint8_t *tags = hdb_tags(&q->db->mih[table], key, lo);
-	unsigned tag = q->tag[table];
 	for (uint32_t j = from; j < hi; j++) {
 		unsigned v = (tags[2 * (size_t)j] | (unsigned)tags[2 * (size_t)j + 1] << 8) ^ tag;
 		if (__builtin_popcount(v) <= c)
-			survive(q, j, table, key, d, lo, hi);
+			survive(q, qi, j, table, key, d, lo, hi);
 	}
 }
 
+/* A probe of a bucket: the query, its tag, and the bits its tags may differ by. */
+struct bprobe {
+	uint16_t qi, tag;
+	int c, d;
+};
+
 #ifdef HDB_X86
-/* The same sixteen tags at a time: per-nibble counts from a table (PSHUFB), summed to
- * 16-bit lanes, compared with c. */
-__attribute__((target("avx2,popcnt"))) static void
-tags_avx2(struct query *q, unsigned table, uint32_t lo, uint32_t hi, uint32_t key, int d, int c)
+/* The same for the n probes of one bucket (c < 16 each), sixteen tags at a time, each
+ * sixteen loaded once: per-nibble counts from a table (PSHUFB), summed to 16-bit lanes,
+ * compared with c. A bucket of 16 rows or more ends on its last sixteen, masked. */
+__attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, unsigned table,
+							     uint32_t lo, uint32_t hi, uint32_t key,
+							     const struct bprobe *bp, size_t n)
 {
 	const uint8_t *tags = hdb_tags(&q->db->mih[table], key, lo);
 	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
-	const __m256i vt = _mm256_set1_epi16((short)q->tag[table]),
-		      vc = _mm256_set1_epi16((short)c);
-	uint32_t j = lo;
-	for (; j + 16 <= hi; j += 16) {
-		__m256i x = _mm256_xor_si256(
-		    _mm256_loadu_si256((const __m256i *)(const void *)(tags + 2 * (size_t)j)), vt);
-		__m256i n = _mm256_add_epi8(
-		    _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
-		    _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
-		__m256i cnt = _mm256_maddubs_epi16(n, ones);
-		uint32_t ok =
-		    ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(cnt, vc)) & 0x55555555u;
-		while (ok) {
-			unsigned k = (unsigned)__builtin_ctz(ok) >> 1;
-			ok &= ok - 1;
-			survive(q, j + k, table, key, d, lo, hi);
+	for (uint32_t j = lo; j < hi; j += 16) {
+		uint32_t at = j, keep = 0x55555555u;
+		if (j + 16 > hi) { /* the last sixteen, those before j masked */
+			at = hi - 16;
+			keep &= ~0u << (2 * (j - at));
+		}
+		__m256i t =
+		    _mm256_loadu_si256((const __m256i *)(const void *)(tags + 2 * (size_t)at));
+		for (size_t k = 0; k < n; k++) {
+			__m256i x = _mm256_xor_si256(t, _mm256_set1_epi16((short)bp[k].tag));
+			__m256i c = _mm256_maddubs_epi16(
+			    _mm256_add_epi8(
+				_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+				_mm256_shuffle_epi8(
+				    lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib))),
+			    ones);
+			uint32_t ok = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(
+					  c, _mm256_set1_epi16((short)bp[k].c))) &
+				      keep;
+			while (ok) {
+				unsigned r = (unsigned)__builtin_ctz(ok) >> 1;
+				ok &= ok - 1;
+				survive(q, bp[k].qi, at + r, table, key, bp[k].d, lo, hi);
+			}
 		}
 	}
-	tags_plain(q, table, j, lo, hi, key, d, c);
 }
 #endif
 
-/* The rows of bucket [a, b) of a table, key at distance d, that the tags let through. */
-static inline __attribute__((always_inline)) void
-bucket_rows(struct query *q, unsigned table, uint32_t a, uint32_t b, uint32_t key, int d, int simd)
+/* The rows of bucket [a, b) of a table that the tags let through for each of n probes
+ * (their key at distance d, their tags within c = the ring's bound - d). */
+static inline __attribute__((always_inline)) void bucket_rows(struct query *q, unsigned table,
+							      uint32_t a, uint32_t b, uint32_t key,
+							      struct bprobe *bp, size_t n, int simd)
 {
-	int c = q->lim[table] - d;
-	if (c < 0 || b <= a)
+	if (b <= a)
 		return;
-	if (c >= MIH_TAG_BITS) {
-		for (uint32_t j = a; j < b; j++)
-			survive(q, j, table, key, d, a, b);
-		return;
+	size_t ns = 0;
+	for (size_t k = 0; k < n; k++) {
+		int c = q->lim[table] - bp[k].d;
+		if (c < 0)
+			continue;
+		if (c >= MIH_TAG_BITS) {
+			for (uint32_t j = a; j < b; j++)
+				survive(q, bp[k].qi, j, table, key, bp[k].d, a, b);
+			continue;
+		}
+		bp[k].c = c;
+#ifdef HDB_X86
+		if (simd && b - a >= 16) {
+			bp[ns++] = bp[k];
+			continue;
+		}
+#endif
+		tags_plain(q, bp[k].qi, bp[k].tag, table, a, a, b, key, bp[k].d, c);
 	}
 #ifdef HDB_X86
-	if (simd && b - a >= 16) {
-		tags_avx2(q, table, a, b, key, d, c);
-		return;
-	}
+	if (ns)
+		tags_avx2(q, table, a, b, key, bp, ns);
 #endif
 	(void)simd;
-	tags_plain(q, table, a, a, b, key, d, c);
 }
 
 static inline __attribute__((always_inline)) void run_probes(struct query *q, int simd)
@@ -617,9 +797,40 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 		if (k >= AHEAD) {
 			size_t k3 = k - AHEAD;
 			const struct probe *p = &q->pr[k3];
-			bucket_rows(q, p->table, lo[k3 % RING], hi[k3 % RING], p->h, p->d, simd);
+			struct bprobe bp = {0, q->one.tag[p->table], 0, p->d};
+			bucket_rows(q, p->table, lo[k3 % RING], hi[k3 % RING], p->h, &bp, 1, simd);
 		}
 	}
+}
+
+/* The probes of a table with keys of len bits at threshold t: every mask of at most t
+ * bits, fewest first (d bits). for (flips_start(...); ...; flips_next(...)). */
+struct flips {
+	uint32_t mask;
+	unsigned d, t, len;
+};
+
+static inline void flips_start(struct flips *f, unsigned len, unsigned t)
+{
+	f->mask = 0;
+	f->d = 0;
+	f->t = t;
+	f->len = len;
+}
+
+static inline int flips_next(struct flips *f)
+{
+	if (f->d && f->d < f->len) {
+		uint32_t next = hdb_next_comb(f->mask);
+		if (!(next >> f->len)) {
+			f->mask = next;
+			return 1;
+		}
+	}
+	if (++f->d > f->t || f->d > f->len)
+		return 0;
+	f->mask = (1u << f->d) - 1;
+	return 1;
 }
 
 static inline __attribute__((always_inline)) void run_mih(struct query *q, int simd)
@@ -628,27 +839,106 @@ static inline __attribute__((always_inline)) void run_mih(struct query *q, int s
 	for (int i = 0; i < db->m; i++) {
 		if (q->t[i] < 0)
 			continue;
-		const struct hdb_mih *x = &db->mih[i];
-		unsigned t = (unsigned)q->t[i];
-		for (unsigned d = 0; d <= t && d <= x->len; d++) {
-			uint32_t flips = d ? (1u << d) - 1 : 0;
-			for (;;) {
-				struct probe *p = &q->pr[q->np++];
-				p->h = q->key[i] ^ flips;
-				p->table = (uint8_t)i;
-				p->d = (uint8_t)d;
-				if (q->np == PROBES)
-					run_probes(q, simd);
-				if (!d || d == x->len)
-					break;
-				flips = hdb_next_comb(flips);
-				if (flips >> x->len)
-					break;
-			}
-		}
+		struct flips f;
+		flips_start(&f, db->mih[i].len, (unsigned)q->t[i]);
+		do {
+			struct probe *p = &q->pr[q->np++];
+			p->h = q->one.key[i] ^ f.mask;
+			p->table = (uint8_t)i;
+			p->d = (uint8_t)f.d;
+			if (q->np == PROBES)
+				run_probes(q, simd);
+		} while (flips_next(&f));
 	}
 	run_probes(q, simd);
-	verify(q);
+	flush(q);
+}
+
+/* Sorts a[0, n) by bits [sh, sh + len) (len <= 22), least significant digit first;
+ * returns where the result is (a or tmp). */
+static uint64_t *sort_probes(uint64_t *a, uint64_t *tmp, size_t n, unsigned sh, unsigned len)
+{
+	uint32_t cnt[2048];
+	unsigned passes = (len + 10) / 11, bits = passes ? (len + passes - 1) / passes : 0;
+	uint32_t mask = (1u << bits) - 1;
+	for (unsigned p = 0; p < passes; p++, sh += bits) {
+		memset(cnt, 0, (mask + 1) * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[a[i] >> sh & mask]++;
+		uint32_t sum = 0;
+		for (uint32_t d = 0; d <= mask; d++) {
+			uint32_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[a[i] >> sh & mask]++] = a[i];
+		uint64_t *t = a;
+		a = tmp;
+		tmp = t;
+	}
+	return a;
+}
+
+/* A chunk of a batch (q->qb[0, q->nq)), table by table: every query's probes sorted by
+ * bucket, so that the table is read in order and a bucket that several queries probe
+ * is read once, then the table's survivors walked (their rows read as the buckets
+ * were scanned). */
+static inline __attribute__((always_inline)) void run_batch(struct query *q, int simd)
+{
+	const struct ks_hashdb *db = q->db;
+	struct big *g = q->big;
+	memset(g->mark, 0, g->markcap * sizeof *g->mark);
+	g->nmark = 0;
+	for (int i = 0; i < db->m && !q->stop; i++) {
+		if (q->t[i] < 0)
+			continue;
+		const struct hdb_mih *x = &db->mih[i];
+		size_t np = 0;
+		for (size_t k = 0; k < q->nq; k++) {
+			uint64_t key = q_key(q, (unsigned)k, i),
+				 v = (uint64_t)k << 21 | (uint64_t)q_tag(q, (unsigned)k, i) << 5;
+			struct flips f;
+			flips_start(&f, x->len, (unsigned)q->t[i]);
+			do
+				g->pr[np++] = (key ^ f.mask) << 37 | v | f.d;
+			while (flips_next(&f));
+		}
+		const uint64_t *pr = sort_probes(g->pr, g->tmp, np, 37, x->len);
+		uint32_t at = NO_ROW, lo = 0, hi = 0, ahead = NO_ROW;
+		for (size_t k = 0; k < np; k++) {
+			if (k + BATCH_AHEAD < np &&
+			    (uint32_t)(pr[k + BATCH_AHEAD] >> 37) != ahead) {
+				ahead = (uint32_t)(pr[k + BATCH_AHEAD] >> 37);
+				uint32_t a = hdb_le32(x->dir + 4 * (size_t)ahead),
+					 b = hdb_le32(x->dir + 4 * (size_t)ahead + 4);
+				const uint8_t *t = hdb_tags(x, ahead, a) + 2 * (size_t)a;
+				const uint8_t *e =
+				    hdb_links(x, ahead, b) + (((uint64_t)b * x->lw + 7) >> 3);
+				for (int l = 0; t < e && l < 2 * TAG_LINES; t += 64, l++)
+					__builtin_prefetch(t);
+			}
+			uint32_t h = (uint32_t)(pr[k] >> 37);
+			if (h != at) {
+				at = h;
+				lo = hdb_le32(x->dir + 4 * (size_t)h);
+				hi = hdb_le32(x->dir + 4 * (size_t)h + 4);
+			}
+			/* the bucket's probes, all at once */
+			struct bprobe bp[BUCKET_PROBES];
+			size_t n = 0;
+			for (;; k++) {
+				uint64_t v = pr[k];
+				bp[n++] = (struct bprobe){(uint16_t)(v >> 21), (uint16_t)(v >> 5),
+							  0, (int)(v & 31)};
+				if (n == BUCKET_PROBES || k + 1 == np ||
+				    (uint32_t)(pr[k + 1] >> 37) != h)
+					break;
+			}
+			bucket_rows(q, (unsigned)i, lo, hi, h, bp, n, simd);
+		}
+		flush(q);
+	}
 }
 
 /* Every row of table 0, bucket by bucket (the plan's thresholds are the radius for
@@ -660,15 +950,18 @@ static inline __attribute__((always_inline)) void run_scan(struct query *q, int 
 	for (uint32_t b = 0; b < nb && !q->stop; b++) {
 		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)b),
 			 hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
-		bucket_rows(q, 0, lo, hi, b, __builtin_popcount(b ^ q->key[0]), simd);
+		struct bprobe bp = {0, q->one.tag[0], 0, __builtin_popcount(b ^ q->one.key[0])};
+		bucket_rows(q, 0, lo, hi, b, &bp, 1, simd);
 	}
-	verify(q);
+	flush(q);
 }
 
 static inline __attribute__((always_inline)) void search(struct query *q, int simd)
 {
 	if (q->scan)
 		run_scan(q, simd);
+	else if (q->big)
+		run_batch(q, simd);
 	else
 		run_mih(q, simd);
 }
@@ -719,26 +1012,38 @@ static void plan(struct query *q, const struct ks_hashdb *db, int radius, int sc
 	}
 }
 
-/* One query of a planned q. */
-static int run(struct query *q, const uint8_t pdq[32], ks_hashdb_hit_fn fn, void *ctx)
+static void qkeys_of(const struct ks_hashdb *db, const uint8_t pdq[32], struct qkeys *h)
 {
-	const struct ks_hashdb *db = q->db;
-	q->np = q->ns = 0;
-	q->hits = 0;
-	hdb_load4(pdq, q->q);
-	q->fn = fn;
-	q->ctx = ctx;
 	for (int i = 0; i < db->m; i++) {
 		const struct hdb_mih *x = &db->mih[i];
-		q->key[i] = hdb_bits(pdq, x->off, x->len);
-		q->tag[i] = (uint16_t)hdb_bits(pdq, x->off + x->len, MIH_TAG_BITS);
+		h->key[i] = hdb_bits(pdq, x->off, x->len);
+		h->tag[i] = (uint16_t)hdb_bits(pdq, x->off + x->len, MIH_TAG_BITS);
 	}
-	if (db->fast == 2)
+}
+
+/* The search of a set-up q, by the CPU's instruction set. */
+static void dispatch(struct query *q)
+{
+	q->np = q->ns = 0;
+	q->hits = 0;
+	if (q->db->fast == 2)
 		search_avx2(q);
-	else if (db->fast)
+	else if (q->db->fast)
 		search_popcnt(q);
 	else
 		search_plain(q);
+}
+
+/* One query of a planned q. */
+static int run(struct query *q, const uint8_t pdq[32], ks_hashdb_hit_fn fn, void *ctx)
+{
+	qkeys_of(q->db, pdq, &q->one);
+	q->qb = (const uint8_t(*)[32])pdq;
+	q->out = q->sv;
+	q->cap = SURV;
+	q->fn = fn;
+	q->ctx = ctx;
+	dispatch(q);
 	return q->hits;
 }
 
@@ -746,7 +1051,11 @@ static struct query *new_query(void)
 {
 	struct query *q = ks_xmalloc(sizeof *q);
 	q->gen = 0;
-	memset(q->claim, 0, sizeof q->claim);
+	memset(q->claim_gen, 0, sizeof q->claim_gen);
+	q->big = NULL;
+	q->batch = NULL;
+	q->qbase = 0;
+	q->nq = 1;
 	return q;
 }
 
@@ -794,21 +1103,88 @@ int hdb_pdq_each(const struct ks_hashdb *db, each_fn fn, void *ctx)
 	return rc;
 }
 
-/* Many queries: each one is already a pipeline of hundreds of independent fetches,
- * so a batch is the queries in turn with one work area. */
-static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
-		     int force, ks_hashdb_batch_fn fn, void *ctx)
+/* Queries a batch searches at a time: as many as BATCH_PROBES probes of a table allow,
+ * at most lim->queries and n; 0 if fewer than BATCH_MIN (one at a time is then faster).
+ * *per_table: the most probes a query makes in a table. */
+static size_t batch_chunk(const struct query *q, size_t n, const struct hdb_batch_limits *lim,
+			  size_t *per_table)
 {
+	double most = 1;
+	for (int i = 0; i < q->db->m; i++)
+		if (q->t[i] >= 0 && ball(q->db->mih[i].len, q->t[i]) > most)
+			most = ball(q->db->mih[i].len, q->t[i]);
+	*per_table = (size_t)most;
+	size_t c = most * (double)lim->queries > BATCH_PROBES ? (size_t)(BATCH_PROBES / most)
+							      : lim->queries;
+	if (c > n)
+		c = n;
+	return c < BATCH_MIN ? 0 : c;
+}
+
+static struct big *big_new(size_t chunk, size_t per_table, const struct hdb_batch_limits *lim)
+{
+	struct big *g = ks_xmalloc(sizeof *g);
+	g->prcap = chunk * per_table;
+	g->pr = ks_xmalloc(g->prcap * sizeof *g->pr);
+	g->tmp = ks_xmalloc(g->prcap * sizeof *g->tmp);
+	g->svcap = lim->survivors;
+	g->sv = ks_xmalloc(g->svcap * sizeof *g->sv);
+	g->markbits = 4;
+	while (g->markbits < lim->mark_bits && ((size_t)1 << g->markbits) < 64 * chunk)
+		g->markbits++;
+	g->markcap = (size_t)1 << g->markbits;
+	g->mark = ks_xmalloc(g->markcap * sizeof *g->mark);
+	return g;
+}
+
+static void big_free(struct big *g)
+{
+	free(g->pr);
+	free(g->tmp);
+	free(g->sv);
+	free(g->mark);
+	free(g);
+}
+
+/* Many queries: a chunk at a time, sorted and streamed (run_batch), when there are
+ * enough of them and the tables are searched; else one at a time with one work area. */
+static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
+		     int force, const struct hdb_batch_limits *lim, ks_hashdb_batch_fn fn,
+		     void *ctx)
+{
+	static const struct hdb_batch_limits dflt = {BATCH_QUERIES, BATCH_SURV, BATCH_MARK_BITS};
+	if (!lim)
+		lim = &dflt;
 	if (!db || !pdqs || radius < 0 || !db->n_pdq)
 		return 0;
 	struct query *q = new_query();
 	plan(q, db, radius, 0, force);
 	struct hdb_batch b = {fn, ctx, 0};
+	size_t per_table, chunk = q->scan || n < BATCH_MIN ? 0 : batch_chunk(q, n, lim, &per_table);
 	int hits = 0;
-	for (size_t i = 0; i < n; i++) {
-		b.query = i;
-		hits += run(q, pdqs + 32 * i, hdb_batch_hit, &b);
+	if (!chunk) {
+		for (size_t i = 0; i < n; i++) {
+			b.query = i;
+			hits += run(q, pdqs + 32 * i, hdb_batch_hit, &b);
+		}
+		free(q);
+		return hits;
 	}
+	struct big *g = big_new(chunk, per_table, lim);
+	q->big = g;
+	q->out = g->sv;
+	q->cap = g->svcap;
+	q->batch = &b;
+	q->fn = hdb_batch_hit;
+	q->ctx = &b;
+	for (size_t a = 0; a < n; a += chunk) {
+		q->qbase = a;
+		q->nq = n - a < chunk ? n - a : chunk;
+		q->qb = (const uint8_t(*)[32])(pdqs + 32 * a);
+		dispatch(q);
+		hits += q->hits;
+	}
+	big_free(g);
 	free(q);
 	return hits;
 }
@@ -816,13 +1192,13 @@ static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, 
 int ks_hashdb_near_batch(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 			 ks_hashdb_batch_fn fn, void *ctx)
 {
-	return near_many(db, pdqs, n, radius, 0, fn, ctx);
+	return near_many(db, pdqs, n, radius, 0, NULL, fn, ctx);
 }
 
 int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
-		       ks_hashdb_batch_fn fn, void *ctx)
+		       const struct hdb_batch_limits *lim, ks_hashdb_batch_fn fn, void *ctx)
 {
-	return near_many(db, pdqs, n, radius, 1, fn, ctx);
+	return near_many(db, pdqs, n, radius, 1, lim, fn, ctx);
 }
 
 void ks_pdq_words_to_bytes(const uint16_t w[16], uint8_t out[32])
