@@ -433,8 +433,10 @@ int main(int argc, char **argv)
 		ks_hashdb_close(db);
 		double fl = fetch_floor(in.file_size);
 		printf("  baseline         %8.1f ns per random 64-byte read, many in flight: a near "
-		       "query costs %.0f such reads from the map, %.0f preloaded\n\n",
-		       fl, tmih / (double)nq * 1e9 / fl, tpn / (double)nq * 1e9 / fl);
+		       "query costs %.0f such reads from the map (%.0f batched), %.0f "
+		       "preloaded\n\n",
+		       fl, tmih / (double)nq * 1e9 / fl, tbatch / (double)nq * 1e9 / fl,
+		       tpn / (double)nq * 1e9 / fl);
 		free(qs);
 		free(hs);
 		if (!keep)
