@@ -2,7 +2,8 @@
  * magic, the harness first recomputes the checksums of the sections, the section table
  * and the header (so that mutations reach the structure checks instead of stopping at
  * a checksum), then opens it and runs exact lookups, near lookups (through the tables
- * and by scan, whose answers must agree), entry decoding and the walk over all entries.
+ * and by scan, whose answers must agree; one at a time and batched), entry decoding and
+ * the walk over all entries.
  * A damaged file may give wrong answers, never a read outside the map or a crash. */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -111,6 +112,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)a;
 			(void)b;
 		}
+		/* 64 near queries at once (searched together, table by table), from the
+		 * input's bytes */
+		static uint8_t nq[64][32];
+		for (size_t k = 0; k < 64; k++)
+			for (size_t b = 0; b < 32; b++)
+				nq[k][b] =
+				    (uint8_t)(size ? d[(k * 37 + b) % size] ^ (k & 1 ? b : 0) : k);
+		ks_hashdb_near_batch(db, &nq[0][0], 64, 31, NULL, NULL);
 		/* batched, over the input's bytes read as digests */
 		for (unsigned kind = KS_HAS_MD5; kind <= KS_HAS_SHA256; kind <<= 1) {
 			size_t len = kind == KS_HAS_MD5 ? 16 : kind == KS_HAS_SHA1 ? 20 : 32;
