@@ -109,11 +109,10 @@ int hdb_near_mih(const struct ks_hashdb *db, const uint8_t pdq[32], int radius, 
 
 /* ks_hashdb_near_batch without the fallback to a linear scan, its work areas' limits
  * given (NULL: the defaults), for the tests: queries searched together (fewer than 64:
- * one at a time), survivors gathered before they are walked, log2 of the slots for the
- * rows of hashes walked all the way round. */
+ * one at a time), survivors gathered before they are walked, hashes walked all the way
+ * round kept (their rows marked). */
 struct hdb_batch_limits {
-	size_t queries, survivors;
-	unsigned mark_bits;
+	size_t queries, survivors, walked;
 };
 int hdb_near_batch_mih(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, int radius,
 		       const struct hdb_batch_limits *lim, ks_hashdb_batch_fn fn, void *ctx);

@@ -210,8 +210,8 @@ double hdb_near_plan(const struct ks_hashdb *db, int radius, int *t)
 #define CLAIM_BITS 11	    /* the places the survivors start from, hashed (4 slots a row) */
 #define BATCH_QUERIES 32768 /* a batch's queries searched together, at most (< 65536) */
 #define BATCH_PROBES (1u << 20)
-#define BATCH_SURV (1u << 19) /* a batch's survivors gathered before they are walked */
-#define BATCH_MARK_BITS 21    /* slots for the rows of hashes walked all the way round */
+#define BATCH_SURV (1u << 19)	/* a batch's survivors gathered before they are walked */
+#define BATCH_WALKED (1u << 17) /* hashes walked all the way round kept, at most */
 #define BATCH_MIN 64
 #define BUCKET_PROBES 32 /* a batch's probes of one bucket scanned together, at most */
 #define BATCH_AHEAD 16	 /* a batch's buckets are prefetched this many probes ahead */
@@ -268,9 +268,9 @@ struct big {
 	size_t prcap;
 	struct surv *sv;
 	size_t svcap;
-	uint64_t *mark;	       /* open addressing, query << 37 | table << 32 | row, + 1 */
-	size_t nmark, markcap; /* markcap = 1 << markbits */
-	unsigned markbits;
+	uint32_t *first;	 /* by query: its last hash walked round + 1, 0 if none */
+	uint32_t *walked, *next; /* such a hash's row in each table; the query's one before */
+	size_t nwalked, walkedcap;
 };
 
 struct query {
@@ -332,41 +332,26 @@ static inline void claim(struct query *q, unsigned qi, unsigned j, uint32_t p, u
 	q->claimer[i] = (uint16_t)who;
 }
 
-static inline uint64_t mark_key(unsigned qi, unsigned j, uint32_t p)
+/* Has query qi's walk from an earlier table gone all the way round through row p of
+ * table j? */
+static inline int marked(const struct big *g, int m, unsigned qi, int j, uint32_t p)
 {
-	return ((uint64_t)qi << 37 | (uint64_t)j << 32 | p) + 1;
-}
-
-static inline size_t mark_slot(const struct big *g, uint64_t key)
-{
-	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - g->markbits));
-}
-
-static inline int marked(const struct big *g, uint64_t key)
-{
-	for (size_t i = mark_slot(g, key);; i = (i + 1) & (g->markcap - 1)) {
-		if (g->mark[i] == key)
+	for (uint32_t e = g->first[qi]; e; e = g->next[e - 1])
+		if (g->walked[(size_t)(e - 1) * (size_t)m + (size_t)j] == p)
 			return 1;
-		if (!g->mark[i])
-			return 0;
-	}
+	return 0;
 }
 
-/* Query qi's hash walked all the way round: rows at[] of its tables. Marks stop at
- * half the table's slots (the hash may then be walked again from a later table, and
- * finish reports it only from its first valid start). */
+/* Query qi's hash walked all the way round: rows at[] of its tables. Once walkedcap are
+ * kept, no more (the hash may then be walked again from a later table, and finish
+ * reports it only from its first valid start). */
 static void mark_rows(struct big *g, unsigned qi, const uint32_t *at, int m)
 {
-	for (int j = 0; j < m && g->nmark < g->markcap / 2; j++) {
-		uint64_t key = mark_key(qi, (unsigned)j, at[j]);
-		size_t i = mark_slot(g, key);
-		while (g->mark[i] && g->mark[i] != key)
-			i = (i + 1) & (g->markcap - 1);
-		if (!g->mark[i]) {
-			g->mark[i] = key;
-			g->nmark++;
-		}
-	}
+	if (g->nwalked == g->walkedcap)
+		return;
+	memcpy(g->walked + g->nwalked * (size_t)m, at, (size_t)m * sizeof *at);
+	g->next[g->nwalked] = g->first[qi];
+	g->first[qi] = (uint32_t)++g->nwalked;
 }
 
 /* Query qi's key and tag in table j: a batch's read from its hash, one query's kept. */
@@ -612,8 +597,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 				    W_DEAD; /* s is not a start: another table finds the row */
 				continue;
 			}
-			if (q->big && w->steps == 2 &&
-			    marked(q->big, mark_key(w->qi, (unsigned)jn, p))) {
+			if (q->big && w->steps == 2 && marked(q->big, m, w->qi, jn, p)) {
 				w->state =
 				    W_DEAD; /* walked all the way round from an earlier table */
 				continue;
@@ -888,8 +872,8 @@ static inline __attribute__((always_inline)) void run_batch(struct query *q, int
 {
 	const struct ks_hashdb *db = q->db;
 	struct big *g = q->big;
-	memset(g->mark, 0, g->markcap * sizeof *g->mark);
-	g->nmark = 0;
+	memset(g->first, 0, q->nq * sizeof *g->first);
+	g->nwalked = 0;
 	for (int i = 0; i < db->m && !q->stop; i++) {
 		if (q->t[i] < 0)
 			continue;
@@ -1129,11 +1113,11 @@ static struct big *big_new(size_t chunk, size_t per_table, const struct hdb_batc
 	g->tmp = ks_xmalloc(g->prcap * sizeof *g->tmp);
 	g->svcap = lim->survivors;
 	g->sv = ks_xmalloc(g->svcap * sizeof *g->sv);
-	g->markbits = 4;
-	while (g->markbits < lim->mark_bits && ((size_t)1 << g->markbits) < 64 * chunk)
-		g->markbits++;
-	g->markcap = (size_t)1 << g->markbits;
-	g->mark = ks_xmalloc(g->markcap * sizeof *g->mark);
+	g->first = ks_xmalloc(chunk * sizeof *g->first);
+	g->walkedcap = lim->walked < 8 * chunk ? lim->walked : 8 * chunk;
+	g->walked =
+	    ks_xmalloc((g->walkedcap ? g->walkedcap : 1) * MIH_MAX_TABLES * sizeof *g->walked);
+	g->next = ks_xmalloc((g->walkedcap ? g->walkedcap : 1) * sizeof *g->next);
 	return g;
 }
 
@@ -1142,7 +1126,9 @@ static void big_free(struct big *g)
 	free(g->pr);
 	free(g->tmp);
 	free(g->sv);
-	free(g->mark);
+	free(g->first);
+	free(g->walked);
+	free(g->next);
 	free(g);
 }
 
@@ -1152,7 +1138,7 @@ static int near_many(const struct ks_hashdb *db, const uint8_t *pdqs, size_t n, 
 		     int force, const struct hdb_batch_limits *lim, ks_hashdb_batch_fn fn,
 		     void *ctx)
 {
-	static const struct hdb_batch_limits dflt = {BATCH_QUERIES, BATCH_SURV, BATCH_MARK_BITS};
+	static const struct hdb_batch_limits dflt = {BATCH_QUERIES, BATCH_SURV, BATCH_WALKED};
 	if (!lim)
 		lim = &dflt;
 	if (!db || !pdqs || radius < 0 || !db->n_pdq)

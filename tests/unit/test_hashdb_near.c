@@ -216,7 +216,7 @@ static int compare_batch(struct ks_hashdb *db, const uint8_t (*qs)[32], size_t n
 	struct triples a = {0}, b = {0};
 	/* odd radii through the tables whatever they cost, even ones as the library picks;
 	 * 13 and 7 with small work areas: several chunks of queries, a table's survivors
-	 * walked before it is done, and (13) the walked hashes' marks full */
+	 * walked before it is done, and (13) only 4 hashes walked round kept */
 	static const struct hdb_batch_limits tiny = {64, 700, 4}, small = {100, 100000, 10};
 	const struct hdb_batch_limits *lim = r == 13 ? &tiny : r == 7 ? &small : NULL;
 	int na = r & 1 ? hdb_near_batch_mih(db, (const uint8_t *)qs, nq, r, lim, on_batch_hit, &a)
