@@ -19,26 +19,27 @@ trap 'rm -rf "$T"' EXIT
 cd "$T" # the sets name their files without the directory
 # hex digits of an invented hash: HEX LABEL LENGTH
 hex() { printf '%s' "$1" | sha256sum | cut -c1-"$2"; }
+# a digest list of invented hashes, "HASH  NAMEk" for k = 0..COUNT-1, the first SHARED
+# of them beginning with PREFIX: LABEL LENGTH NAME COUNT [SHARED PREFIX]
+lines() {
+	k=0
+	while [ $k -lt "$4" ]; do
+		if [ $k -lt "${5:-0}" ]; then
+			echo "$6$(hex "$1$k" $(($2 - ${#6})))  $3$k"
+		else
+			echo "$(hex "$1$k" "$2")  $3$k"
+		fi
+		k=$((k + 1))
+	done
+}
 
 i=0
 while [ $i -lt 18 ]; do
 	echo "$(hex "pdq$i" 64),100"
 	i=$((i + 1))
 done > "a.pdq"
-i=0
-while [ $i -lt 12 ]; do
-	if [ $i -lt 4 ]; then
-		echo "$(hex md5shared 16)$(hex "md5$i" 16)  file$i"
-	else
-		echo "$(hex "md5$i" 32)  file$i"
-	fi
-	i=$((i + 1))
-done > "b.md5"
-i=0
-while [ $i -lt 6 ]; do
-	echo "$(hex "sha1$i" 40)  file$i"
-	i=$((i + 1))
-done > "c.sha1"
+lines md5 32 file 12 4 "$(hex md5shared 16)" > "b.md5"
+lines sha1 40 file 6 > "c.sha1"
 {
 	echo '{"@odata.context": "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media", "value": ['
 	i=0
@@ -55,20 +56,8 @@ done > "c.sha1"
 	done
 	echo ']}'
 } > "v.json"
-i=0
-while [ $i -lt 260 ]; do
-	if [ $i -lt 200 ]; then
-		echo "00000000$(hex "crowd$i" 24)  c$i"
-	else
-		echo "$(hex "crowd$i" 32)  c$i"
-	fi
-	i=$((i + 1))
-done > "crowd.md5"
-i=0
-while [ $i -lt 20 ]; do
-	echo "$(hex "sha256-$i" 64)  s$i"
-	i=$((i + 1))
-done > "d.sha256"
+lines crowd 32 c 260 200 00000000 > "crowd.md5"
+lines sha256- 64 s 20 > "d.sha256"
 
 "$K" hashset build "seed-0.kix" "a.pdq" --format pdq --name pdqset --scheme vics-us \
 	--category 2
