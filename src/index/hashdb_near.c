@@ -354,6 +354,25 @@ static void mark_rows(struct big *g, unsigned qi, const uint32_t *at, int m)
 	g->first[qi] = (uint32_t)++g->nwalked;
 }
 
+/* Bucket b of table x: its rows [*lo, *hi). */
+static inline void bucket_bounds(const struct hdb_mih *x, uint32_t b, uint32_t *lo, uint32_t *hi)
+{
+	*lo = hdb_le32(x->dir + 4 * (size_t)b);
+	*hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
+}
+
+/* Prefetches bucket b of table x (rows [lo, hi)): its tags, and its links too if asked,
+ * at most n lines. */
+static inline void prefetch_bucket(const struct hdb_mih *x, uint32_t b, uint32_t lo, uint32_t hi,
+				   int links, int n)
+{
+	const uint8_t *t = hdb_tags(x, b, lo) + 2 * (size_t)lo;
+	const uint8_t *e = links ? hdb_links(x, b, hi) + (((uint64_t)hi * x->lw + 7) >> 3)
+				 : t + (hi > lo ? 2 * (size_t)(hi - lo) : 0);
+	for (int l = 0; t < e && l < n; t += 64, l++)
+		__builtin_prefetch(t);
+}
+
 /* Query qi's key and tag in table j: a batch's read from its hash, one query's kept. */
 static inline uint32_t q_key(const struct query *q, unsigned qi, int j)
 {
@@ -567,8 +586,8 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 			} else {
 				b += w->sub;
 			}
-			uint32_t lo = hdb_le32(y->dir + 4 * (size_t)b),
-				 hi = hdb_le32(y->dir + 4 * (size_t)b + 4);
+			uint32_t lo, hi;
+			bucket_bounds(y, b, &lo, &hi);
 			if (w->sub != NO_ROW) {
 				int64_t pp = (int64_t)hdb_link_pred(w->j, w->p, w->lo, w->hi,
 								    db->n_pdq, lo, hi) +
@@ -769,14 +788,8 @@ static inline __attribute__((always_inline)) void run_probes(struct query *q, in
 			size_t k2 = k - (AHEAD - TAGS_AHEAD);
 			const struct probe *p = &q->pr[k2];
 			const struct hdb_mih *x = &db->mih[p->table];
-			uint32_t a = hdb_le32(x->dir + 4 * (size_t)p->h);
-			uint32_t b = hdb_le32(x->dir + 4 * (size_t)p->h + 4);
-			lo[k2 % RING] = a;
-			hi[k2 % RING] = b;
-			const uint8_t *t = hdb_tags(x, p->h, a) + 2 * (size_t)a;
-			size_t span = b > a ? 2 * (size_t)(b - a) : 0;
-			for (size_t o = 0; o < span && o < 64 * TAG_LINES; o += 64)
-				__builtin_prefetch(t + o);
+			bucket_bounds(x, p->h, &lo[k2 % RING], &hi[k2 % RING]);
+			prefetch_bucket(x, p->h, lo[k2 % RING], hi[k2 % RING], 0, TAG_LINES);
 		}
 		if (k >= AHEAD) {
 			size_t k3 = k - AHEAD;
@@ -894,19 +907,14 @@ static inline __attribute__((always_inline)) void run_batch(struct query *q, int
 			if (k + BATCH_AHEAD < np &&
 			    (uint32_t)(pr[k + BATCH_AHEAD] >> 37) != ahead) {
 				ahead = (uint32_t)(pr[k + BATCH_AHEAD] >> 37);
-				uint32_t a = hdb_le32(x->dir + 4 * (size_t)ahead),
-					 b = hdb_le32(x->dir + 4 * (size_t)ahead + 4);
-				const uint8_t *t = hdb_tags(x, ahead, a) + 2 * (size_t)a;
-				const uint8_t *e =
-				    hdb_links(x, ahead, b) + (((uint64_t)b * x->lw + 7) >> 3);
-				for (int l = 0; t < e && l < 2 * TAG_LINES; t += 64, l++)
-					__builtin_prefetch(t);
+				uint32_t a, b;
+				bucket_bounds(x, ahead, &a, &b);
+				prefetch_bucket(x, ahead, a, b, 1, 2 * TAG_LINES);
 			}
 			uint32_t h = (uint32_t)(pr[k] >> 37);
 			if (h != at) {
 				at = h;
-				lo = hdb_le32(x->dir + 4 * (size_t)h);
-				hi = hdb_le32(x->dir + 4 * (size_t)h + 4);
+				bucket_bounds(x, h, &lo, &hi);
 			}
 			/* the bucket's probes, all at once */
 			struct bprobe bp[BUCKET_PROBES];
@@ -932,8 +940,8 @@ static inline __attribute__((always_inline)) void run_scan(struct query *q, int 
 	const struct hdb_mih *x = &q->db->mih[0];
 	uint32_t nb = 1u << x->len;
 	for (uint32_t b = 0; b < nb && !q->stop; b++) {
-		uint32_t lo = hdb_le32(x->dir + 4 * (size_t)b),
-			 hi = hdb_le32(x->dir + 4 * (size_t)b + 4);
+		uint32_t lo, hi;
+		bucket_bounds(x, b, &lo, &hi);
 		struct bprobe bp = {0, q->one.tag[0], 0, __builtin_popcount(b ^ q->one.key[0])};
 		bucket_rows(q, 0, lo, hi, b, &bp, 1, simd);
 	}
