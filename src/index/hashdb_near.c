@@ -254,6 +254,7 @@ struct walk {
 	uint16_t up;	       /* the walk it handed over to (itself if none) */
 	uint16_t qi;	       /* the query (of a batch) */
 	uint8_t s, j, steps, state, led, pre;
+	uint8_t qh[32]; /* a batch's query (copied: its chunk's are read at random) */
 };
 
 enum { W_LIVE, W_DEAD, W_DONE, W_HANDED };
@@ -373,17 +374,17 @@ static inline void prefetch_bucket(const struct hdb_mih *x, uint32_t b, uint32_t
 		__builtin_prefetch(t);
 }
 
-/* Query qi's key and tag in table j: a batch's read from its hash, one query's kept. */
-static inline uint32_t q_key(const struct query *q, unsigned qi, int j)
+/* A query's key and tag in table j: a batch's read from its hash h, one query's kept. */
+static inline uint32_t q_key(const struct query *q, const uint8_t *h, int j)
 {
 	const struct hdb_mih *x = &q->db->mih[j];
-	return q->big ? hdb_bits(q->qb[qi], x->off, x->len) : q->one.key[j];
+	return q->big ? hdb_bits(h, x->off, x->len) : q->one.key[j];
 }
 
-static inline uint32_t q_tag(const struct query *q, unsigned qi, int j)
+static inline uint32_t q_tag(const struct query *q, const uint8_t *h, int j)
 {
 	const struct hdb_mih *x = &q->db->mih[j];
-	return q->big ? hdb_bits(q->qb[qi], x->off + x->len, MIH_TAG_BITS) : q->one.tag[j];
+	return q->big ? hdb_bits(h, x->off + x->len, MIH_TAG_BITS) : q->one.tag[j];
 }
 
 static inline unsigned walk_root(const struct query *q, unsigned w)
@@ -434,7 +435,7 @@ static inline __attribute__((always_inline)) void finish(struct query *q, const 
 	if (q->big)
 		mark_rows(q->big, w->qi, q->at[w - q->wk], db->m);
 	uint64_t qq[4];
-	hdb_load4(q->qb[w->qi], qq);
+	hdb_load4(q->big ? w->qh : q->qb[0], qq);
 	int dist = hdb_dist4(qq, w->h);
 	if (dist > q->radius)
 		return;
@@ -497,8 +498,16 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 		w->tag = v->tag;
 		w->link = v->link;
 		hdb_put_bits(w->h, x->off, x->len, v->key);
-		if (!q->scan && claimed(q, v->qi, v->table, v->pos) < 0)
+		if (q->big) {
+			/* the query's hash, fetched a few survivors ahead. A batch's round of
+			 * walks all start in one table, which no walk comes back to before it
+			 * ends: no claims */
+			if (k + 8 < n)
+				__builtin_prefetch(q->qb[sv[k + 8].qi]);
+			memcpy(w->qh, q->qb[v->qi], 32);
+		} else if (!q->scan && claimed(q, v->qi, v->table, v->pos) < 0) {
 			claim(q, v->qi, v->table, v->pos, (unsigned)k);
+		}
 		q->live[nl++] = (uint16_t)k;
 	}
 	while (nl) {
@@ -523,7 +532,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 			}
 			/* the tag begins the next keys: their run must fit the ring too */
 			if (!w->led && w->steps + q->ncov[w->j] <= m - 1 &&
-			    w->sum + __builtin_popcount(tag ^ q_tag(q, w->qi, w->j)) >
+			    w->sum + __builtin_popcount(tag ^ q_tag(q, w->qh, w->j)) >
 				w->bound + q->cov[w->j] - 1) {
 				w->state = W_DEAD;
 				continue;
@@ -603,7 +612,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 				hdb_put_bits(w->h, y->off, y->len, b);
 			w->lo = lo;
 			w->hi = hi;
-			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q_key(q, w->qi, jn)));
+			w->sum = (int16_t)(w->sum + __builtin_popcount(b ^ q_key(q, w->qh, jn)));
 			w->bound = (int16_t)(w->bound + q->t[jn] + 1);
 			w->steps++;
 			w->j = (uint8_t)jn;
@@ -621,7 +630,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 				    W_DEAD; /* walked all the way round from an earlier table */
 				continue;
 			}
-			int c = q->scan ? -1 : claimed(q, w->qi, (unsigned)jn, p);
+			int c = q->scan || q->big ? -1 : claimed(q, w->qi, (unsigned)jn, p);
 			if (c >= 0) {
 				unsigned r = walk_root(q, (unsigned)c), me = q->live[i];
 				if (r != me && q->wk[r].state != W_DEAD) {
@@ -642,11 +651,90 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 		finish(q, &q->wk[q->done[i]]);
 }
 
+#define FIRST_AHEAD 16 /* first_steps: a survivor's next row found this far ahead */
+
+/* A batch's survivors of one table (sv[0, n)) taken a first step round the ring as a
+ * stream, before verify walks them: the row in the next table their tag and link lead
+ * to, and the ring's bounds checked on its key and on its tag, as verify's first two
+ * rounds do. Nearly all stop there, and verify's rounds, which touch a walk's whole
+ * state three times a step, are left the few that go on. Only rows verify would stop
+ * are dropped (a link to an exception is left to it); returns how many are kept, in
+ * order at the front of sv. */
+static size_t first_steps(struct query *q, struct surv *sv, size_t n)
+{
+	enum { GO, STOP, KEEP };
+	const struct ks_hashdb *db = q->db;
+	int m = db->m;
+	struct {
+		uint32_t b, lo, p;
+		int32_t res;
+		int sum, st;
+	} r[4 * FIRST_AHEAD];
+	size_t keep = 0, mask = 4 * FIRST_AHEAD - 1;
+	for (size_t k = 0; k < n + 2 * FIRST_AHEAD; k++) {
+		if (k < n) { /* the next table's bucket, from the tag and the link */
+			const struct surv *v = &sv[k];
+			const struct hdb_mih *x = &db->mih[v->table];
+			const struct hdb_mih *y = &db->mih[v->table + 1 == m ? 0 : v->table + 1];
+			uint32_t nb, b0 = hdb_group(y->len, v->tag, &nb), sub = v->link >> x->rb;
+			r[k & mask].st = v->link == x->ones ? KEEP : sub >= nb ? STOP : GO;
+			r[k & mask].b = b0 + sub;
+			r[k & mask].res = (int32_t)hdb_unzigzag(v->link & ((1ull << x->rb) - 1));
+			if (r[k & mask].st == GO) {
+				__builtin_prefetch(y->dir + 4 * (size_t)(b0 + sub));
+				__builtin_prefetch(q->qb[v->qi]);
+			}
+		}
+		if (k >= FIRST_AHEAD && k - FIRST_AHEAD < n) { /* its row, and its key's distance */
+			size_t a = (k - FIRST_AHEAD) & mask;
+			const struct surv *v = &sv[k - FIRST_AHEAD];
+			int i = v->table, jn = i + 1 == m ? 0 : i + 1;
+			const struct hdb_mih *y = &db->mih[jn];
+			if (r[a].st == GO) {
+				uint32_t lo, hi;
+				bucket_bounds(y, r[a].b, &lo, &hi);
+				int64_t pp = (int64_t)hdb_link_pred(i, v->pos, v->lo, v->hi,
+								    db->n_pdq, lo, hi) +
+					     r[a].res;
+				r[a].sum =
+				    v->d + __builtin_popcount(r[a].b ^ q_key(q, q->qb[v->qi], jn));
+				r[a].lo = lo;
+				r[a].p = (uint32_t)pp;
+				if (pp < lo || pp >= hi || r[a].sum > q->t[i] + q->t[jn] + 1)
+					r[a].st = STOP;
+				else
+					__builtin_prefetch(hdb_tags(y, r[a].b, lo) +
+							   2 * (size_t)pp);
+			}
+		}
+		if (k >= 2 * FIRST_AHEAD) { /* its tag: the keys after the next */
+			size_t a = (k - 2 * FIRST_AHEAD) & mask;
+			const struct surv *v = &sv[k - 2 * FIRST_AHEAD];
+			int i = v->table, jn = i + 1 == m ? 0 : i + 1;
+			const struct hdb_mih *y = &db->mih[jn];
+			if (r[a].st == GO && 1 + q->ncov[jn] <= m - 1) {
+				const uint8_t *tp =
+				    hdb_tags(y, r[a].b, r[a].lo) + 2 * (size_t)r[a].p;
+				uint32_t tag = tp[0] | (uint32_t)tp[1] << 8;
+				if (r[a].sum +
+					__builtin_popcount(tag ^ q_tag(q, q->qb[v->qi], jn)) >
+				    q->t[i] + q->t[jn] + 1 + q->cov[jn])
+					r[a].st = STOP;
+			}
+			if (r[a].st != STOP)
+				sv[keep++] = *v;
+		}
+	}
+	return keep;
+}
+
 /* Survivors gathered so far walked, SURV at a time. */
 static inline __attribute__((always_inline)) void flush(struct query *q)
 {
 	size_t n = q->ns;
 	q->ns = 0;
+	if (q->big)
+		n = first_steps(q, q->out, n);
 	for (size_t a = 0; a < n && !q->stop; a += SURV)
 		verify(q, q->out + a, n - a < SURV ? n - a : SURV);
 }
@@ -699,9 +787,13 @@ struct bprobe {
 };
 
 #ifdef HDB_X86
-/* The same for the n probes of one bucket (c < 16 each), sixteen tags at a time, each
- * sixteen loaded once: per-nibble counts from a table (PSHUFB), summed to 16-bit lanes,
- * compared with c. A bucket of 16 rows or more ends on its last sixteen, masked. */
+#define TAG_HITS 64 /* tags_avx2: sixteen-row blocks with survivors noted before they survive */
+
+/* The same for the n probes of one bucket (c < 16 each), a probe's sixteen tags at a
+ * time: per-nibble counts from a table (PSHUFB), summed to 16-bit lanes, compared with
+ * c. A bucket of 16 rows or more ends on its last sixteen, masked. The blocks with
+ * survivors are noted and their rows survive after the loop, which then stays small
+ * enough to keep its constants in registers. */
 __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, unsigned table,
 							     uint32_t lo, uint32_t hi, uint32_t key,
 							     const struct bprobe *bp, size_t n)
@@ -710,32 +802,51 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
-	for (uint32_t j = lo; j < hi; j += 16) {
-		uint32_t at = j, keep = 0x55555555u;
-		if (j + 16 > hi) { /* the last sixteen, those before j masked */
-			at = hi - 16;
-			keep &= ~0u << (2 * (j - at));
-		}
-		__m256i t =
-		    _mm256_loadu_si256((const __m256i *)(const void *)(tags + 2 * (size_t)at));
-		for (size_t k = 0; k < n; k++) {
-			__m256i x = _mm256_xor_si256(t, _mm256_set1_epi16((short)bp[k].tag));
-			__m256i c = _mm256_maddubs_epi16(
+	uint32_t last = hi - 16, tail = ~0u << (2 * (16 - (hi - lo) % 16) % 32);
+	struct {
+		uint32_t at, ok;
+		size_t k;
+	} hit[TAG_HITS];
+	size_t nh = 0;
+	for (size_t k = 0; k < n; k++) {
+		const __m256i qt = _mm256_set1_epi16((short)bp[k].tag);
+		const __m256i c = _mm256_set1_epi16((short)bp[k].c);
+		for (uint32_t j = lo; j < hi; j += 16) {
+			/* the last sixteen, those before j masked */
+			uint32_t at = j + 16 > hi ? last : j, keep = j + 16 > hi ? tail : ~0u;
+			__m256i x = _mm256_xor_si256(
+			    _mm256_loadu_si256(
+				(const __m256i *)(const void *)(tags + 2 * (size_t)at)),
+			    qt);
+			__m256i cnt = _mm256_maddubs_epi16(
 			    _mm256_add_epi8(
 				_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
 				_mm256_shuffle_epi8(
 				    lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib))),
 			    ones);
-			uint32_t ok = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(
-					  c, _mm256_set1_epi16((short)bp[k].c))) &
-				      keep;
-			while (ok) {
-				unsigned r = (unsigned)__builtin_ctz(ok) >> 1;
-				ok &= ok - 1;
-				survive(q, bp[k].qi, at + r, table, key, bp[k].d, lo, hi);
+			uint32_t ok = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(cnt, c)) &
+				      keep & 0x55555555u;
+			if (ok) {
+				hit[nh].at = at;
+				hit[nh].ok = ok;
+				hit[nh].k = k;
+				if (++nh == TAG_HITS) {
+					for (size_t h = 0; h < nh; h++)
+						for (uint32_t o = hit[h].ok; o; o &= o - 1)
+							survive(
+							    q, bp[hit[h].k].qi,
+							    hit[h].at +
+								((unsigned)__builtin_ctz(o) >> 1),
+							    table, key, bp[hit[h].k].d, lo, hi);
+					nh = 0;
+				}
 			}
 		}
 	}
+	for (size_t h = 0; h < nh; h++)
+		for (uint32_t o = hit[h].ok; o; o &= o - 1)
+			survive(q, bp[hit[h].k].qi, hit[h].at + ((unsigned)__builtin_ctz(o) >> 1),
+				table, key, bp[hit[h].k].d, lo, hi);
 }
 #endif
 
@@ -893,8 +1004,8 @@ static inline __attribute__((always_inline)) void run_batch(struct query *q, int
 		const struct hdb_mih *x = &db->mih[i];
 		size_t np = 0;
 		for (size_t k = 0; k < q->nq; k++) {
-			uint64_t key = q_key(q, (unsigned)k, i),
-				 v = (uint64_t)k << 21 | (uint64_t)q_tag(q, (unsigned)k, i) << 5;
+			uint64_t key = q_key(q, q->qb[k], i),
+				 v = (uint64_t)k << 21 | (uint64_t)q_tag(q, q->qb[k], i) << 5;
 			struct flips f;
 			flips_start(&f, x->len, (unsigned)q->t[i]);
 			do
