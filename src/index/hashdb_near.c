@@ -38,8 +38,9 @@
  * all of theirs sixteen rows at a time; a survivor's tag and link are kept from the
  * scan, so its first step needs no fetch of its own row. The table's survivors then
  * take that step as a stream (first_steps: the next table's row, its key and its tag
- * checked against the ring's bounds, fetched a few survivors ahead), which stops about
- * 85% of them, and the rest are walked before the next table is scanned. A hash walked
+ * checked against the ring's bounds, fetched a few survivors ahead; a single query's
+ * survivors take it too), which stops about 85% of them, and the rest are walked
+ * before the next table is scanned. A hash walked
  * all the way round for a query has its rows marked, so that the next tables'
  * survivors of it stop after two steps (the first-valid-start rule still decides who
  * reports it when the marks are full). */
@@ -656,13 +657,14 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 
 #define FIRST_AHEAD 16 /* first_steps: a survivor's next row found this far ahead */
 
-/* A batch's survivors of one table (sv[0, n)) taken a first step round the ring as a
- * stream, before verify walks them: the row in the next table their tag and link lead
- * to, and the ring's bounds checked on its key and on its tag, as verify's first two
- * rounds do. Nearly all stop there, and verify's rounds, which touch a walk's whole
- * state three times a step, are left the few that go on. Only rows verify would stop
- * are dropped (a link to an exception is left to it); returns how many are kept, in
- * order at the front of sv. */
+/* Survivors sv[0, n) taken a first step round the ring as a stream, before verify
+ * walks them: the row in the next table their tag and link lead to, and the ring's
+ * bounds checked on its key and on its tag, as verify's first two rounds do. Nearly
+ * all stop there, and verify's rounds, which touch a walk's whole state three times a
+ * step, are left the few that go on. Only rows whose own start cannot be valid are
+ * dropped (a link to an exception is left to verify): the walk from a hash's first
+ * valid start passes these checks, and a walk that would have handed over to a dropped
+ * one goes on by itself. Returns how many are kept, in order at the front of sv. */
 static size_t first_steps(struct query *q, struct surv *sv, size_t n)
 {
 	enum { GO, STOP, KEEP };
@@ -676,8 +678,15 @@ static size_t first_steps(struct query *q, struct surv *sv, size_t n)
 	size_t keep = 0, mask = 4 * FIRST_AHEAD - 1;
 	for (size_t k = 0; k < n + 2 * FIRST_AHEAD; k++) {
 		if (k < n) { /* the next table's bucket, from the tag and the link */
-			const struct surv *v = &sv[k];
+			struct surv *v = &sv[k];
 			const struct hdb_mih *x = &db->mih[v->table];
+			if (!v->pre) { /* one query's: its bucket was scanned, its link fetched */
+				const uint8_t *tp = hdb_tags(x, v->key, v->lo) + 2 * (size_t)v->pos;
+				v->tag = (uint16_t)(tp[0] | tp[1] << 8);
+				v->link = hdb_field(hdb_links(x, v->key, v->hi),
+						    (uint64_t)x->lw * v->pos, x->lw);
+				v->pre = 1;
+			}
 			const struct hdb_mih *y = &db->mih[v->table + 1 == m ? 0 : v->table + 1];
 			uint32_t nb, b0 = hdb_group(y->len, v->tag, &nb), sub = v->link >> x->rb;
 			r[k & mask].st = v->link == x->ones ? KEEP : sub >= nb ? STOP : GO;
@@ -736,7 +745,7 @@ static inline __attribute__((always_inline)) void flush(struct query *q)
 {
 	size_t n = q->ns;
 	q->ns = 0;
-	if (q->big)
+	if (!q->scan)
 		n = first_steps(q, q->out, n);
 	for (size_t a = 0; a < n && !q->stop; a += SURV)
 		verify(q, q->out + a, n - a < SURV ? n - a : SURV);
