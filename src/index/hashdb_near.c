@@ -40,10 +40,9 @@
  * take that step as a stream (first_steps: the next table's row, its key and its tag
  * checked against the ring's bounds, fetched a few survivors ahead; a single query's
  * survivors take it too), which stops about 85% of them, and the rest are walked
- * before the next table is scanned. A hash walked
- * all the way round for a query has its rows marked, so that the next tables'
- * survivors of it stop after two steps (the first-valid-start rule still decides who
- * reports it when the marks are full). */
+ * before the next table is scanned. A hash walked all the way round for a query has
+ * its rows marked, so that the next tables' survivors of it stop after two steps (the
+ * first-valid-start rule still decides who reports it when the marks are full). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -378,6 +377,25 @@ static inline void prefetch_bucket(const struct hdb_mih *x, uint32_t b, uint32_t
 		__builtin_prefetch(t);
 }
 
+/* Row p of bucket b (rows [lo, hi)) of table x: its tag (the bits after its key), and
+ * its link to the same hash's row in the next table. */
+static inline uint32_t row_tag(const struct hdb_mih *x, uint32_t b, uint32_t lo, uint32_t p)
+{
+	const uint8_t *tp = hdb_tags(x, b, lo) + 2 * (size_t)p;
+	return tp[0] | (uint32_t)tp[1] << 8;
+}
+
+static inline uint32_t row_link(const struct hdb_mih *x, uint32_t b, uint32_t hi, uint32_t p)
+{
+	return hdb_field(hdb_links(x, b, hi), (uint64_t)x->lw * p, x->lw);
+}
+
+/* The table after j round the ring of m. */
+static inline int next_table(int j, int m)
+{
+	return j + 1 == m ? 0 : j + 1;
+}
+
 /* A query's key and tag in table j: a batch's read from its hash h, one query's kept. */
 static inline uint32_t q_key(const struct query *q, const uint8_t *h, int j)
 {
@@ -521,13 +539,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 		for (size_t i = 0; i < nl; i++) {
 			struct walk *w = &q->wk[q->live[i]];
 			const struct hdb_mih *x = &db->mih[w->j];
-			uint32_t tag;
-			if (w->pre) {
-				tag = w->tag;
-			} else {
-				const uint8_t *tp = hdb_tags(x, w->b, w->lo) + 2 * (size_t)w->p;
-				tag = tp[0] | (uint32_t)tp[1] << 8;
-			}
+			uint32_t tag = w->pre ? w->tag : row_tag(x, w->b, w->lo, w->p);
 			hdb_put_bits(w->h, x->off + x->len, MIH_TAG_BITS, tag);
 			if (w->steps == m - 1) {
 				w->state = W_DONE;
@@ -553,11 +565,9 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 		for (size_t i = 0; i < nl; i++) {
 			struct walk *w = &q->wk[q->live[i]];
 			const struct hdb_mih *x = &db->mih[w->j];
-			const struct hdb_mih *y = &db->mih[w->j + 1 == m ? 0 : w->j + 1];
+			const struct hdb_mih *y = &db->mih[next_table(w->j, m)];
 			w->b0 = hdb_group(y->len, w->tag, &w->nb);
-			uint32_t v = w->pre ? w->link
-					    : hdb_field(hdb_links(x, w->b, w->hi),
-							(uint64_t)x->lw * w->p, x->lw);
+			uint32_t v = w->pre ? w->link : row_link(x, w->b, w->hi, w->p);
 			w->pre = 0;
 			if (v == x->ones) {
 				w->sub = NO_ROW;
@@ -583,7 +593,7 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 		/* the step: the row in the next table, its key, the run's distance */
 		for (size_t i = 0; i < nl; i++) {
 			struct walk *w = &q->wk[q->live[i]];
-			int jn = w->j + 1 == m ? 0 : w->j + 1;
+			int jn = next_table(w->j, m);
 			const struct hdb_mih *y = &db->mih[jn];
 			uint32_t b = w->b0, p;
 			if (w->sub == NO_ROW) { /* an exception: the row itself, in the group */
@@ -657,6 +667,14 @@ static inline __attribute__((always_inline)) void verify(struct query *q, const 
 
 #define FIRST_AHEAD 16 /* first_steps: a survivor's next row found this far ahead */
 
+/* A survivor's tag and link read (pre), while its bucket is at hand. */
+static inline void surv_read(const struct hdb_mih *x, struct surv *v)
+{
+	v->tag = (uint16_t)row_tag(x, v->key, v->lo, v->pos);
+	v->link = row_link(x, v->key, v->hi, v->pos);
+	v->pre = 1;
+}
+
 /* Survivors sv[0, n) taken a first step round the ring as a stream, before verify
  * walks them: the row in the next table their tag and link lead to, and the ring's
  * bounds checked on its key and on its tag, as verify's first two rounds do. Nearly
@@ -680,14 +698,9 @@ static size_t first_steps(struct query *q, struct surv *sv, size_t n)
 		if (k < n) { /* the next table's bucket, from the tag and the link */
 			struct surv *v = &sv[k];
 			const struct hdb_mih *x = &db->mih[v->table];
-			if (!v->pre) { /* one query's: its bucket was scanned, its link fetched */
-				const uint8_t *tp = hdb_tags(x, v->key, v->lo) + 2 * (size_t)v->pos;
-				v->tag = (uint16_t)(tp[0] | tp[1] << 8);
-				v->link = hdb_field(hdb_links(x, v->key, v->hi),
-						    (uint64_t)x->lw * v->pos, x->lw);
-				v->pre = 1;
-			}
-			const struct hdb_mih *y = &db->mih[v->table + 1 == m ? 0 : v->table + 1];
+			if (!v->pre) /* one query's: its bucket was scanned, its link fetched */
+				surv_read(x, v);
+			const struct hdb_mih *y = &db->mih[next_table(v->table, m)];
 			uint32_t nb, b0 = hdb_group(y->len, v->tag, &nb), sub = v->link >> x->rb;
 			r[k & mask].st = v->link == x->ones ? KEEP : sub >= nb ? STOP : GO;
 			r[k & mask].b = b0 + sub;
@@ -700,7 +713,7 @@ static size_t first_steps(struct query *q, struct surv *sv, size_t n)
 		if (k >= FIRST_AHEAD && k - FIRST_AHEAD < n) { /* its row, and its key's distance */
 			size_t a = (k - FIRST_AHEAD) & mask;
 			const struct surv *v = &sv[k - FIRST_AHEAD];
-			int i = v->table, jn = i + 1 == m ? 0 : i + 1;
+			int i = v->table, jn = next_table(i, m);
 			const struct hdb_mih *y = &db->mih[jn];
 			if (r[a].st == GO) {
 				uint32_t lo, hi;
@@ -722,12 +735,10 @@ static size_t first_steps(struct query *q, struct surv *sv, size_t n)
 		if (k >= 2 * FIRST_AHEAD) { /* its tag: the keys after the next */
 			size_t a = (k - 2 * FIRST_AHEAD) & mask;
 			const struct surv *v = &sv[k - 2 * FIRST_AHEAD];
-			int i = v->table, jn = i + 1 == m ? 0 : i + 1;
+			int i = v->table, jn = next_table(i, m);
 			const struct hdb_mih *y = &db->mih[jn];
 			if (r[a].st == GO && 1 + q->ncov[jn] <= m - 1) {
-				const uint8_t *tp =
-				    hdb_tags(y, r[a].b, r[a].lo) + 2 * (size_t)r[a].p;
-				uint32_t tag = tp[0] | (uint32_t)tp[1] << 8;
+				uint32_t tag = row_tag(y, r[a].b, r[a].lo, r[a].p);
 				if (r[a].sum +
 					__builtin_popcount(tag ^ q_tag(q, q->qb[v->qi], jn)) >
 				    q->t[i] + q->t[jn] + 1 + q->cov[jn])
@@ -767,10 +778,7 @@ static inline __attribute__((always_inline)) void survive(struct query *q, unsig
 	v->d = (uint8_t)d;
 	const struct hdb_mih *x = &q->db->mih[table];
 	if (q->big) { /* the bucket is at hand now, not when the row is walked */
-		const uint8_t *tp = hdb_tags(x, key, lo) + 2 * (size_t)pos;
-		v->tag = (uint16_t)(tp[0] | tp[1] << 8);
-		v->link = hdb_field(hdb_links(x, key, hi), (uint64_t)x->lw * pos, x->lw);
-		v->pre = 1;
+		surv_read(x, v);
 	} else {
 		v->pre = 0;
 		__builtin_prefetch(hdb_links(x, key, hi) + (((uint64_t)pos * x->lw) >> 3));
@@ -784,6 +792,8 @@ static inline __attribute__((always_inline)) void
 tags_plain(struct query *q, unsigned qi, unsigned tag, unsigned table, uint32_t from, uint32_t lo,
 	   uint32_t hi, uint32_t key, int d, int c)
 {
+	/* the tags' place found once (row_tag would find it again for every row: survive's
+	 * writes might change the table's fields, as far as the compiler knows) */
 	const uint8_t *tags = hdb_tags(&q->db->mih[table], key, lo);
 	for (uint32_t j = from; j < hi; j++) {
 		unsigned v = (tags[2 * (size_t)j] | (unsigned)tags[2 * (size_t)j + 1] << 8) ^ tag;
@@ -801,6 +811,24 @@ struct bprobe {
 #ifdef HDB_X86
 #define TAG_HITS 64 /* tags_avx2: sixteen-row blocks with survivors noted before they survive */
 
+/* A sixteen-row block from row at with survivors for probe k: bits 2i of ok, row at + i. */
+struct tag_hit {
+	uint32_t at, ok;
+	size_t k;
+};
+
+/* The rows of the nh blocks noted by tags_avx2 survive. */
+static inline __attribute__((always_inline)) void follow_hits(struct query *q, unsigned table,
+							      uint32_t lo, uint32_t hi,
+							      uint32_t key, const struct bprobe *bp,
+							      const struct tag_hit *hit, size_t nh)
+{
+	for (size_t h = 0; h < nh; h++)
+		for (uint32_t o = hit[h].ok; o; o &= o - 1)
+			survive(q, bp[hit[h].k].qi, hit[h].at + ((unsigned)__builtin_ctz(o) >> 1),
+				table, key, bp[hit[h].k].d, lo, hi);
+}
+
 /* The same for the n probes of one bucket (c < 16 each), a probe's sixteen tags at a
  * time: per-nibble counts from a table (PSHUFB), summed to 16-bit lanes, compared with
  * c. A bucket of 16 rows or more ends on its last sixteen, masked. The blocks with
@@ -815,10 +843,7 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 					     1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i nib = _mm256_set1_epi8(15), ones = _mm256_set1_epi8(1);
 	uint32_t last = hi - 16, tail = ~0u << (2 * (16 - (hi - lo) % 16) % 32);
-	struct {
-		uint32_t at, ok;
-		size_t k;
-	} hit[TAG_HITS];
+	struct tag_hit hit[TAG_HITS];
 	size_t nh = 0;
 	for (size_t k = 0; k < n; k++) {
 		const __m256i qt = _mm256_set1_epi16((short)bp[k].tag);
@@ -843,22 +868,13 @@ __attribute__((target("avx2,popcnt"))) static void tags_avx2(struct query *q, un
 				hit[nh].ok = ok;
 				hit[nh].k = k;
 				if (++nh == TAG_HITS) {
-					for (size_t h = 0; h < nh; h++)
-						for (uint32_t o = hit[h].ok; o; o &= o - 1)
-							survive(
-							    q, bp[hit[h].k].qi,
-							    hit[h].at +
-								((unsigned)__builtin_ctz(o) >> 1),
-							    table, key, bp[hit[h].k].d, lo, hi);
+					follow_hits(q, table, lo, hi, key, bp, hit, nh);
 					nh = 0;
 				}
 			}
 		}
 	}
-	for (size_t h = 0; h < nh; h++)
-		for (uint32_t o = hit[h].ok; o; o &= o - 1)
-			survive(q, bp[hit[h].k].qi, hit[h].at + ((unsigned)__builtin_ctz(o) >> 1),
-				table, key, bp[hit[h].k].d, lo, hi);
+	follow_hits(q, table, lo, hi, key, bp, hit, nh);
 }
 #endif
 
