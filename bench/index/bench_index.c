@@ -90,6 +90,22 @@ static double timed_reads(const uint8_t *p, size_t n)
 	return sum != 1 ? t / (double)nr * 1e9 : 0;
 }
 
+/* How much of this process's file maps the kernel maps with 2 MB pages (Linux's
+ * FilePmdMapped, in MB; -1 when it does not say). */
+static double file_huge_mb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	double kb = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "FilePmdMapped: %lf kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
 /* The baseline for lookups: random 64-byte reads, many in flight (prefetched 16
  * ahead), over n bytes of memory like the index's; ns per read of thread CPU time. */
 static double fetch_floor(size_t n)
@@ -104,10 +120,10 @@ static double fetch_floor(size_t n)
 	return ns;
 }
 
-/* The same over the file at path as the index maps it (read-only, shared, 4 KB page-cache
- * pages; every page touched first, so that no read takes a page fault): a random read
- * there adds a page walk, which is what a lookup from the map pays for each row it
- * fetches. */
+/* The same over the file at path as the index maps it (read-only, shared, MADV_HUGEPAGE;
+ * every page touched first, so that no read takes a page fault): a read there pays
+ * what a lookup from the map pays for each row it fetches, a page walk included when
+ * the page cache holds the file in 4 KB pieces. */
 static double fetch_floor_file(const char *path, size_t n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -117,7 +133,7 @@ static double fetch_floor_file(const char *path, size_t n)
 	close(fd);
 	if (p == MAP_FAILED)
 		return 0;
-	madvise(p, n, MADV_HUGEPAGE); /* as ks_hashdb_open does (no effect on most kernels) */
+	madvise(p, n, MADV_HUGEPAGE); /* as ks_hashdb_open does */
 	uint64_t sum = 0;
 	for (size_t o = 0; o < n; o += 4096)
 		sum += p[o];
@@ -194,7 +210,8 @@ static void die(const char *what, const struct ks_err *err)
 }
 
 /* A builder for path with one set (name, numbering scheme). */
-static struct ks_hashdb_builder *start_build(const char *path, const struct ks_hashdb_build_opts *bo,
+static struct ks_hashdb_builder *start_build(const char *path,
+					     const struct ks_hashdb_build_opts *bo,
 					     const char *name, const char *scheme)
 {
 	struct ks_err err = {0};
@@ -365,10 +382,11 @@ int main(int argc, char **argv)
 		t0 = now();
 		ks_hashdb_near_batch(db, qs[0], nq, 31, count_batch_hit, &hits_batch);
 		double tbatch = now() - t0;
-		printf("  near r=31 batch  %8.0f queries/s  (ks_hashdb_near_batch, all %llu at once; "
-		       "%s)\n",
-		       (double)nq / tbatch, (unsigned long long)nq,
-		       hits_batch == hits_near + hits_rand ? "same hits" : "HITS DIFFER");
+		printf(
+		    "  near r=31 batch  %8.0f queries/s  (ks_hashdb_near_batch, all %llu at once; "
+		    "%s)\n",
+		    (double)nq / tbatch, (unsigned long long)nq,
+		    hits_batch == hits_near + hits_rand ? "same hits" : "HITS DIFFER");
 		/* the index's own hashes, spelled out from its tables (as an export does) */
 		struct spelled sp = {.h = malloc(npdq * 32)};
 		t0 = now();
@@ -393,7 +411,8 @@ int main(int argc, char **argv)
 		}
 		printf("  near r=31 (scan) %8.1f queries/s  (one query a pass over the index's "
 		       "hashes; %llu queries, %llu hits)\n",
-		       (double)nscan / tscan, (unsigned long long)nscan, (unsigned long long)scan_hits);
+		       (double)nscan / tscan, (unsigned long long)nscan,
+		       (unsigned long long)scan_hits);
 		printf("  MIH / scan       %8.0fx; answers agree on %llu of %llu queries\n",
 		       ((double)nq / tmih) / ((double)nscan / tscan), (unsigned long long)agree,
 		       (unsigned long long)nscan);
@@ -404,10 +423,11 @@ int main(int argc, char **argv)
 		if (nb > nq)
 			nb = nq;
 		t0 = now();
-		uint64_t bpairs = brute_blocked((const uint8_t(*)[32])hs, npdq,
-						(const uint8_t(*)[32])qs, nb, 31);
+		uint64_t bpairs =
+		    brute_blocked((const uint8_t(*)[32])hs, npdq, (const uint8_t(*)[32])qs, nb, 31);
 		double tbrute = now() - t0;
-		printf("  near r=31 (brute)%8.1f queries/s  (%d queries a pass over L2-sized blocks of "
+		printf("  near r=31 (brute)%8.1f queries/s  (%d queries a pass over L2-sized "
+		       "blocks of "
 		       "the hashes, POPCNT; %llu pairs)\n",
 		       (double)nb / tbrute, QB, (unsigned long long)bpairs);
 		printf("  MIH / brute      %8.0fx\n", ((double)nq / tmih) / ((double)nb / tbrute));
@@ -432,11 +452,12 @@ int main(int argc, char **argv)
 		       hp == hits_near + hits_rand ? "same answers" : "ANSWERS DIFFER");
 		ks_hashdb_close(db);
 		double fl = fetch_floor(in.file_size);
-		printf("  baseline         %8.1f ns per random 64-byte read, many in flight: a near "
-		       "query costs %.0f such reads from the map (%.0f batched), %.0f "
-		       "preloaded\n\n",
-		       fl, tmih / (double)nq * 1e9 / fl, tbatch / (double)nq * 1e9 / fl,
-		       tpn / (double)nq * 1e9 / fl);
+		printf(
+		    "  baseline         %8.1f ns per random 64-byte read, many in flight: a near "
+		    "query costs %.0f such reads from the map (%.0f batched), %.0f "
+		    "preloaded\n\n",
+		    fl, tmih / (double)nq * 1e9 / fl, tbatch / (double)nq * 1e9 / fl,
+		    tpn / (double)nq * 1e9 / fl);
 		free(qs);
 		free(hs);
 		if (!keep)
@@ -489,6 +510,12 @@ int main(int argc, char **argv)
 		}
 		ks_hashdb_lookup_batch(db, KS_HAS_MD5, warm[0], nwarm, NULL, NULL);
 		free(warm);
+		double huge = file_huge_mb();
+		if (huge >= 0)
+			printf(
+			    "  pages            %8.0f MB of the map on 2 MB pages (the rest 4 KB: "
+			    "a page walk per lookup there)\n",
+			    huge);
 		t0 = now();
 		for (uint64_t i = 0; i < nl; i++)
 			ks_hashdb_lookup(db, KS_HAS_MD5, keys[i], count_hit, &found);
@@ -502,9 +529,8 @@ int main(int argc, char **argv)
 			bfound += (uint64_t)ks_hashdb_lookup_batch(
 			    db, KS_HAS_MD5, keys[i], nl - i < 1024 ? nl - i : 1024, NULL, NULL);
 		tl = now() - t0;
-		printf(
-		    "  exact MD5        %8.0f lookups/s batched (ks_hashdb_lookup_batch; %s)\n",
-		    (double)nl / tl, bfound == found ? "same answers" : "ANSWERS DIFFER");
+		printf("  exact MD5        %8.0f lookups/s batched (ks_hashdb_lookup_batch; %s)\n",
+		       (double)nl / tl, bfound == found ? "same answers" : "ANSWERS DIFFER");
 		double tbatch = tl;
 		ks_hashdb_close(db);
 		double tpre;
@@ -523,9 +549,8 @@ int main(int argc, char **argv)
 		       "batched lookup costs %.1f such reads from the map, %.1f preloaded\n",
 		       fl, tbatch / (double)nl * 1e9 / fl, tl / (double)nl * 1e9 / fl);
 		double ff = fetch_floor_file(md5_path, in.file_size);
-		printf("  baseline (map)   %8.1f ns per random 64-byte read of the file's own map "
-		       "(4 KB pages: each read a page walk): a batched lookup costs %.1f such "
-		       "reads\n\n",
+		printf("  baseline (map)   %8.1f ns per random 64-byte read of the file's own map: "
+		       "a batched lookup costs %.1f such reads\n\n",
 		       ff, ff > 0 ? tbatch / (double)nl * 1e9 / ff : 0.0);
 		free(keys);
 		if (!keep)

@@ -190,7 +190,9 @@ struct ks_hashdb;
 /* Open flags: KS_HASHDB_VERIFY also checks what ks_hashdb_verify does; KS_HASHDB_PRELOAD
  * reads the whole file into private memory on huge pages instead of mapping it (a
  * second per GB or so at open and the file's size in memory, for lookups that miss the
- * TLB far less: worth it for millions of lookups, not for one scan's pictures). */
+ * TLB far less: worth it for millions of lookups, not for one scan's pictures). The map
+ * asks for huge pages too, which it gets where the file system caches files in large
+ * folios (ext4 since Linux 6.16, XFS): the preloaded copy then gains little. */
 enum { KS_HASHDB_VERIFY = 1, KS_HASHDB_PRELOAD = 2 };
 /* Opens an index file read-only (mmap, or a private copy with KS_HASHDB_PRELOAD).
  * Checks the header, the section table and the small sections' checksums, and the
