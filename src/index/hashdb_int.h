@@ -9,6 +9,11 @@
 #include "hashdb_format.h"
 #include "kestrel/index.h"
 
+/* A helper that does nothing but prefetch: always inlined, since GCC (12, -O2) finds
+ * such a function free of side effects and deletes the calls to it, prefetches and all,
+ * where it does not inline it. */
+#define HDB_PREFETCHER static inline __attribute__((always_inline))
+
 struct hdb_table {
 	const uint8_t *rows; /* slots of digest + u32 payload, sorted; fillers among them */
 	uint64_t n;	     /* rows (slots that are not fillers) */

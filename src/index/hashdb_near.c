@@ -367,8 +367,8 @@ static inline void bucket_bounds(const struct hdb_mih *x, uint32_t b, uint32_t *
 
 /* Prefetches bucket b of table x (rows [lo, hi)): its tags, and its links too if asked,
  * at most n lines. */
-static inline void prefetch_bucket(const struct hdb_mih *x, uint32_t b, uint32_t lo, uint32_t hi,
-				   int links, int n)
+HDB_PREFETCHER void prefetch_bucket(const struct hdb_mih *x, uint32_t b, uint32_t lo, uint32_t hi,
+				    int links, int n)
 {
 	const uint8_t *t = hdb_tags(x, b, lo) + 2 * (size_t)lo;
 	const uint8_t *e = links ? hdb_links(x, b, hi) + (((uint64_t)hi * x->lw + 7) >> 3)
