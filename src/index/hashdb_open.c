@@ -694,16 +694,6 @@ static inline uint64_t be64(const uint8_t *p)
 	return v;
 }
 
-static inline uint32_t be32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap32(v);
-#endif
-	return v;
-}
-
 /* Finding a key (hashdb_format.h): every row equal to it lies at or after its home slot,
  * and the slots are sorted, so the rows sought start at the first slot from the home on
  * whose first 8 bytes are not less than the key's. At the tables' 85% load that slot is
@@ -765,17 +755,13 @@ static inline uint64_t key_first(const struct hdb_table *tb, uint64_t a, uint64_
 
 /* Compares len bytes (8, 12 or 24: the digests' bytes after their first 8) as
  * memcmp's sign does, in words read big-endian (memcmp is a call, here in the hot loop
- * of every lookup that finds its first 8 bytes). */
+ * of every lookup that finds its first 8 bytes). A last part word is compared as the
+ * last 8 bytes, whose first ones are equal by then. */
 static inline int tail_cmp(const uint8_t *a, const uint8_t *b, unsigned len)
 {
-	unsigned i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x = be64(a + i), y = be64(b + i);
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-	if (i < len) {
-		uint32_t x = be32(a + i), y = be32(b + i);
+	for (unsigned i = 0; i < len; i += 8) {
+		unsigned o = i + 8 <= len ? i : len - 8;
+		uint64_t x = be64(a + o), y = be64(b + o);
 		if (x != y)
 			return x < y ? -1 : 1;
 	}
