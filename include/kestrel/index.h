@@ -240,8 +240,8 @@ int ks_hashdb_lookup(const struct ks_hashdb *db, unsigned kind, const uint8_t *d
 		     ks_hashdb_hit_fn fn, void *ctx);
 /* Exact lookup of n digests of one kind, laid out one after another (16, 20, 32 or 32
  * bytes each), with their memory fetches overlapped: many times the rate of single
- * lookups on a large file. fn gets the query's number with each hit. Returns the total
- * number of hits. */
+ * lookups on a large file. fn gets the query's number with each hit, not necessarily
+ * in query order. Returns the total number of hits. */
 typedef void (*ks_hashdb_batch_fn)(void *ctx, size_t query, const struct ks_hashdb_hit *hit);
 int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint8_t *digests,
 			   size_t n, ks_hashdb_batch_fn fn, void *ctx);
