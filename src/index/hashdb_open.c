@@ -746,11 +746,17 @@ static inline unsigned key_count(const struct hdb_table *tb, uint64_t a, uint64_
 	return c;
 }
 
-/* The first slot whose first 8 bytes are not less than k0, from the window at slot a. */
+/* The first slot whose first 8 bytes are not less than k0, from the window at slot a
+ * of which c are less: within it, or found by galloping on from its end. */
+static inline uint64_t key_from(const struct hdb_table *tb, uint64_t a, unsigned c, uint64_t k0)
+{
+	return c < WIN ? a + c : key_gallop(tb, a + WIN, k0);
+}
+
+/* The same, the window counted here. */
 static inline uint64_t key_first(const struct hdb_table *tb, uint64_t a, uint64_t k0)
 {
-	unsigned c = key_count(tb, a, k0);
-	return c < WIN ? a + c : key_gallop(tb, a + WIN, k0);
+	return key_from(tb, a, key_count(tb, a, k0), k0);
 }
 
 /* Compares len bytes (8, 12 or 24: the digests' bytes after their first 8) as
@@ -891,7 +897,7 @@ int ks_hashdb_lookup_batch(const struct ks_hashdb *db, unsigned kind, const uint
 				late[round][nlate[round]++] = q;
 				continue;
 			}
-			uint64_t r = c < WIN ? at[j] + c : key_gallop(tb, at[j] + WIN, k0[j]);
+			uint64_t r = key_from(tb, at[j], c, k0[j]);
 			b.query = q;
 			hits += key_report(db, (unsigned)t, r, k0[j], digests + q * dlen,
 					   hdb_batch_hit, &b);
